@@ -1,0 +1,57 @@
+# Hookflow: run `make help` for the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/hookflow
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+FUZZTIME ?= 30s
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## Run Hookflow on :13000 with its data in ./data
+	$(GO) run ./cmd/hookflow serve
+
+.PHONY: test
+test: ## Run every test with the race detector (browser tests too when Chromium is installed)
+	$(GO) test -race -count=1 ./...
+
+.PHONY: generate
+generate: ## Regenerate templ components (*_templ.go)
+	$(GO) tool templ generate
+
+.PHONY: fmt
+fmt: ## Format Go and templ sources
+	gofmt -w $$(git ls-files '*.go' | grep -v '_templ.go$$')
+	$(GO) tool templ fmt views
+
+.PHONY: lint
+lint: ## gofmt, go vet and templ fmt checks
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@$(GO) tool templ fmt -fail views >/dev/null || { echo "templ fmt would change files in views/ (run make fmt)"; exit 1; }
+
+.PHONY: check-generated
+check-generated: ## Fail if `templ generate` would change the committed *_templ.go files
+	$(GO) tool templ generate >/dev/null
+	@git diff --exit-code -- '*_templ.go' || { echo "generated templ code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" || { echo "uncommitted generated files:"; git ls-files --others --exclude-standard -- '*_templ.go'; exit 1; }
+
+.PHONY: build
+build: ## Build a static binary into bin/hookflow
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/hookflow
+
+.PHONY: bench
+bench: ## Run the Go micro-benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./engine/...
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
+	@for t in $$($(GO) test -list '^Fuzz' ./engine | grep '^Fuzz'); do \
+		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./engine || exit 1; done
+
+.PHONY: ci
+ci: check-generated lint test ## What CI runs: generated code, lint, tests

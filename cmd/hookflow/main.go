@@ -1,0 +1,355 @@
+// Command hookflow runs the Hookflow webhook workflow engine and its admin
+// tools. main only wires signals; run is the one place that builds the
+// concrete types and connects them.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hookflow/hookflow/db"
+	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/handlers"
+	"github.com/hookflow/hookflow/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "hookflow:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `Usage: hookflow [command] [flags]
+
+Commands:
+  serve                 run the server (the default)
+  token create --name N create an admin API token and print it once
+  backup FILE           write a consistent copy of the database to FILE
+  migrate               apply database migrations and exit
+  version               print the version
+
+Run 'hookflow <command> -h' for the flags of a command. Every flag has an
+environment fallback: --data-dir is HOOKFLOW_DATA_DIR, and so on.
+`
+
+// run is the program: args without the program name, getenv for the
+// environment, stdout for command output, stderr for logs.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "token":
+		if len(args) == 0 || args[0] != "create" {
+			return fmt.Errorf("usage: hookflow token create --name NAME")
+		}
+		return tokenCreate(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return backup(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "hookflow", buildVersion())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}
+
+// config is every setting, parsed once at start from flags with
+// environment fallbacks.
+type config struct {
+	addr        string
+	dataDir     string
+	publicURL   string
+	bodyLimit   int
+	logLevel    string
+	logFormat   string
+	secretKey   string
+	adminEmail  string
+	adminPass   string
+	workers     int
+	readTimeout time.Duration
+}
+
+func newFlagSet(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *config) {
+	fs := flag.NewFlagSet("hookflow "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &config{secretKey: getenv("HOOKFLOW_SECRET_KEY"), adminEmail: getenv("HOOKFLOW_ADMIN_EMAIL"), adminPass: getenv("HOOKFLOW_ADMIN_PASSWORD")}
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.dataDir, "data-dir", env("HOOKFLOW_DATA_DIR", "./data"), "directory of the SQLite database and key file (HOOKFLOW_DATA_DIR)")
+	fs.StringVar(&c.logLevel, "log-level", env("HOOKFLOW_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKFLOW_LOG_LEVEL)")
+	fs.StringVar(&c.logFormat, "log-format", env("HOOKFLOW_LOG_FORMAT", "text"), "text or json (HOOKFLOW_LOG_FORMAT)")
+	return fs, c
+}
+
+func newLogger(c *config, stderr io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %q is not debug, info, warn or error", c.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not text or json", c.logFormat)
+}
+
+// openDB opens the database in the data directory, creating both.
+func openDB(ctx context.Context, c *config) (*db.DB, error) {
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	box, err := db.LoadSecretBox(c.secretKey, c.dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	return db.Open(ctx, filepath.Join(c.dataDir, db.FileName), box)
+}
+
+func parseSize(s string) (int, error) {
+	s = strings.TrimSpace(strings.ToUpper(s))
+	mult := 1
+	for _, u := range []struct {
+		suffix string
+		mult   int
+	}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"K", 1 << 10}, {"M", 1 << 20}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 || n > (1<<30)/mult {
+		return 0, fmt.Errorf("%q is not a size such as 10MiB or 1048576", s)
+	}
+	return n * mult, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, c := newFlagSet("serve", getenv, stderr)
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.addr, "addr", env("HOOKFLOW_ADDR", ":13000"), "listen address (HOOKFLOW_ADDR)")
+	fs.StringVar(&c.publicURL, "public-url", env("HOOKFLOW_PUBLIC_URL", ""), "base of the URLs shown, e.g. https://hooks.example.com (HOOKFLOW_PUBLIC_URL)")
+	bodyLimit := fs.String("body-limit", env("HOOKFLOW_BODY_LIMIT", "10MiB"), "largest request body accepted (HOOKFLOW_BODY_LIMIT)")
+	fs.IntVar(&c.workers, "workers", 0, "async worker loops (default: number of CPUs)")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "time allowed to read one request")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if c.bodyLimit, err = parseSize(*bodyLimit); err != nil {
+		return fmt.Errorf("--body-limit: %w", err)
+	}
+	if c.publicURL != "" && !strings.HasPrefix(c.publicURL, "http://") && !strings.HasPrefix(c.publicURL, "https://") {
+		return fmt.Errorf("--public-url: %q must start with http:// or https://", c.publicURL)
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	store, err := openDB(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := ensureAdmin(ctx, store, c, log); err != nil {
+		return err
+	}
+
+	svc := engine.NewService(store, store, log)
+	maxID, err := store.MaxExecutionID(ctx)
+	if err != nil {
+		return err
+	}
+	svc.SeedIDs(maxID)
+	if _, err := svc.Recover(ctx); err != nil {
+		return err
+	}
+	runner := svc.NewRunner(engine.RunnerConfig{Workers: c.workers})
+	runner.Start()
+
+	h := &handlers.Handlers{
+		Svc: svc, Auth: store, Log: log, PublicURL: c.publicURL, Ping: store.Ping,
+		SecureCookies: strings.HasPrefix(c.publicURL, "https://"),
+	}
+	app := web.New(web.Config{BodyLimit: c.bodyLimit, ReadTimeout: c.readTimeout}, h, log)
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		runner.Stop(context.Background())
+		return fmt.Errorf("listen: %w", err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	log.Info("hookflow started", "addr", ln.Addr().String(), "data_dir", c.dataDir, "version", buildVersion())
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		runner.Stop(context.Background())
+		return fmt.Errorf("serve: %w", err)
+	}
+
+	// Ordered shutdown: stop taking requests and finish those in flight,
+	// then let the workers finish their batches, then close the database
+	// (which flushes queued writes).
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := app.ShutdownWithContext(shutdownCtx); err != nil {
+		log.Error("http shutdown", "error", err)
+	}
+	if err := runner.Stop(shutdownCtx); err != nil {
+		log.Warn("workers cancelled; their executions run again at next start", "error", err)
+	}
+	if err := store.Close(); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// ensureAdmin creates the first admin account on an empty database, from
+// HOOKFLOW_ADMIN_EMAIL / HOOKFLOW_ADMIN_PASSWORD or with a random password
+// printed once to the log.
+func ensureAdmin(ctx context.Context, store *db.DB, c *config, log *slog.Logger) error {
+	n, err := store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	email := strings.TrimSpace(c.adminEmail)
+	if email == "" {
+		email = "admin@example.com"
+	}
+	pass, generated := c.adminPass, false
+	if pass == "" {
+		pass, generated = engine.RandomToken(15), true
+	}
+	hash, err := engine.HashPassword(pass)
+	if err != nil {
+		return fmt.Errorf("HOOKFLOW_ADMIN_PASSWORD: %s", engine.ErrorMessage(err))
+	}
+	if err := store.CreateUser(ctx, &engine.User{Email: email, PasswordHash: hash}); err != nil {
+		return err
+	}
+	if generated {
+		log.Warn("admin account created with a generated password; it is shown only this once", "email", email, "password", pass)
+	} else {
+		log.Info("admin account created", "email", email)
+	}
+	return nil
+}
+
+func tokenCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, c := newFlagSet("token create", getenv, stderr)
+	name := fs.String("name", "", "what the token is for (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	tok, rec, err := engine.NewAPIToken(*name)
+	if err != nil {
+		return fmt.Errorf("--name: %s", strings.TrimPrefix(engine.ErrorMessage(err), "name: "))
+	}
+	store, err := openDB(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.CreateAPIToken(ctx, rec); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+func backup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, c := newFlagSet("backup", getenv, stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: hookflow backup [--data-dir DIR] FILE")
+	}
+	dest := fs.Arg(0)
+	if _, err := os.Stat(dest); err == nil {
+		return fmt.Errorf("backup: %s already exists", dest)
+	}
+	store, err := openDB(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Backup(ctx, dest); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "backup written to", dest)
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, c := newFlagSet("migrate", getenv, stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	store, err := openDB(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	v, err := store.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "database schema at version", v)
+	return nil
+}

@@ -1,0 +1,182 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+var _ engine.AuthStore = (*DB)(nil)
+
+// CountUsers implements engine.AuthStore.
+func (d *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := d.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	return n, mapErr("count users", err)
+}
+
+// AnySignIn implements engine.AuthStore.
+func (d *DB) AnySignIn(ctx context.Context) (bool, error) {
+	var any bool
+	err := d.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE signed_in_at IS NOT NULL)`).Scan(&any)
+	return any, mapErr("any sign-in", err)
+}
+
+// CreateUser implements engine.AuthStore.
+func (d *DB) CreateUser(ctx context.Context, u *engine.User) error {
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = time.Now()
+	}
+	err := d.w.do(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?)`, u.Email, u.PasswordHash, ms(u.CreatedAt))
+		if err != nil {
+			return err
+		}
+		u.ID, err = res.LastInsertId()
+		return err
+	})
+	return mapErr("create user", err)
+}
+
+// GetUserByEmail implements engine.AuthStore.
+func (d *DB) GetUserByEmail(ctx context.Context, email string) (*engine.User, error) {
+	var u engine.User
+	var at int64
+	err := d.read.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM users WHERE email = ?`, email).Scan(&u.ID, &u.Email, &u.PasswordHash, &at)
+	if err != nil {
+		return nil, mapErr("user", err)
+	}
+	u.CreatedAt = fromMS(at)
+	return &u, nil
+}
+
+// CreateSession implements engine.AuthStore.
+func (d *DB) CreateSession(ctx context.Context, s *engine.Session) error {
+	err := d.w.do(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, seen_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			s.TokenHash, s.UserID, s.CSRFToken, ms(s.CreatedAt), ms(s.ExpiresAt), ms(s.SeenAt)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`UPDATE users SET signed_in_at = ? WHERE id = ?`, ms(s.CreatedAt), s.UserID)
+		return err
+	})
+	return mapErr("create session", err)
+}
+
+// GetSession implements engine.AuthStore.
+func (d *DB) GetSession(ctx context.Context, tokenHash string, now time.Time) (*engine.Session, error) {
+	var s engine.Session
+	var cre, exp, seen int64
+	err := d.read.QueryRowContext(ctx, `SELECT s.token_hash, s.user_id, u.email, s.csrf_token, s.created_at, s.expires_at, s.seen_at
+FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, ms(now)).
+		Scan(&s.TokenHash, &s.UserID, &s.Email, &s.CSRFToken, &cre, &exp, &seen)
+	if err != nil {
+		return nil, mapErr("session", err)
+	}
+	s.CreatedAt, s.ExpiresAt, s.SeenAt = fromMS(cre), fromMS(exp), fromMS(seen)
+	return &s, nil
+}
+
+// DeleteSession implements engine.AuthStore.
+func (d *DB) DeleteSession(ctx context.Context, tokenHash string) error {
+	err := d.w.do(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
+		return err
+	})
+	return mapErr("delete session", err)
+}
+
+// DeleteExpiredSessions implements engine.AuthStore.
+func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := d.w.do(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`DELETE FROM sessions WHERE expires_at <= ?`, ms(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, mapErr("delete expired sessions", err)
+}
+
+// CreateAPIToken implements engine.AuthStore.
+func (d *DB) CreateAPIToken(ctx context.Context, t *engine.APIToken) error {
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = time.Now()
+	}
+	err := d.w.do(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`INSERT INTO api_tokens (name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?)`, t.Name, t.TokenHash, t.Prefix, ms(t.CreatedAt))
+		if err != nil {
+			return err
+		}
+		t.ID, err = res.LastInsertId()
+		return err
+	})
+	return mapErr("create API token", err)
+}
+
+// GetAPIToken implements engine.AuthStore. The last-use time is updated at
+// most once a minute per token, so API calls do not each cost a write.
+func (d *DB) GetAPIToken(ctx context.Context, tokenHash string) (*engine.APIToken, error) {
+	var t engine.APIToken
+	var cre int64
+	var used sql.NullInt64
+	err := d.read.QueryRowContext(ctx, `SELECT id, name, token_hash, prefix, created_at, last_used_at FROM api_tokens WHERE token_hash = ?`, tokenHash).
+		Scan(&t.ID, &t.Name, &t.TokenHash, &t.Prefix, &cre, &used)
+	if err != nil {
+		return nil, mapErr("API token", err)
+	}
+	t.CreatedAt, t.LastUsedAt = fromMS(cre), nullMS(used)
+	now := time.Now()
+	if now.Sub(t.LastUsedAt) > time.Minute {
+		_ = d.w.do(ctx, func(tx *sql.Tx) error {
+			_, err := tx.Exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ms(now), t.ID)
+			return err
+		})
+	}
+	return &t, nil
+}
+
+// ListAPITokens implements engine.AuthStore.
+func (d *DB) ListAPITokens(ctx context.Context) ([]engine.APIToken, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT id, name, token_hash, prefix, created_at, last_used_at FROM api_tokens ORDER BY id DESC`)
+	if err != nil {
+		return nil, mapErr("list API tokens", err)
+	}
+	defer rows.Close()
+	var out []engine.APIToken
+	for rows.Next() {
+		var t engine.APIToken
+		var cre int64
+		var used sql.NullInt64
+		if err := rows.Scan(&t.ID, &t.Name, &t.TokenHash, &t.Prefix, &cre, &used); err != nil {
+			return nil, mapErr("list API tokens", err)
+		}
+		t.CreatedAt, t.LastUsedAt = fromMS(cre), nullMS(used)
+		out = append(out, t)
+	}
+	return out, mapErr("list API tokens", rows.Err())
+}
+
+// DeleteAPIToken implements engine.AuthStore.
+func (d *DB) DeleteAPIToken(ctx context.Context, id int64) error {
+	var n int64
+	err := d.w.do(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`DELETE FROM api_tokens WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return mapErr("delete API token", err)
+	}
+	if n == 0 {
+		return engine.Errorf(engine.ENOTFOUND, "API token %d not found", id)
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+// Package db is Hookflow's SQLite adapter: it opens the database with the
+// right pragmas (a read pool and a one-connection write pool), applies the
+// embedded forward-only migrations, and implements the store interfaces
+// declared in engine. Concurrent writes are batched into one transaction
+// (group commit) by writer.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookflow/hookflow/engine"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// FileName is the name of the database file in the data directory.
+const FileName = "hookflow.db"
+
+// DB is an open Hookflow database.
+type DB struct {
+	read  *sql.DB
+	write *sql.DB
+	w     *writer
+	box   *SecretBox
+	path  string
+}
+
+// Open opens (creating if needed) the database file at path, applies
+// pending migrations and starts the write batcher. box encrypts webhook
+// secrets at rest.
+func Open(ctx context.Context, path string, box *SecretBox) (*DB, error) {
+	if box == nil {
+		return nil, errors.New("db: open: no secret box")
+	}
+	dsn := func(extra string) string {
+		q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)" + extra
+		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q
+	}
+	write, err := sql.Open("sqlite", dsn("&_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("db: open: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	read, err := sql.Open("sqlite", dsn("&_pragma=query_only(1)"))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("db: open: %w", err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	d := &DB{read: read, write: write, box: box, path: path}
+	if err := d.migrate(ctx); err != nil {
+		d.closeConns()
+		return nil, err
+	}
+	d.w = newWriter(write)
+	return d, nil
+}
+
+// Path is the database file's path.
+func (d *DB) Path() string { return d.path }
+
+// Close flushes pending writes and closes the database.
+func (d *DB) Close() error {
+	if d.w != nil {
+		d.w.close()
+	}
+	return d.closeConns()
+}
+
+func (d *DB) closeConns() error {
+	return errors.Join(d.read.Close(), d.write.Close())
+}
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("db: ping: %w", err)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the database to path (VACUUM INTO),
+// safe while the server runs.
+func (d *DB) Backup(ctx context.Context, path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("db: backup: %w", err)
+	}
+	if _, err := d.read.ExecContext(ctx, "VACUUM INTO ?", abs); err != nil {
+		return fmt.Errorf("db: backup: %w", err)
+	}
+	return nil
+}
+
+func (d *DB) migrate(ctx context.Context) error {
+	if _, err := d.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	var current int
+	if err := d.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := filepath.Base(name)
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("db: migrate: bad migration name %q", base)
+		}
+		if version <= current {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("db: migrate: %w", err)
+		}
+		tx, err := d.write.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("db: migrate: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("db: migrate %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, ms(time.Now())); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("db: migrate %s: %w", base, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("db: migrate %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion returns the newest applied migration.
+func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := d.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}
+
+func nullMS(v sql.NullInt64) time.Time { return fromMS(v.Int64) }
+
+// mapErr turns driver errors into engine errors where one fits.
+func mapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.Errorf(engine.ENOTFOUND, "%s: not found", op)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return engine.Errorf(engine.ECONFLICT, "%s: already exists", op)
+		}
+	}
+	return fmt.Errorf("db: %s: %w", op, err)
+}

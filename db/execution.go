@@ -1,0 +1,266 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+var _ engine.ExecutionStore = (*DB)(nil)
+
+// storedResponse is the JSON form of a reply in the response column.
+type storedResponse struct {
+	Status      int                  `json:"status"`
+	Headers     []engine.HeaderValue `json:"headers"`
+	ContentType string               `json:"contentType"`
+	Body        string               `json:"body"`
+}
+
+func encodeResponse(r *engine.Response) (sql.NullString, error) {
+	if r == nil {
+		return sql.NullString{}, nil
+	}
+	h := r.Headers
+	if h == nil {
+		h = []engine.HeaderValue{}
+	}
+	b, err := json.Marshal(storedResponse{Status: r.Status, Headers: h, ContentType: r.ContentType, Body: string(r.Body)})
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+func decodeResponse(s sql.NullString) (*engine.Response, error) {
+	if !s.Valid || s.String == "" {
+		return nil, nil
+	}
+	var r storedResponse
+	if err := json.Unmarshal([]byte(s.String), &r); err != nil {
+		return nil, err
+	}
+	return &engine.Response{Status: r.Status, Headers: r.Headers, ContentType: r.ContentType, Body: []byte(r.Body)}, nil
+}
+
+func encodeJobs(jobs []engine.Job) (sql.NullString, error) {
+	if jobs == nil {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(jobs)
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+// InsertExecution implements engine.ExecutionStore. The insert shares a
+// transaction with concurrent ones (group commit) and returns once durable.
+func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution) error {
+	if e.ID == 0 {
+		return fmt.Errorf("db: insert execution: no id")
+	}
+	jobs, err := encodeJobs(e.Jobs)
+	if err != nil {
+		return fmt.Errorf("db: insert execution: %w", err)
+	}
+	resp, err := encodeResponse(e.Response)
+	if err != nil {
+		return fmt.Errorf("db: insert execution: %w", err)
+	}
+	body := e.Request.Body
+	if body == nil {
+		body = []byte{}
+	}
+	err = d.w.do(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, jobs, response, error, attempts, created_at, started_at, finished_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.ID, e.WorkflowID, e.Revision, string(e.Status), string(e.Mode), e.Request.Method, e.Request.Query, body, string(e.Context),
+			jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullable(e.StartedAt), nullable(e.FinishedAt)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`UPDATE workflows SET execution_count = execution_count + 1 WHERE id = ?`, e.WorkflowID)
+		return err
+	})
+	return mapErr("insert execution", err)
+}
+
+func nullable(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// ClaimExecutions implements engine.ExecutionStore with one UPDATE ...
+// RETURNING over the partial index of pending rows.
+func (d *DB) ClaimExecutions(ctx context.Context, limit int) ([]*engine.Execution, error) {
+	var out []*engine.Execution
+	now := ms(time.Now())
+	err := d.w.do(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		rows, err := tx.Query(`UPDATE executions SET status = 'running', started_at = ?, attempts = attempts + 1
+WHERE id IN (SELECT id FROM executions WHERE status = 'queued' ORDER BY id LIMIT ?)
+RETURNING id, workflow_id, revision, mode, method, query, body, context, attempts, created_at`, now, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e := &engine.Execution{Status: engine.StatusRunning, StartedAt: fromMS(now)}
+			var mode, ctxJSON string
+			var created int64
+			if err := rows.Scan(&e.ID, &e.WorkflowID, &e.Revision, &mode, &e.Request.Method, &e.Request.Query, &e.Request.Body, &ctxJSON, &e.Attempts, &created); err != nil {
+				return err
+			}
+			e.Mode, e.Context, e.CreatedAt = engine.Mode(mode), json.RawMessage(ctxJSON), fromMS(created)
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, mapErr("claim executions", err)
+	}
+	// RETURNING gives no order guarantee; run oldest first.
+	sortByID(out)
+	return out, nil
+}
+
+func sortByID(es []*engine.Execution) {
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && es[j].ID < es[j-1].ID; j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}
+
+// FinishExecutions implements engine.ExecutionStore.
+func (d *DB) FinishExecutions(ctx context.Context, es []*engine.Execution) error {
+	type row struct {
+		jobs, resp sql.NullString
+	}
+	rows := make([]row, len(es))
+	for i, e := range es {
+		var err error
+		if rows[i].jobs, err = encodeJobs(e.Jobs); err != nil {
+			return fmt.Errorf("db: finish executions: %w", err)
+		}
+		if rows[i].resp, err = encodeResponse(e.Response); err != nil {
+			return fmt.Errorf("db: finish executions: %w", err)
+		}
+	}
+	err := d.w.do(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.Prepare(`UPDATE executions SET status = ?, jobs = ?, response = ?, error = ?, started_at = ?, finished_at = ? WHERE id = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i, e := range es {
+			if _, err := stmt.Exec(string(e.Status), rows[i].jobs, rows[i].resp, e.Error, nullable(e.StartedAt), nullable(e.FinishedAt), e.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return mapErr("finish executions", err)
+}
+
+// RequeueRunning implements engine.ExecutionStore.
+func (d *DB) RequeueRunning(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.w.do(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE executions SET status = 'queued' WHERE status = 'running' AND mode = 'async'`)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, mapErr("requeue executions", err)
+}
+
+// MaxExecutionID returns the largest execution id stored (0 if none), to
+// seed the id generator.
+func (d *DB) MaxExecutionID(ctx context.Context) (int64, error) {
+	var id int64
+	err := d.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM executions`).Scan(&id)
+	return id, mapErr("max execution id", err)
+}
+
+const executionColumns = `id, workflow_id, revision, status, mode, method, query, context, jobs, response, error, attempts, created_at, started_at, finished_at`
+
+func scanExecution(scan func(...any) error, extra ...any) (*engine.Execution, error) {
+	var (
+		e                 engine.Execution
+		status, mode, ctx string
+		jobs, resp        sql.NullString
+		created           int64
+		started, finished sql.NullInt64
+	)
+	dest := append([]any{&e.ID, &e.WorkflowID, &e.Revision, &status, &mode, &e.Request.Method, &e.Request.Query, &ctx, &jobs, &resp, &e.Error, &e.Attempts, &created, &started, &finished}, extra...)
+	if err := scan(dest...); err != nil {
+		return nil, err
+	}
+	e.Status, e.Mode, e.Context = engine.ExecStatus(status), engine.Mode(mode), json.RawMessage(ctx)
+	e.CreatedAt, e.StartedAt, e.FinishedAt = fromMS(created), nullMS(started), nullMS(finished)
+	if jobs.Valid && jobs.String != "" {
+		if err := json.Unmarshal([]byte(jobs.String), &e.Jobs); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+	}
+	var err error
+	if e.Response, err = decodeResponse(resp); err != nil {
+		return nil, fmt.Errorf("response: %w", err)
+	}
+	return &e, nil
+}
+
+// GetExecution implements engine.ExecutionStore.
+func (d *DB) GetExecution(ctx context.Context, id int64) (*engine.Execution, error) {
+	row := d.read.QueryRowContext(ctx, `SELECT `+executionColumns+`, body FROM executions WHERE id = ?`, id)
+	var body []byte
+	e, err := scanExecution(row.Scan, &body)
+	if err == sql.ErrNoRows {
+		return nil, engine.Errorf(engine.ENOTFOUND, "execution %d not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: get execution: %w", err)
+	}
+	e.Request.Body = body
+	return e, nil
+}
+
+// ListExecutions implements engine.ExecutionStore.
+func (d *DB) ListExecutions(ctx context.Context, f engine.ExecutionFilter) ([]*engine.Execution, error) {
+	var (
+		where = []string{"workflow_id = ?"}
+		args  = []any{f.WorkflowID}
+	)
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, string(f.Status))
+	}
+	if f.Before > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.Before)
+	}
+	args = append(args, f.Limit)
+	rows, err := d.read.QueryContext(ctx, `SELECT `+executionColumns+` FROM executions WHERE `+strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, mapErr("list executions", err)
+	}
+	defer rows.Close()
+	out := []*engine.Execution{}
+	for rows.Next() {
+		e, err := scanExecution(rows.Scan)
+		if err != nil {
+			return nil, fmt.Errorf("db: list executions: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, mapErr("list executions", rows.Err())
+}

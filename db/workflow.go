@@ -1,0 +1,178 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+var _ engine.WorkflowStore = (*DB)(nil)
+
+// CreateWorkflow implements engine.WorkflowStore.
+func (d *DB) CreateWorkflow(ctx context.Context, w *engine.Workflow) error {
+	now := time.Now()
+	sealed := d.box.Seal(w.Secret)
+	err := d.w.do(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`INSERT INTO workflows (key, title, mode, enabled, revision, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)`,
+			w.Key, w.Doc.Title, string(w.Doc.Mode), w.Doc.IsEnabled(), ms(now), ms(now))
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO workflow_revisions (workflow_id, revision, document, secret, created_at) VALUES (?, 1, ?, ?, ?)`,
+			id, string(w.Stored), sealed, ms(now)); err != nil {
+			return err
+		}
+		w.ID = id
+		return nil
+	})
+	if err != nil {
+		return mapErr("create workflow", err)
+	}
+	w.Revision, w.CreatedAt, w.UpdatedAt = 1, now, now
+	return nil
+}
+
+// UpdateWorkflow implements engine.WorkflowStore.
+func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
+	now := time.Now()
+	sealed := d.box.Seal(w.Secret)
+	var rev int
+	err := d.w.do(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRow(`UPDATE workflows SET title = ?, mode = ?, enabled = ?, revision = revision + 1, updated_at = ? WHERE id = ? RETURNING revision`,
+			w.Doc.Title, string(w.Doc.Mode), w.Doc.IsEnabled(), ms(now), w.ID).Scan(&rev); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO workflow_revisions (workflow_id, revision, document, secret, created_at) VALUES (?, ?, ?, ?, ?)`,
+			w.ID, rev, string(w.Stored), sealed, ms(now))
+		return err
+	})
+	if err != nil {
+		return mapErr("update workflow", err)
+	}
+	w.Revision, w.UpdatedAt = rev, now
+	return nil
+}
+
+// DeleteWorkflow implements engine.WorkflowStore.
+func (d *DB) DeleteWorkflow(ctx context.Context, id int64) error {
+	var n int64
+	err := d.w.do(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`DELETE FROM workflows WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return mapErr("delete workflow", err)
+	}
+	if n == 0 {
+		return engine.Errorf(engine.ENOTFOUND, "workflow %d not found", id)
+	}
+	return nil
+}
+
+const workflowColumns = `w.id, w.key, r.revision, r.document, r.secret, w.created_at, r.created_at`
+
+func (d *DB) scanWorkflow(row *sql.Row, what string) (*engine.Workflow, error) {
+	var (
+		w        engine.Workflow
+		doc      string
+		sealed   []byte
+		cre, upd int64
+	)
+	if err := row.Scan(&w.ID, &w.Key, &w.Revision, &doc, &sealed, &cre, &upd); err != nil {
+		if err == sql.ErrNoRows {
+			return nil, engine.Errorf(engine.ENOTFOUND, "%s not found", what)
+		}
+		return nil, fmt.Errorf("db: get workflow: %w", err)
+	}
+	secret, err := d.box.Open(sealed)
+	if err != nil {
+		return nil, fmt.Errorf("db: workflow %d: %w", w.ID, err)
+	}
+	w.Stored, w.Secret = []byte(doc), secret
+	w.CreatedAt, w.UpdatedAt = fromMS(cre), fromMS(upd)
+	w.Doc, err = engine.ParseDocument(engine.InjectSecret(w.Stored, secret))
+	if err != nil {
+		return nil, fmt.Errorf("db: workflow %d revision %d: stored document invalid: %w", w.ID, w.Revision, err)
+	}
+	return &w, nil
+}
+
+// GetWorkflow implements engine.WorkflowStore.
+func (d *DB) GetWorkflow(ctx context.Context, id int64) (*engine.Workflow, error) {
+	row := d.read.QueryRowContext(ctx, `SELECT `+workflowColumns+` FROM workflows w JOIN workflow_revisions r ON r.workflow_id = w.id AND r.revision = w.revision WHERE w.id = ?`, id)
+	return d.scanWorkflow(row, fmt.Sprintf("workflow %d", id))
+}
+
+// GetWorkflowByKey implements engine.WorkflowStore.
+func (d *DB) GetWorkflowByKey(ctx context.Context, key string) (*engine.Workflow, error) {
+	row := d.read.QueryRowContext(ctx, `SELECT `+workflowColumns+` FROM workflows w JOIN workflow_revisions r ON r.workflow_id = w.id AND r.revision = w.revision WHERE w.key = ?`, key)
+	return d.scanWorkflow(row, "workflow")
+}
+
+// GetRevision implements engine.WorkflowStore.
+func (d *DB) GetRevision(ctx context.Context, id int64, revision int) (*engine.Workflow, error) {
+	row := d.read.QueryRowContext(ctx, `SELECT `+workflowColumns+` FROM workflows w JOIN workflow_revisions r ON r.workflow_id = w.id WHERE w.id = ? AND r.revision = ?`, id, revision)
+	return d.scanWorkflow(row, fmt.Sprintf("workflow %d revision %d", id, revision))
+}
+
+// ListRevisions implements engine.WorkflowStore.
+func (d *DB) ListRevisions(ctx context.Context, id int64) ([]engine.RevisionInfo, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT revision, created_at FROM workflow_revisions WHERE workflow_id = ? ORDER BY revision DESC`, id)
+	if err != nil {
+		return nil, mapErr("list revisions", err)
+	}
+	defer rows.Close()
+	var out []engine.RevisionInfo
+	for rows.Next() {
+		var r engine.RevisionInfo
+		var at int64
+		if err := rows.Scan(&r.Revision, &at); err != nil {
+			return nil, mapErr("list revisions", err)
+		}
+		r.CreatedAt = fromMS(at)
+		out = append(out, r)
+	}
+	return out, mapErr("list revisions", rows.Err())
+}
+
+// ListWorkflows implements engine.WorkflowStore. The last execution comes
+// from the (workflow_id, id) index and the count from a counter column, so
+// the cost does not grow with the number of stored executions.
+func (d *DB) ListWorkflows(ctx context.Context) ([]engine.WorkflowSummary, error) {
+	rows, err := d.read.QueryContext(ctx, `
+SELECT w.id, w.key, w.title, w.mode, w.enabled, w.revision, w.created_at, w.updated_at, w.execution_count,
+       COALESCE(e.status, ''), COALESCE(e.created_at, 0)
+FROM workflows w
+LEFT JOIN executions e ON e.id = (SELECT id FROM executions WHERE workflow_id = w.id ORDER BY id DESC LIMIT 1)
+ORDER BY w.id DESC`)
+	if err != nil {
+		return nil, mapErr("list workflows", err)
+	}
+	defer rows.Close()
+	var out []engine.WorkflowSummary
+	for rows.Next() {
+		var (
+			s                engine.WorkflowSummary
+			mode, last       string
+			cre, upd, lastAt int64
+		)
+		if err := rows.Scan(&s.ID, &s.Key, &s.Title, &mode, &s.Enabled, &s.Revision, &cre, &upd, &s.ExecutionCount, &last, &lastAt); err != nil {
+			return nil, mapErr("list workflows", err)
+		}
+		s.Mode, s.LastStatus = engine.Mode(mode), engine.ExecStatus(last)
+		s.CreatedAt, s.UpdatedAt, s.LastAt = fromMS(cre), fromMS(upd), fromMS(lastAt)
+		out = append(out, s)
+	}
+	return out, mapErr("list workflows", rows.Err())
+}

@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// User is an admin account.
+type User struct {
+	ID           int64
+	Email        string
+	PasswordHash string
+	CreatedAt    time.Time
+}
+
+// Session is a signed-in browser session. The cookie holds a random token;
+// the store keeps only its hash.
+type Session struct {
+	TokenHash string
+	UserID    int64
+	Email     string
+	CSRFToken string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	SeenAt    time.Time
+}
+
+// APIToken is a bearer token for the admin API; only its hash is stored.
+type APIToken struct {
+	ID         int64
+	Name       string
+	TokenHash  string
+	Prefix     string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// AuthStore keeps admin accounts, sessions and API tokens.
+type AuthStore interface {
+	CountUsers(ctx context.Context) (int, error)
+	// AnySignIn reports whether any admin has ever signed in.
+	AnySignIn(ctx context.Context) (bool, error)
+	CreateUser(ctx context.Context, u *User) error
+	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	CreateSession(ctx context.Context, s *Session) error
+	// GetSession returns an unexpired session by token hash; ENOTFOUND if none.
+	GetSession(ctx context.Context, tokenHash string, now time.Time) (*Session, error)
+	DeleteSession(ctx context.Context, tokenHash string) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	// GetAPIToken returns a token by hash and records its use; ENOTFOUND if none.
+	GetAPIToken(ctx context.Context, tokenHash string) (*APIToken, error)
+	ListAPITokens(ctx context.Context) ([]APIToken, error)
+	DeleteAPIToken(ctx context.Context, id int64) error
+}
+
+// MinPasswordLength is the shortest admin password accepted.
+const MinPasswordLength = 12
+
+// HashPassword hashes an admin password with bcrypt (a deliberately slow
+// hash: passwords are low in entropy).
+func HashPassword(password string) (string, error) {
+	if len(password) < MinPasswordLength {
+		return "", Errorf(EINVALID, "password: at least %d characters", MinPasswordLength)
+	}
+	if len(password) > 72 {
+		return "", Errorf(EINVALID, "password: at most 72 bytes")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), 12)
+	return string(h), err
+}
+
+// CheckPassword reports whether password matches hash, in constant time.
+func CheckPassword(hash, password string) bool {
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// dummyHash is compared against when an account does not exist, so that a
+// missing account takes as long as a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("hookflow-dummy-password"), 12)
+
+// SpendPasswordCheck does the work of a password check against nothing.
+func SpendPasswordCheck(password string) {
+	_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+}
+
+// RandomToken returns n random bytes from crypto/rand, base64url-encoded.
+func RandomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashToken hashes a high-entropy token (session or API token) for storage.
+// A fast hash is right here: the tokens are random, not guessable words.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// APITokenPrefix starts every API token, so that leaked tokens are easy to
+// recognise and scan for.
+const APITokenPrefix = "hf_"
+
+// NewAPIToken returns a new token value and its stored form.
+func NewAPIToken(name string) (string, *APIToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", nil, Errorf(EINVALID, "name: required")
+	}
+	if len(name) > MaxTitleLength {
+		return "", nil, Errorf(EINVALID, "name: longer than %d characters", MaxTitleLength)
+	}
+	tok := APITokenPrefix + RandomToken(32)
+	return tok, &APIToken{Name: name, TokenHash: HashToken(tok), Prefix: tok[:len(APITokenPrefix)+6]}, nil
+}

@@ -1,0 +1,408 @@
+package engine
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// MaxConditionRules bounds the rules and groups of one condition, so that
+// evaluating a condition stays cheap whatever the document holds.
+const MaxConditionRules = 1000
+
+func init() { RegisterNodeKind("condition", conditionKind{}) }
+
+// conditionKind is the condition node (§6). Its config is
+//
+//	{"mode": "branch"|"continue", "rules": GROUP}
+//
+// where GROUP is {"and": [ITEM...]} or {"or": [ITEM...]} and ITEM is a
+// GROUP or a rule {"left": V, "op": OP, "right": V}. A string V is a
+// template; any other JSON value is a literal.
+type conditionKind struct{}
+
+func (conditionKind) Compile(n *Node, _ CompileEnv) (Step, error) {
+	return compileCondition(n.Config)
+}
+
+// conditionStep is a compiled condition node.
+type conditionStep struct {
+	branch bool // mode "branch"; else "continue"
+	rules  *ruleGroup
+}
+
+func (c *conditionStep) Branches() []string {
+	if c.branch {
+		return []string{"yes", "no"}
+	}
+	return nil
+}
+
+func (c *conditionStep) Run(_ context.Context, s *Scope) (Outcome, error) {
+	ok := c.rules.eval(s)
+	out := Outcome{Result: []byte("false")}
+	if ok {
+		out.Result = []byte("true")
+	}
+	switch {
+	case c.branch && ok:
+		out.Branch = "yes"
+	case c.branch:
+		out.Branch = "no"
+	case !ok:
+		out.End = StatusFailed
+	}
+	return out, nil
+}
+
+// compileCondition checks a condition's config and compiles its rules.
+func compileCondition(raw []byte) (*conditionStep, error) {
+	if len(raw) == 0 {
+		return nil, Errorf(EINVALID, `config: required, with "mode" and "rules"`)
+	}
+	if err := CheckJSON(raw, MaxJSONDepth); err != nil {
+		return nil, Errorf(EINVALID, "config: %s", ErrorMessage(err))
+	}
+	cfg := gjson.ParseBytes(raw)
+	if !cfg.IsObject() {
+		return nil, Errorf(EINVALID, `config: must be an object with "mode" and "rules"`)
+	}
+	step := &conditionStep{}
+	switch mode := cfg.Get("mode"); {
+	case mode.Type == gjson.String && mode.Str == "branch":
+		step.branch = true
+	case mode.Type == gjson.String && mode.Str == "continue":
+	default:
+		return nil, Errorf(EINVALID, `config.mode: must be "branch" or "continue"`)
+	}
+	rc := ruleCompiler{}
+	g, err := rc.group(cfg.Get("rules"), "config.rules", 1)
+	if err != nil {
+		return nil, err
+	}
+	step.rules = g
+	return step, nil
+}
+
+// ruleOp is a condition operator.
+type ruleOp uint8
+
+const (
+	opEqual ruleOp = iota
+	opNotEqual
+	opGt
+	opGte
+	opLt
+	opLte
+	opIncludes
+	opNotIncludes
+	opStartsWith
+	opNotStartsWith
+	opEndsWith
+	opNotEndsWith
+	opEmpty
+	opNotEmpty
+	opExists
+	opNotExists
+	opMatches
+)
+
+var ruleOps = map[string]ruleOp{
+	"equal": opEqual, "notEqual": opNotEqual,
+	"gt": opGt, "gte": opGte, "lt": opLt, "lte": opLte,
+	"includes": opIncludes, "notIncludes": opNotIncludes,
+	"startsWith": opStartsWith, "notStartsWith": opNotStartsWith,
+	"endsWith": opEndsWith, "notEndsWith": opNotEndsWith,
+	"empty": opEmpty, "notEmpty": opNotEmpty,
+	"exists": opExists, "notExists": opNotExists,
+	"matches": opMatches,
+}
+
+// unary reports whether the operator ignores its right operand.
+func (o ruleOp) unary() bool {
+	return o == opEmpty || o == opNotEmpty || o == opExists || o == opNotExists
+}
+
+// negated reports whether the operator is the "not" form of another; for
+// those a null or missing operand makes the rule true.
+func (o ruleOp) negated() bool {
+	switch o {
+	case opNotIncludes, opNotStartsWith, opNotEndsWith:
+		return true
+	}
+	return false
+}
+
+// ruleGroup is an and/or group; evaluation goes left to right and stops at
+// the first item that decides the group.
+type ruleGroup struct {
+	or    bool
+	items []ruleItem
+}
+
+// ruleItem is a nested group or a rule.
+type ruleItem struct {
+	group *ruleGroup
+	rule  *rule
+}
+
+type rule struct {
+	op          ruleOp
+	left, right operand
+	re          *regexp.Regexp // matches
+}
+
+// operand is a rule side: a template, or a literal JSON value.
+type operand struct {
+	tpl *Template
+	lit gjson.Result
+}
+
+func (o *operand) value(s *Scope) gjson.Result {
+	if o.tpl != nil {
+		return o.tpl.Render(s)
+	}
+	return o.lit
+}
+
+type ruleCompiler struct {
+	count int
+}
+
+// group compiles a GROUP found at field. The recursion is bounded by
+// MaxRuleDepth.
+func (rc *ruleCompiler) group(v gjson.Result, field string, depth int) (*ruleGroup, error) {
+	if depth > MaxRuleDepth {
+		return nil, Errorf(EINVALID, "%s: groups nested deeper than %d levels", field, MaxRuleDepth)
+	}
+	if !v.IsObject() {
+		return nil, Errorf(EINVALID, `%s: must be an object with "and" or "or"`, field)
+	}
+	and, or := v.Get("and"), v.Get("or")
+	key, list := "and", and
+	switch {
+	case and.Exists() && or.Exists():
+		return nil, Errorf(EINVALID, `%s: must have "and" or "or", not both`, field)
+	case or.Exists():
+		key, list = "or", or
+	case !and.Exists():
+		return nil, Errorf(EINVALID, `%s: must be an object with "and" or "or"`, field)
+	}
+	field += "." + key
+	if !list.IsArray() {
+		return nil, Errorf(EINVALID, "%s: must be an array", field)
+	}
+	g := &ruleGroup{or: key == "or"}
+	var err error
+	i := 0
+	list.ForEach(func(_, item gjson.Result) bool {
+		f := field + "[" + itoa(i) + "]"
+		i++
+		rc.count++
+		if rc.count > MaxConditionRules {
+			err = Errorf(EINVALID, "config.rules: more than %d rules and groups", MaxConditionRules)
+			return false
+		}
+		var it ruleItem
+		it, err = rc.item(item, f, depth)
+		g.items = append(g.items, it)
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// item compiles an ITEM: a group or a rule.
+func (rc *ruleCompiler) item(v gjson.Result, field string, depth int) (ruleItem, error) {
+	if !v.IsObject() {
+		return ruleItem{}, Errorf(EINVALID, `%s: must be a rule with "op" or a group with "and" or "or"`, field)
+	}
+	isGroup := v.Get("and").Exists() || v.Get("or").Exists()
+	isRule := v.Get("op").Exists()
+	switch {
+	case isGroup && isRule:
+		return ruleItem{}, Errorf(EINVALID, `%s: must be a rule or a group, not both`, field)
+	case isGroup:
+		g, err := rc.group(v, field, depth+1)
+		return ruleItem{group: g}, err
+	case isRule:
+		r, err := compileRule(v, field)
+		return ruleItem{rule: r}, err
+	}
+	return ruleItem{}, Errorf(EINVALID, `%s: must be a rule with "op" or a group with "and" or "or"`, field)
+}
+
+func compileRule(v gjson.Result, field string) (*rule, error) {
+	opv := v.Get("op")
+	if opv.Type != gjson.String {
+		return nil, Errorf(EINVALID, "%s.op: must be a string", field)
+	}
+	op, ok := ruleOps[opv.Str]
+	if !ok {
+		return nil, Errorf(EINVALID, "%s.op: unknown operator %q", field, opv.Str)
+	}
+	r := &rule{op: op}
+	var err error
+	if r.left, err = compileOperand(v.Get("left"), field+".left"); err != nil {
+		return nil, err
+	}
+	right := v.Get("right")
+	switch {
+	case op.unary():
+		// The right operand is ignored, not even checked, so that a UI
+		// that keeps it when switching operators does not break saving.
+	case op == opMatches:
+		// The pattern is compiled here, once per revision, so that a bad
+		// one is reported when the workflow is saved.
+		if right.Type != gjson.String {
+			return nil, Errorf(EINVALID, "%s.right: matches needs a regular expression string", field)
+		}
+		// A pattern such as `a{{2}}` is not a placeholder and stays a
+		// pattern; only a real placeholder is refused.
+		if t, err := CompileTemplate(right.Str); err == nil && !t.IsStatic() {
+			return nil, Errorf(EINVALID, "%s.right: matches needs a fixed regular expression, without placeholders", field)
+		}
+		if r.re, err = regexp.Compile(right.Str); err != nil {
+			return nil, Errorf(EINVALID, "%s.right: invalid regular expression: %s", field, err.Error())
+		}
+	default:
+		if r.right, err = compileOperand(right, field+".right"); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func compileOperand(v gjson.Result, field string) (operand, error) {
+	if !v.Exists() {
+		return operand{}, Errorf(EINVALID, "%s: required", field)
+	}
+	if v.Type != gjson.String {
+		return operand{lit: v}, nil
+	}
+	t, err := CompileTemplate(v.Str)
+	if err != nil {
+		return operand{}, Errorf(EINVALID, "%s: %s", field, ErrorMessage(err))
+	}
+	return operand{tpl: t}, nil
+}
+
+// eval evaluates the group; an empty "and" is true, an empty "or" false.
+func (g *ruleGroup) eval(s *Scope) bool {
+	for i := range g.items {
+		it := &g.items[i]
+		var v bool
+		if it.group != nil {
+			v = it.group.eval(s)
+		} else {
+			v = it.rule.eval(s)
+		}
+		if v == g.or {
+			return v
+		}
+	}
+	return !g.or
+}
+
+func (r *rule) eval(s *Scope) bool {
+	l := r.left.value(s)
+	switch r.op {
+	case opEmpty:
+		return isEmptyValue(l)
+	case opNotEmpty:
+		return !isEmptyValue(l)
+	case opExists:
+		return l.Type != gjson.Null
+	case opNotExists:
+		return l.Type == gjson.Null
+	case opMatches:
+		t, ok := scalarText(l)
+		return ok && r.re.MatchString(t)
+	}
+	rv := r.right.value(s)
+	switch r.op {
+	case opEqual:
+		return equalValues(l, rv)
+	case opNotEqual:
+		return !equalValues(l, rv)
+	}
+	// Every other operator is false on a null or missing operand, and its
+	// "not" form true, so a missing field never errors.
+	if l.Type == gjson.Null || rv.Type == gjson.Null {
+		return r.op.negated()
+	}
+	switch r.op {
+	case opGt, opGte, opLt, opLte:
+		c, ok := compareValues(l, rv)
+		if !ok {
+			return false
+		}
+		switch r.op {
+		case opGt:
+			return c > 0
+		case opGte:
+			return c >= 0
+		case opLt:
+			return c < 0
+		}
+		return c <= 0
+	case opIncludes:
+		return includesValue(l, rv)
+	case opNotIncludes:
+		return !includesValue(l, rv)
+	}
+	lt, lok := scalarText(l)
+	rt, rok := scalarText(rv)
+	if !lok || !rok {
+		return r.op.negated()
+	}
+	switch r.op {
+	case opStartsWith:
+		return strings.HasPrefix(lt, rt)
+	case opNotStartsWith:
+		return !strings.HasPrefix(lt, rt)
+	case opEndsWith:
+		return strings.HasSuffix(lt, rt)
+	case opNotEndsWith:
+		return !strings.HasSuffix(lt, rt)
+	}
+	return false
+}
+
+// includesValue: an array includes a member equal to v (typed equality); a
+// scalar includes v's text as a substring. Objects include nothing.
+func includesValue(l, v gjson.Result) bool {
+	if l.IsArray() {
+		found := false
+		l.ForEach(func(_, item gjson.Result) bool {
+			found = equalValues(item, v)
+			return !found
+		})
+		return found
+	}
+	lt, lok := scalarText(l)
+	vt, vok := scalarText(v)
+	return lok && vok && strings.Contains(lt, vt)
+}
+
+// isEmptyValue: missing, null, "", [] and {} are empty; 0 and false are not.
+func isEmptyValue(v gjson.Result) bool {
+	switch v.Type {
+	case gjson.Null:
+		return true
+	case gjson.String:
+		return v.Str == ""
+	case gjson.JSON:
+		empty := true
+		v.ForEach(func(_, _ gjson.Result) bool {
+			empty = false
+			return false
+		})
+		return empty
+	}
+	return false
+}

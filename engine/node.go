@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"sync"
+)
+
+// Node is one step of the flow as written in the workflow document (§9).
+type Node struct {
+	Key      string            `json:"key"`
+	Type     string            `json:"type"`
+	Title    string            `json:"title,omitempty"`
+	Config   json.RawMessage   `json:"config,omitempty"`
+	Branches map[string][]Node `json:"branches,omitempty"`
+}
+
+// NodeKind is one type of node (condition, response, end, ...). Each kind
+// lives in a file of its own and registers itself with RegisterNodeKind from
+// an init function, so adding a kind is one file and one registration.
+type NodeKind interface {
+	// Compile checks the node's config and returns the step that runs it.
+	// Compile is called once per revision, never per request. An invalid
+	// config gives an *Error with code EINVALID whose message starts with the
+	// offending field relative to the node, such as
+	// `config.rules.and[1].op: unknown operator "bogus"`.
+	Compile(n *Node, env CompileEnv) (Step, error)
+}
+
+// CompileEnv tells a NodeKind about the workflow its node belongs to.
+type CompileEnv struct {
+	Mode Mode
+}
+
+// Step is a compiled node. Steps are shared by every execution of a revision
+// and run concurrently: they must not keep per-execution state.
+type Step interface {
+	// Branches lists the branch names this node routes to, in display order
+	// ("yes", "no" for a condition in branch mode), or nil.
+	Branches() []string
+	// Run executes the node. An error ends the execution with status error;
+	// its safe message (ErrorMessage) is recorded on the job.
+	Run(ctx context.Context, s *Scope) (Outcome, error)
+}
+
+// Outcome is what a node's run decides.
+type Outcome struct {
+	// Result is the job's result as JSON (nil records null). It becomes
+	// $jobsMapByNodeKey.<key> for later nodes.
+	Result []byte
+	// Branch names the branch to enter; "" goes on with the next node.
+	Branch string
+	// End, when set, ends the execution with that status after this node.
+	End ExecStatus
+	// Response, when set, ends the execution: in sync mode it is the reply.
+	Response *Response
+}
+
+// Response is an HTTP reply decided by the flow or by the trigger.
+type Response struct {
+	Status      int           `json:"status"`
+	Headers     []HeaderValue `json:"headers"`
+	ContentType string        `json:"contentType"`
+	Body        []byte        `json:"-"`
+}
+
+// HeaderValue is one rendered reply header.
+type HeaderValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+var (
+	kindsMu sync.RWMutex
+	kinds   = map[string]NodeKind{}
+)
+
+// RegisterNodeKind makes a node type available to workflow documents. It
+// panics when the type is registered twice, which is a programming error.
+func RegisterNodeKind(typ string, k NodeKind) {
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	if _, dup := kinds[typ]; dup {
+		panic("engine: node kind registered twice: " + typ)
+	}
+	kinds[typ] = k
+}
+
+// NodeKindFor returns the registered kind of a node type.
+func NodeKindFor(typ string) (NodeKind, bool) {
+	kindsMu.RLock()
+	defer kindsMu.RUnlock()
+	k, ok := kinds[typ]
+	return k, ok
+}
+
+// NodeTypes lists the registered node types, sorted.
+func NodeTypes() []string {
+	kindsMu.RLock()
+	defer kindsMu.RUnlock()
+	out := make([]string, 0, len(kinds))
+	for t := range kinds {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,88 @@
+package engine
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// Roots of template paths.
+const (
+	RootContext = "$context"
+	RootJobs    = "$jobsMapByNodeKey"
+	RootSystem  = "$system"
+)
+
+// Scope is what templates and conditions read while an execution runs: the
+// trigger context, the results of the jobs that ran so far, and system values.
+// A Scope belongs to one execution and is not safe for concurrent use.
+type Scope struct {
+	// Context is the trigger context: {"headers":…,"query":…,"body":…}.
+	Context gjson.Result
+	// Jobs holds the result of every node that ran, by node key.
+	Jobs map[string]gjson.Result
+
+	ExecutionID int64
+	WorkflowID  int64
+	WorkflowKey string
+	Revision    int
+	Now         time.Time
+
+	system gjson.Result
+}
+
+// NewScope returns a scope over the raw JSON trigger context.
+func NewScope(context []byte) *Scope {
+	return &Scope{Context: gjson.ParseBytes(context), Jobs: map[string]gjson.Result{}, Now: time.Now()}
+}
+
+// Resolve looks up a full path whose first key is a root ($context,
+// $jobsMapByNodeKey or $system). Unknown roots and missing values give a
+// Result whose Exists is false.
+func (s *Scope) Resolve(p Path) gjson.Result {
+	if len(p) == 0 || p[0].IsIndex {
+		return gjson.Result{}
+	}
+	rest := p[1:]
+	switch p[0].Key {
+	case RootContext:
+		return rest.Lookup(s.Context)
+	case RootJobs:
+		if len(rest) == 0 || rest[0].IsIndex {
+			return gjson.Result{}
+		}
+		return rest[1:].Lookup(s.Jobs[rest[0].Key])
+	case RootSystem:
+		if !s.system.Exists() {
+			s.system = gjson.Parse(s.systemJSON())
+		}
+		return rest.Lookup(s.system)
+	}
+	return gjson.Result{}
+}
+
+func (s *Scope) systemJSON() string {
+	b := make([]byte, 0, 160)
+	b = append(b, `{"now":`...)
+	b = strconv.AppendQuote(b, s.Now.UTC().Format(time.RFC3339Nano))
+	b = append(b, `,"timestamp":`...)
+	b = strconv.AppendInt(b, s.Now.UnixMilli(), 10)
+	b = append(b, `,"executionId":`...)
+	b = strconv.AppendInt(b, s.ExecutionID, 10)
+	b = append(b, `,"workflowId":`...)
+	b = strconv.AppendInt(b, s.WorkflowID, 10)
+	b = append(b, `,"workflowKey":`...)
+	b = strconv.AppendQuote(b, s.WorkflowKey)
+	b = append(b, `,"revision":`...)
+	b = strconv.AppendInt(b, int64(s.Revision), 10)
+	b = append(b, '}')
+	return string(b)
+}
+
+// IsValidRoot reports whether name is one of the template roots.
+func IsValidRoot(name string) bool {
+	return name == RootContext || name == RootJobs || name == RootSystem
+}
+
+func resultValue(raw []byte) gjson.Result { return gjson.ParseBytes(raw) }

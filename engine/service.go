@@ -1,0 +1,359 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Service is the webhook engine: it manages workflows and their compiled
+// flows, answers triggers and feeds the runner. It is safe for concurrent
+// use.
+type Service struct {
+	workflows  WorkflowStore
+	executions ExecutionStore
+	log        *slog.Logger
+
+	mu    sync.RWMutex
+	cache map[string]*liveFlow // current revision by key
+
+	revMu    sync.Mutex
+	revCache map[revKey]*revFlow // any revision, for the runner
+
+	// wake tells the runner that work was queued.
+	wake chan struct{}
+	now  func() time.Time
+	ids  IDGenerator
+}
+
+type revKey struct {
+	id  int64
+	rev int
+}
+
+// liveFlow is the current revision of a workflow with what the hot path
+// needs precomputed.
+type liveFlow struct {
+	wf   *Workflow
+	flow *Flow
+	// authSum is sha256("user:password"), compared in constant time.
+	authSum [32]byte
+}
+
+// NewService returns a Service over the given stores.
+func NewService(ws WorkflowStore, es ExecutionStore, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		workflows: ws, executions: es, log: log,
+		cache:    map[string]*liveFlow{},
+		revCache: map[revKey]*revFlow{},
+		wake:     make(chan struct{}, 1),
+		now:      time.Now,
+	}
+}
+
+// SeedIDs makes every execution id generated from now on larger than
+// last, typically the largest id already stored.
+func (s *Service) SeedIDs(last int64) { s.ids.Seed(last) }
+
+// NewKey returns a random workflow key: 20 lowercase letters and digits
+// from crypto/rand, about 103 bits.
+func NewKey() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	const n = 20
+	b := make([]byte, n)
+	// 252 is the largest multiple of 36 below 256: rejecting bytes above
+	// it keeps every character equally likely.
+	buf := make([]byte, 64)
+	for i := 0; i < n; {
+		rand.Read(buf)
+		for _, c := range buf {
+			if c < 252 && i < n {
+				b[i] = alphabet[c%36]
+				i++
+			}
+		}
+	}
+	return string(b)
+}
+
+// CreateWorkflow validates a document and stores it as revision 1 of a
+// new workflow with a fresh key.
+func (s *Service) CreateWorkflow(ctx context.Context, raw []byte) (*Workflow, error) {
+	stored, secret, doc, err := PrepareDocument(raw)
+	if err != nil {
+		return nil, err
+	}
+	w := &Workflow{Key: NewKey(), Stored: stored, Secret: secret, Doc: doc}
+	if err := s.workflows.CreateWorkflow(ctx, w); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// UpdateWorkflow replaces the document of a workflow, saving a new
+// revision; key and URL never change.
+func (s *Service) UpdateWorkflow(ctx context.Context, id int64, raw []byte) (*Workflow, error) {
+	stored, secret, doc, err := PrepareDocument(raw)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.workflows.GetWorkflow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	w := &Workflow{ID: id, Key: cur.Key, Stored: stored, Secret: secret, Doc: doc, CreatedAt: cur.CreatedAt}
+	if err := s.workflows.UpdateWorkflow(ctx, w); err != nil {
+		return nil, err
+	}
+	s.forget(cur.Key)
+	return w, nil
+}
+
+// DeleteWorkflow deletes a workflow and its executions.
+func (s *Service) DeleteWorkflow(ctx context.Context, id int64) error {
+	cur, err := s.workflows.GetWorkflow(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.workflows.DeleteWorkflow(ctx, id); err != nil {
+		return err
+	}
+	s.forget(cur.Key)
+	return nil
+}
+
+// GetWorkflow returns the current revision of a workflow.
+func (s *Service) GetWorkflow(ctx context.Context, id int64) (*Workflow, error) {
+	return s.workflows.GetWorkflow(ctx, id)
+}
+
+// GetRevision returns one revision of a workflow.
+func (s *Service) GetRevision(ctx context.Context, id int64, rev int) (*Workflow, error) {
+	return s.workflows.GetRevision(ctx, id, rev)
+}
+
+// ListRevisions lists a workflow's revisions, newest first.
+func (s *Service) ListRevisions(ctx context.Context, id int64) ([]RevisionInfo, error) {
+	return s.workflows.ListRevisions(ctx, id)
+}
+
+// ListWorkflows lists every workflow with its execution summary.
+func (s *Service) ListWorkflows(ctx context.Context) ([]WorkflowSummary, error) {
+	return s.workflows.ListWorkflows(ctx)
+}
+
+// GetExecution returns one execution.
+func (s *Service) GetExecution(ctx context.Context, id int64) (*Execution, error) {
+	return s.executions.GetExecution(ctx, id)
+}
+
+// ListExecutions lists executions of a workflow, newest first.
+func (s *Service) ListExecutions(ctx context.Context, f ExecutionFilter) ([]*Execution, error) {
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, Errorf(EINVALID, "status: unknown status %q", f.Status)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > 500 {
+		return nil, Errorf(EINVALID, "limit: at most 500")
+	}
+	return s.executions.ListExecutions(ctx, f)
+}
+
+func (s *Service) forget(key string) {
+	s.mu.Lock()
+	delete(s.cache, key)
+	s.mu.Unlock()
+}
+
+// live returns the compiled current revision of the workflow with key.
+func (s *Service) live(ctx context.Context, key string) (*liveFlow, error) {
+	s.mu.RLock()
+	lf := s.cache[key]
+	s.mu.RUnlock()
+	if lf != nil {
+		return lf, nil
+	}
+	w, err := s.workflows.GetWorkflowByKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Compile(w.Doc)
+	if err != nil {
+		return nil, err
+	}
+	lf = &liveFlow{wf: w, flow: f}
+	if ba := w.Doc.Trigger.BasicAuth; ba.Enabled {
+		lf.authSum = sha256.Sum256([]byte(ba.Username + ":" + ba.Password))
+	}
+	s.mu.Lock()
+	s.cache[key] = lf
+	s.mu.Unlock()
+	s.revMu.Lock()
+	s.revCache[revKey{w.ID, w.Revision}] = &revFlow{wf: w, flow: f}
+	s.revMu.Unlock()
+	return lf, nil
+}
+
+type revFlow struct {
+	wf   *Workflow
+	flow *Flow
+}
+
+// flowFor returns the compiled flow of any revision, for the runner.
+func (s *Service) flowFor(ctx context.Context, id int64, rev int) (*revFlow, error) {
+	k := revKey{id, rev}
+	s.revMu.Lock()
+	rf := s.revCache[k]
+	s.revMu.Unlock()
+	if rf != nil {
+		return rf, nil
+	}
+	w, err := s.workflows.GetRevision(ctx, id, rev)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Compile(w.Doc)
+	if err != nil {
+		return nil, err
+	}
+	rf = &revFlow{wf: w, flow: f}
+	s.revMu.Lock()
+	if len(s.revCache) >= maxCachedRevisions {
+		clear(s.revCache)
+	}
+	s.revCache[k] = rf
+	s.revMu.Unlock()
+	return rf, nil
+}
+
+// maxCachedRevisions bounds the runner's cache of compiled revisions.
+const maxCachedRevisions = 10000
+
+// Credentials are what the caller sent in an Authorization: Basic header.
+type Credentials struct {
+	Username, Password string
+	Present            bool
+}
+
+// TriggerResult is the reply to a webhook request.
+type TriggerResult struct {
+	Response    *Response
+	ExecutionID int64
+	Status      ExecStatus
+}
+
+// Trigger answers one webhook request for the workflow with key: it checks
+// that the workflow exists, is enabled and that the credentials match, builds
+// the trigger context, then either stores the execution and renders the
+// async reply, or runs the flow within the workflow's timeout (sync).
+//
+// Errors: ENOTFOUND (unknown or disabled), EUNAUTHORIZED, EINVALID (bad
+// body), EINTERNAL.
+func (s *Service) Trigger(ctx context.Context, key string, creds Credentials, req *Request) (*TriggerResult, error) {
+	lf, err := s.live(ctx, key)
+	if err != nil {
+		if ErrorCode(err) == EINVALID {
+			// A stored document that no longer compiles is our fault.
+			s.log.Error("compile workflow", "workflow_key", key, "error", err)
+			return nil, Errorf(EINTERNAL, "workflow cannot run")
+		}
+		return nil, err
+	}
+	doc := lf.wf.Doc
+	if !doc.IsEnabled() {
+		return nil, Errorf(ENOTFOUND, "no enabled workflow at this URL")
+	}
+	if doc.Trigger.BasicAuth.Enabled {
+		sum := sha256.Sum256([]byte(creds.Username + ":" + creds.Password))
+		if subtle.ConstantTimeCompare(sum[:], lf.authSum[:]) != 1 || !creds.Present {
+			return nil, Errorf(EUNAUTHORIZED, "valid Basic Auth credentials are required")
+		}
+	}
+	context, err := BuildContext(req)
+	if err != nil {
+		return nil, err
+	}
+	e := &Execution{
+		ID: s.ids.Next(), WorkflowID: lf.wf.ID, Revision: lf.wf.Revision, Mode: doc.Mode,
+		Request: *req, Context: context, CreatedAt: s.now(),
+	}
+	if doc.Mode == ModeAsync {
+		e.Status = StatusQueued
+		if err := s.executions.InsertExecution(ctx, e); err != nil {
+			return nil, err
+		}
+		s.notify()
+		scope := s.scope(lf.wf, e)
+		resp, err := lf.flow.Reply.Render(scope)
+		if err != nil {
+			// The request is stored and will run; answer the default.
+			s.log.Warn("render async reply", "workflow_id", lf.wf.ID, "execution_id", e.ID, "error", err)
+			resp = DefaultResponse()
+		}
+		return &TriggerResult{Response: resp, ExecutionID: e.ID, Status: StatusQueued}, nil
+	}
+	return s.runSync(ctx, lf, e)
+}
+
+func (s *Service) runSync(ctx context.Context, lf *liveFlow, e *Execution) (*TriggerResult, error) {
+	runCtx, cancel := context.WithTimeout(ctx, lf.wf.Doc.Timeout())
+	defer cancel()
+	e.Status = StatusRunning
+	e.StartedAt = s.now()
+	e.Attempts = 1
+	r := lf.flow.Run(runCtx, s.scope(lf.wf, e))
+	e.FinishedAt = s.now()
+	e.Status, e.Jobs, e.Error = r.Status, r.Jobs, r.Error
+	resp := r.Response
+	switch {
+	case resp != nil:
+	case r.Status == StatusResolved:
+		resp = DefaultResponse()
+	case r.Status == StatusAborted:
+		resp = ErrorResponse(504, r.Error)
+	default:
+		resp = ErrorResponse(500, r.Error)
+	}
+	e.Response = resp
+	// Group commit in the store makes this wait short; a record that cannot
+	// be stored must not change the reply the flow decided.
+	if err := s.executions.InsertExecution(context.WithoutCancel(ctx), e); err != nil {
+		s.log.Error("store sync execution", "workflow_id", e.WorkflowID, "error", err)
+	}
+	return &TriggerResult{Response: resp, ExecutionID: e.ID, Status: e.Status}, nil
+}
+
+func (s *Service) scope(w *Workflow, e *Execution) *Scope {
+	sc := NewScope(e.Context)
+	sc.ExecutionID, sc.WorkflowID, sc.WorkflowKey, sc.Revision, sc.Now = e.ID, w.ID, w.Key, e.Revision, s.now()
+	return sc
+}
+
+func (s *Service) notify() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// DefaultResponse is the reply when nothing else decides: 200 "ok".
+func DefaultResponse() *Response {
+	return &Response{Status: 200, ContentType: "text/plain; charset=utf-8", Body: []byte("ok")}
+}
+
+// ErrorResponse is a reply in the JSON error format of product.md §2.
+func ErrorResponse(status int, message string) *Response {
+	b := append([]byte(`{"errors":[{"message":`), nil...)
+	b = AppendJSONString(b, message)
+	b = append(b, "}]}"...)
+	return &Response{Status: status, ContentType: "application/json", Body: b}
+}

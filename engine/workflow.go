@@ -1,0 +1,259 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Mode says whether a workflow runs inside the request (sync) or in the
+// background after the request was stored (async).
+type Mode string
+
+// Workflow modes.
+const (
+	ModeSync  Mode = "sync"
+	ModeAsync Mode = "async"
+)
+
+// Limits on workflow documents.
+const (
+	MaxDocumentBytes     = 1 << 20 // 1 MiB of JSON
+	MaxNodes             = 200     // nodes in a workflow, branches included
+	MaxNodeDepth         = 16      // nesting of branches
+	MaxRuleDepth         = 16      // nesting of and/or groups
+	MaxTitleLength       = 200     // characters
+	MaxFields            = 500     // declared fields per trigger part
+	MaxTimeoutSeconds    = 300
+	DefaultTimeout       = 30 * time.Second
+	DefaultReplyStatus   = 200
+	DefaultReplyBody     = "ok"
+	MaxNodeKeyLength     = 64
+	MaxReplyHeaders      = 50
+	MaxHeaderValueLength = 8 << 10
+)
+
+// Document is the workflow document of product.md §9: what the admin API
+// accepts and returns, and what export and import use.
+type Document struct {
+	Title          string  `json:"title"`
+	Mode           Mode    `json:"mode"`
+	Enabled        *bool   `json:"enabled,omitempty"`
+	TimeoutSeconds int     `json:"timeoutSeconds,omitempty"`
+	Trigger        Trigger `json:"trigger"`
+	Nodes          []Node  `json:"nodes"`
+}
+
+// IsEnabled reports whether the workflow answers its URL. A document that
+// does not say is enabled.
+func (d *Document) IsEnabled() bool { return d.Enabled == nil || *d.Enabled }
+
+// Timeout is the sync execution budget.
+func (d *Document) Timeout() time.Duration {
+	if d.TimeoutSeconds <= 0 {
+		return DefaultTimeout
+	}
+	return time.Duration(d.TimeoutSeconds) * time.Second
+}
+
+// Trigger is the webhook: authentication, the declared fields and the async
+// reply.
+type Trigger struct {
+	BasicAuth BasicAuth `json:"basicAuth"`
+	Headers   []Field   `json:"headers"`
+	Query     []Field   `json:"query"`
+	Body      []Field   `json:"body"`
+	Response  *Reply    `json:"response,omitempty"`
+}
+
+// BasicAuth is the trigger's HTTP Basic Auth setting.
+type BasicAuth struct {
+	Enabled  bool   `json:"enabled"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// Field is a declared trigger variable: a path in one part of the request and
+// the label the variable picker shows.
+type Field struct {
+	Path  string `json:"path"`
+	Alias string `json:"alias,omitempty"`
+}
+
+// Label is what the variable picker shows: the alias, else the path.
+func (f Field) Label() string {
+	if f.Alias != "" {
+		return f.Alias
+	}
+	return f.Path
+}
+
+// Reply is a configured HTTP reply: the async trigger's answer, or a
+// response node's config. Body is any JSON value: a string is sent as
+// text/plain, anything else as application/json.
+type Reply struct {
+	Status  int             `json:"status"`
+	Headers []ReplyHeader   `json:"headers"`
+	Body    json.RawMessage `json:"body,omitempty"`
+}
+
+// ReplyHeader is one configured reply header; Value may hold templates.
+type ReplyHeader struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+var headerNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+
+// ValidHeaderName reports whether name is allowed as a reply header name.
+func ValidHeaderName(name string) bool { return headerNameRE.MatchString(name) }
+
+// ParseDocument decodes and validates a workflow document. Unknown fields
+// are accepted (extensions may add them). The error names the bad field.
+func ParseDocument(raw []byte) (*Document, error) {
+	if len(raw) > MaxDocumentBytes {
+		return nil, Errorf(ETOOLARGE, "document: larger than %d bytes", MaxDocumentBytes)
+	}
+	if err := CheckJSON(raw, MaxJSONDepth); err != nil {
+		return nil, Errorf(EINVALID, "document: %s", ErrorMessage(err))
+	}
+	var d Document
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&d); err != nil {
+		return nil, Errorf(EINVALID, "document: %s", jsonErrorMessage(err))
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// jsonErrorMessage turns an encoding/json error into a message that names
+// the field when it can.
+func jsonErrorMessage(err error) string {
+	var te *json.UnmarshalTypeError
+	if ok := asError(err, &te); ok && te.Field != "" {
+		return te.Field + ": expected " + jsonKind(te.Type.Kind().String()) + ", got " + te.Value
+	}
+	var se *json.SyntaxError
+	if asError(err, &se) {
+		return "invalid JSON at offset " + itoa(int(se.Offset)) + ": " + se.Error()
+	}
+	return err.Error()
+}
+
+func jsonKind(k string) string {
+	switch {
+	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "uint"), strings.HasPrefix(k, "float"):
+		return "a number"
+	case k == "string":
+		return "a string"
+	case k == "bool":
+		return "a boolean"
+	case k == "slice", k == "array":
+		return "an array"
+	case k == "struct", k == "map", k == "ptr":
+		return "an object"
+	}
+	return k
+}
+
+// Validate checks the document without compiling its nodes' templates
+// beyond what their kinds check; Compile runs it too.
+func (d *Document) Validate() error {
+	_, err := Compile(d)
+	return err
+}
+
+func (d *Document) validateTop() error {
+	title := strings.TrimSpace(d.Title)
+	switch {
+	case title == "":
+		return Errorf(EINVALID, "title: required")
+	case utf8.RuneCountInString(d.Title) > MaxTitleLength:
+		return Errorf(EINVALID, "title: longer than %d characters", MaxTitleLength)
+	}
+	if d.Mode != ModeSync && d.Mode != ModeAsync {
+		return Errorf(EINVALID, `mode: must be "sync" or "async", got %q`, d.Mode)
+	}
+	if d.TimeoutSeconds < 0 || d.TimeoutSeconds > MaxTimeoutSeconds {
+		return Errorf(EINVALID, "timeoutSeconds: must be between 1 and %d", MaxTimeoutSeconds)
+	}
+	t := &d.Trigger
+	if t.BasicAuth.Enabled {
+		if t.BasicAuth.Username == "" {
+			return Errorf(EINVALID, "trigger.basicAuth.username: required when Basic Auth is enabled")
+		}
+		if strings.Contains(t.BasicAuth.Username, ":") {
+			return Errorf(EINVALID, "trigger.basicAuth.username: must not contain a colon")
+		}
+		if t.BasicAuth.Password == "" {
+			return Errorf(EINVALID, "trigger.basicAuth.password: required when Basic Auth is enabled")
+		}
+	}
+	for _, part := range []struct {
+		name   string
+		fields []Field
+	}{{"headers", t.Headers}, {"query", t.Query}, {"body", t.Body}} {
+		if len(part.fields) > MaxFields {
+			return Errorf(EINVALID, "trigger.%s: more than %d fields", part.name, MaxFields)
+		}
+		seen := make(map[string]bool, len(part.fields))
+		for i, f := range part.fields {
+			field := "trigger." + part.name + "[" + itoa(i) + "].path"
+			if strings.TrimSpace(f.Path) == "" {
+				return Errorf(EINVALID, "%s: required", field)
+			}
+			p, err := ParsePath(f.Path)
+			if err != nil {
+				return Errorf(EINVALID, "%s: %s", field, ErrorMessage(err))
+			}
+			canon := p.String()
+			if part.name == "headers" {
+				canon = strings.ToLower(canon)
+			}
+			if seen[canon] {
+				return Errorf(EINVALID, "%s: duplicate path %q", field, f.Path)
+			}
+			seen[canon] = true
+			if utf8.RuneCountInString(f.Alias) > MaxTitleLength {
+				return Errorf(EINVALID, "trigger.%s[%d].alias: longer than %d characters", part.name, i, MaxTitleLength)
+			}
+		}
+	}
+	if t.Response != nil {
+		if err := t.Response.validate("trigger.response", true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validate checks a reply's status and headers. When allowDefault is set a
+// zero status means the default.
+func (r *Reply) validate(field string, allowDefault bool) error {
+	if !(allowDefault && r.Status == 0) && (r.Status < 200 || r.Status > 599) {
+		return Errorf(EINVALID, "%s.status: must be between 200 and 599, got %d", field, r.Status)
+	}
+	if len(r.Headers) > MaxReplyHeaders {
+		return Errorf(EINVALID, "%s.headers: more than %d headers", field, MaxReplyHeaders)
+	}
+	for i, h := range r.Headers {
+		if !ValidHeaderName(h.Name) {
+			return Errorf(EINVALID, "%s.headers[%d].name: %q is not a valid header name", field, i, h.Name)
+		}
+		if len(h.Value) > MaxHeaderValueLength {
+			return Errorf(EINVALID, "%s.headers[%d].value: longer than %d bytes", field, i, MaxHeaderValueLength)
+		}
+		if strings.ContainsAny(h.Value, "\r\n") {
+			return Errorf(EINVALID, "%s.headers[%d].value: must not contain line breaks", field, i)
+		}
+	}
+	if len(r.Body) > 0 && !json.Valid(r.Body) {
+		return Errorf(EINVALID, "%s.body: invalid JSON", field)
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package handlers
+
+import (
+	"crypto/subtle"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/views"
+)
+
+// SessionLifetime is how long a sign-in lasts, at most.
+const SessionLifetime = 12 * time.Hour
+
+// RequireSession admits requests of a signed-in admin; others are sent to
+// the sign-in page (htmx requests with HX-Redirect).
+func (h *Handlers) RequireSession(c *fiber.Ctx) error {
+	tok := c.Cookies(SessionCookie)
+	if tok != "" {
+		s, err := h.Auth.GetSession(c.UserContext(), engine.HashToken(tok), time.Now())
+		if err == nil {
+			c.Locals(sessionKey{}, s)
+			return c.Next()
+		}
+		if engine.ErrorCode(err) != engine.ENOTFOUND {
+			return err
+		}
+	}
+	target := "/signin"
+	if c.Method() == fiber.MethodGet && c.OriginalURL() != "/" {
+		target += "?next=" + url.QueryEscape(c.OriginalURL())
+	}
+	return redirect(c, target)
+}
+
+// CheckCSRF refuses state-changing requests that do not carry the session's
+// CSRF token (form field _csrf or header X-CSRF-Token).
+func (h *Handlers) CheckCSRF(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	s := session(c)
+	got := c.Get("X-CSRF-Token")
+	if got == "" {
+		got = c.FormValue("_csrf")
+	}
+	if s == nil || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRFToken)) != 1 {
+		return engine.Errorf(engine.EFORBIDDEN, "the form expired or came from another site: reload the page and try again")
+	}
+	return c.Next()
+}
+
+// SignInPage is GET /signin.
+func (h *Handlers) SignInPage(c *fiber.Ctx) error {
+	if tok := c.Cookies(SessionCookie); tok != "" {
+		if _, err := h.Auth.GetSession(c.UserContext(), engine.HashToken(tok), time.Now()); err == nil {
+			return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
+		}
+	}
+	return h.renderSignIn(c, fiber.StatusOK, "", "")
+}
+
+func (h *Handlers) renderSignIn(c *fiber.Ctx, status int, email, errMsg string) error {
+	// The sign-in form has no session yet: a double-submit cookie guards it.
+	csrf := engine.RandomToken(24)
+	c.Cookie(&fiber.Cookie{Name: preCSRFCookie, Value: csrf, Path: "/signin", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: h.SecureCookies})
+	m := h.meta(c, "Sign in", "")
+	m.CSRFToken = csrf
+	return render(c, status, views.SignInPage(m, email, errMsg, views.FirstRunHint{Show: h.FirstRun != nil && h.FirstRun(c), FromEnv: h.AdminFromEnv}))
+}
+
+// SignIn is POST /signin.
+func (h *Handlers) SignIn(c *fiber.Ctx) error {
+	email := strings.TrimSpace(c.FormValue("email"))
+	password := c.FormValue("password")
+	want := c.Cookies(preCSRFCookie)
+	got := c.FormValue("_csrf")
+	if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+		return h.renderSignIn(c, fiber.StatusForbidden, email, "The form expired. Please sign in again.")
+	}
+	if wait := h.Throttle.Wait(email, c.IP(), time.Now()); wait > 0 {
+		c.Set(fiber.HeaderRetryAfter, itoa(int64(wait/time.Second)+1))
+		return h.renderSignIn(c, fiber.StatusTooManyRequests, email, "Too many failed sign-ins. Try again in "+wait.Round(time.Second).String()+".")
+	}
+	u, err := h.Auth.GetUserByEmail(c.UserContext(), email)
+	switch {
+	case err == nil && engine.CheckPassword(u.PasswordHash, password):
+	case err == nil || engine.ErrorCode(err) == engine.ENOTFOUND:
+		if err != nil {
+			engine.SpendPasswordCheck(password)
+		}
+		h.Throttle.Fail(email, c.IP(), time.Now())
+		h.Log.Warn("sign-in failed", "ip", c.IP(), "request_id", requestID(c))
+		return h.renderSignIn(c, fiber.StatusUnauthorized, email, "Wrong email or password.")
+	default:
+		return err
+	}
+	h.Throttle.Succeed(email, c.IP())
+	// A new session token at every sign-in (no fixation); the old one goes.
+	if old := c.Cookies(SessionCookie); old != "" {
+		_ = h.Auth.DeleteSession(c.UserContext(), engine.HashToken(old))
+	}
+	tok := engine.RandomToken(32)
+	now := time.Now()
+	s := &engine.Session{TokenHash: engine.HashToken(tok), UserID: u.ID, Email: u.Email, CSRFToken: engine.RandomToken(24),
+		CreatedAt: now, ExpiresAt: now.Add(SessionLifetime), SeenAt: now}
+	if err := h.Auth.CreateSession(c.UserContext(), s); err != nil {
+		return err
+	}
+	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: tok, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+		Secure: h.SecureCookies, Expires: s.ExpiresAt})
+	c.Cookie(&fiber.Cookie{Name: preCSRFCookie, Value: "", Path: "/signin", MaxAge: -1})
+	h.Log.Info("signed in", "user_id", u.ID, "request_id", requestID(c))
+	return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
+}
+
+// SignOut is POST /signout: the session is deleted server-side.
+func (h *Handlers) SignOut(c *fiber.Ctx) error {
+	if tok := c.Cookies(SessionCookie); tok != "" {
+		if err := h.Auth.DeleteSession(c.UserContext(), engine.HashToken(tok)); err != nil {
+			return err
+		}
+	}
+	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", HTTPOnly: true, MaxAge: -1, SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies})
+	h.flash(c, "info", "You are signed out.")
+	return redirect(c, "/signin")
+}

@@ -1,0 +1,73 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hookflow/hookflow/engine"
+)
+
+// Service is what handlers need of the engine.
+type Service interface {
+	CreateWorkflow(ctx context.Context, raw []byte) (*engine.Workflow, error)
+	UpdateWorkflow(ctx context.Context, id int64, raw []byte) (*engine.Workflow, error)
+	DeleteWorkflow(ctx context.Context, id int64) error
+	GetWorkflow(ctx context.Context, id int64) (*engine.Workflow, error)
+	GetRevision(ctx context.Context, id int64, rev int) (*engine.Workflow, error)
+	ListRevisions(ctx context.Context, id int64) ([]engine.RevisionInfo, error)
+	ListWorkflows(ctx context.Context) ([]engine.WorkflowSummary, error)
+	GetExecution(ctx context.Context, id int64) (*engine.Execution, error)
+	ListExecutions(ctx context.Context, f engine.ExecutionFilter) ([]*engine.Execution, error)
+	Trigger(ctx context.Context, key string, creds engine.Credentials, req *engine.Request) (*engine.TriggerResult, error)
+}
+
+// Handlers holds the dependencies of every handler.
+type Handlers struct {
+	Svc  Service
+	Auth engine.AuthStore
+	Log  *slog.Logger
+	// PublicURL is the configured base of the URLs shown ("" derives it
+	// from the request).
+	PublicURL string
+	// Ping checks the database for /healthz.
+	Ping func(ctx context.Context) error
+	// SecureCookies marks cookies Secure (behind https).
+	SecureCookies bool
+	// Throttle limits failed sign-ins.
+	Throttle *Throttle
+	// FirstRun reports whether nobody has signed in yet, to show where the
+	// admin password comes from.
+	FirstRun func(c *fiber.Ctx) bool
+	// AdminFromEnv says the first admin came from HOOKFLOW_ADMIN_*.
+	AdminFromEnv bool
+}
+
+// TriggerPath is the path of a workflow's webhook URL.
+func TriggerPath(key string) string { return "/api/webhook:trigger/" + key }
+
+// BaseURL returns the public base URL: the configured one, else the
+// request's scheme and host.
+func (h *Handlers) BaseURL(c *fiber.Ctx) string {
+	if h.PublicURL != "" {
+		return strings.TrimRight(h.PublicURL, "/")
+	}
+	return c.Protocol() + "://" + c.Hostname()
+}
+
+// WebhookURL is the full public URL of a workflow.
+func (h *Handlers) WebhookURL(c *fiber.Ctx, key string) string {
+	return h.BaseURL(c) + TriggerPath(key)
+}
+
+// paramID parses a numeric route parameter; a bad one is a 404 like a
+// missing row.
+func paramID(c *fiber.Ctx, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Params(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, engine.Errorf(engine.ENOTFOUND, "not found")
+	}
+	return id, nil
+}

@@ -1,0 +1,116 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/views"
+)
+
+// Cookie names.
+const (
+	SessionCookie = "hookflow_session"
+	flashCookie   = "hookflow_flash"
+	preCSRFCookie = "hookflow_csrf"
+)
+
+// render writes a templ component as the HTML reply. The component renders
+// into a buffer first, so a render error never leaves half a page.
+func render(c *fiber.Ctx, status int, comp templ.Component) error {
+	var buf bytes.Buffer
+	if err := comp.Render(c.UserContext(), &buf); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(status).Send(buf.Bytes())
+}
+
+// isHTMX reports whether the request comes from htmx (fragment wanted).
+func isHTMX(c *fiber.Ctx) bool { return c.Get("HX-Request") == "true" }
+
+// meta builds what every full page needs from the session.
+func (h *Handlers) meta(c *fiber.Ctx, title, active string) views.PageMeta {
+	m := views.PageMeta{Title: title, Active: active}
+	if s := session(c); s != nil {
+		m.SignedIn, m.UserEmail, m.CSRFToken = true, s.Email, s.CSRFToken
+	}
+	m.Flash = h.takeFlash(c)
+	return m
+}
+
+// flash queues a message for the next page the browser loads.
+func (h *Handlers) flash(c *fiber.Ctx, kind, message string) {
+	b, _ := json.Marshal(views.Flash{Kind: kind, Message: message})
+	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/", HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies, MaxAge: 60})
+}
+
+func (h *Handlers) takeFlash(c *fiber.Ctx) []views.Flash {
+	v := c.Cookies(flashCookie)
+	if v == "" {
+		return nil
+	}
+	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/", HTTPOnly: true, MaxAge: -1, SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies})
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		return nil
+	}
+	var f views.Flash
+	if json.Unmarshal(b, &f) != nil || f.Message == "" {
+		return nil
+	}
+	switch f.Kind {
+	case "success", "error", "info":
+	default:
+		f.Kind = "info"
+	}
+	return []views.Flash{f}
+}
+
+// redirect sends the browser to path: htmx requests get HX-Redirect, others
+// a 303 See Other.
+func redirect(c *fiber.Ctx, path string) error {
+	if isHTMX(c) {
+		c.Set("HX-Redirect", path)
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	return c.Redirect(path, fiber.StatusSeeOther)
+}
+
+// ErrorPage renders errors of browser routes: an error page, or for htmx a
+// flash fragment swapped out of band.
+func (h *Handlers) ErrorPage(c *fiber.Ctx, status int, message string) error {
+	if status == fiber.StatusUnauthorized {
+		return redirect(c, "/signin")
+	}
+	if isHTMX(c) {
+		c.Set("HX-Reswap", "none")
+		return render(c, status, views.FlashMessages([]views.Flash{{Kind: "error", Message: message}}, true))
+	}
+	return render(c, status, views.ErrorPage(h.meta(c, "Error", ""), status, message))
+}
+
+type sessionKey struct{}
+
+func session(c *fiber.Ctx) *engine.Session {
+	s, _ := c.Locals(sessionKey{}).(*engine.Session)
+	return s
+}
+
+// safeNext keeps post-sign-in redirects on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// userContext is a short alias used by UI handlers.
+func userContext(c *fiber.Ctx) context.Context { return c.UserContext() }

@@ -1,0 +1,63 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hookflow/hookflow/engine"
+)
+
+// WebhookTrigger is the public endpoint POST /api/webhook:trigger/<key>.
+func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
+	// Fiber reuses its buffers after the handler returns: everything that
+	// outlives it (stored request, async run) is copied here.
+	req := &engine.Request{
+		Method: c.Method(),
+		Query:  string(c.Request().URI().QueryString()),
+		Body:   bytes.Clone(c.Body()),
+	}
+	c.Request().Header.VisitAll(func(k, v []byte) {
+		req.Headers = append(req.Headers, engine.HeaderValue{Name: string(k), Value: string(v)})
+	})
+	res, err := h.Svc.Trigger(c.UserContext(), strings.Clone(c.Params("key")), basicAuth(c), req)
+	if err != nil {
+		return err
+	}
+	return writeResponse(c, res.Response)
+}
+
+// WebhookMethodNotAllowed answers every method but POST on the trigger path.
+func (h *Handlers) WebhookMethodNotAllowed(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderAllow, fiber.MethodPost)
+	return engine.Errorf(engine.EMETHOD, "method %s not allowed: use POST", c.Method())
+}
+
+func basicAuth(c *fiber.Ctx) engine.Credentials {
+	auth := c.Get(fiber.HeaderAuthorization)
+	const prefix = "basic "
+	if len(auth) < len(prefix) || !strings.EqualFold(auth[:len(prefix)], prefix) {
+		return engine.Credentials{}
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(auth[len(prefix):]))
+	if err != nil {
+		return engine.Credentials{}
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return engine.Credentials{}
+	}
+	return engine.Credentials{Username: user, Password: pass, Present: true}
+}
+
+func writeResponse(c *fiber.Ctx, r *engine.Response) error {
+	if r.ContentType != "" {
+		c.Set(fiber.HeaderContentType, r.ContentType)
+	}
+	// Configured headers come last so that they may override the type.
+	for _, hv := range r.Headers {
+		c.Set(hv.Name, hv.Value)
+	}
+	return c.Status(r.Status).Send(r.Body)
+}

@@ -1,0 +1,96 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hookflow/hookflow/engine"
+)
+
+// statusByCode maps engine error codes to HTTP statuses: the one table.
+var statusByCode = map[string]int{
+	engine.EINVALID:      fiber.StatusBadRequest,
+	engine.EUNAUTHORIZED: fiber.StatusUnauthorized,
+	engine.EFORBIDDEN:    fiber.StatusForbidden,
+	engine.ENOTFOUND:     fiber.StatusNotFound,
+	engine.EMETHOD:       fiber.StatusMethodNotAllowed,
+	engine.ECONFLICT:     fiber.StatusConflict,
+	engine.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
+	engine.EUNSUPPORTED:  fiber.StatusUnsupportedMediaType,
+	engine.ETOOMANY:      fiber.StatusTooManyRequests,
+	engine.EINTERNAL:     fiber.StatusInternalServerError,
+	engine.EUNAVAILABLE:  fiber.StatusServiceUnavailable,
+	engine.ETIMEOUT:      fiber.StatusGatewayTimeout,
+}
+
+// HTMLErrorRenderer renders an error for browser routes; set by the UI.
+type HTMLErrorRenderer func(c *fiber.Ctx, status int, message string) error
+
+var renderHTMLError HTMLErrorRenderer
+
+// errorHandler is the one place where errors become replies and get
+// logged: internal errors once, at error level, with the request id.
+func errorHandler(log *slog.Logger, bodyLimit int) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		status, msg := fiber.StatusInternalServerError, "internal error"
+		var fe *fiber.Error
+		switch {
+		case errors.As(err, &fe):
+			status, msg = fe.Code, fe.Message
+			if status == fiber.StatusRequestEntityTooLarge {
+				msg = "request body larger than " + humanBytes(bodyLimit)
+			}
+		default:
+			code := engine.ErrorCode(err)
+			if s, ok := statusByCode[code]; ok {
+				status = s
+			}
+			msg = engine.ErrorMessage(err)
+		}
+		if status >= 500 {
+			log.Error("request failed", "method", c.Method(), "route", routePath(c), "status", status, "request_id", requestID(c), "error", err)
+		}
+		if status == fiber.StatusUnauthorized {
+			if isWebhook(c) {
+				c.Set(fiber.HeaderWWWAuthenticate, `Basic realm="hookflow"`)
+			} else if isAPI(c) {
+				c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="hookflow"`)
+			}
+		}
+		if renderHTMLError != nil && !isAPI(c) && c.Path() != "/healthz" {
+			return renderHTMLError(c, status, msg)
+		}
+		return SendError(c, status, msg)
+	}
+}
+
+// SendError sends the JSON error format of product.md §2.
+func SendError(c *fiber.Ctx, status int, message string) error {
+	b := append([]byte(`{"errors":[{"message":`), nil...)
+	b = engine.AppendJSONString(b, message)
+	b = append(b, "}]}"...)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Status(status).Send(b)
+}
+
+func isAPI(c *fiber.Ctx) bool     { return strings.HasPrefix(c.Path(), "/api/") }
+func isWebhook(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/webhook:trigger/") }
+
+func routePath(c *fiber.Ctx) string {
+	if r := c.Route(); r != nil && r.Path != "/" {
+		return r.Path
+	}
+	return "(unmatched)"
+}
+
+func humanBytes(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return itoa(n>>20) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return itoa(n>>10) + " KiB"
+	}
+	return itoa(n) + " bytes"
+}

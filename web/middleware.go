@@ -1,0 +1,98 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hookflow/hookflow/engine"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals("request_id").(string)
+	return id
+}
+
+// withRequest gives each request an id (the caller's X-Request-Id when it is
+// sane, else a random one), echoes it, and puts a context carrying it into
+// c.UserContext for the handlers.
+func withRequest() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id := c.Get(fiber.HeaderXRequestID)
+		if !saneRequestID(id) {
+			var b [8]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		} else {
+			id = string([]byte(id))
+		}
+		c.Locals("request_id", id)
+		c.Set(fiber.HeaderXRequestID, id)
+		c.SetUserContext(context.WithValue(context.Background(), requestIDKey, id))
+		return c.Next()
+	}
+}
+
+func asFiber(err error, target **fiber.Error) bool { return errors.As(err, target) }
+
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// accessLog logs one line per request: the route pattern (never the path,
+// which holds webhook keys), status and duration. Bodies are never logged.
+func accessLog(log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		status := c.Response().StatusCode()
+		if err != nil {
+			// The ErrorHandler has not run yet; report what it will send.
+			status = fiber.StatusInternalServerError
+			var fe *fiber.Error
+			if asFiber(err, &fe) {
+				status = fe.Code
+			} else if s, ok := statusByCode[engine.ErrorCode(err)]; ok {
+				status = s
+			}
+		}
+		if log.Enabled(c.UserContext(), slog.LevelDebug) {
+			log.Debug("request", "method", c.Method(), "route", routePath(c), "status", status,
+				"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", requestID(c))
+		}
+		return err
+	}
+}
+
+// securityHeaders sets headers that harden every reply.
+func securityHeaders() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Set("X-Content-Type-Options", "nosniff")
+		c.Set("Referrer-Policy", "same-origin")
+		c.Set("X-Frame-Options", "DENY")
+		if !isWebhook(c) {
+			c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		}
+		return c.Next()
+	}
+}

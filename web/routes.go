@@ -1,0 +1,59 @@
+package web
+
+import (
+	"log/slog"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/handlers"
+)
+
+// routes registers every route of Hookflow: this list is the map of the
+// server.
+func routes(app *fiber.App, h *handlers.Handlers, log *slog.Logger) {
+	app.Use(withRequest(), accessLog(log), securityHeaders())
+
+	app.Get("/healthz", h.Health)
+
+	// The public endpoint. The colon is escaped so that ":trigger" is not a
+	// parameter; other methods get 405 with Allow.
+	app.Post(`/api/webhook\:trigger/:key`, h.WebhookTrigger)
+	app.All(`/api/webhook\:trigger/:key`, h.WebhookMethodNotAllowed)
+
+	// The admin API.
+	api := app.Group("/api/v1", bearerAuth(h.Auth))
+	api.Get("/workflows", h.WorkflowListAPI)
+	api.Post("/workflows", h.WorkflowCreateAPI)
+	api.Get("/workflows/:id", h.WorkflowGetAPI)
+	api.Put("/workflows/:id", h.WorkflowReplaceAPI)
+	api.Delete("/workflows/:id", h.WorkflowDeleteAPI)
+	api.Get("/workflows/:id/executions", h.ExecutionListAPI)
+	api.Get("/executions/:id", h.ExecutionGetAPI)
+
+	uiRoutes(app, h)
+
+	app.Use(func(c *fiber.Ctx) error {
+		return engine.Errorf(engine.ENOTFOUND, "no such page: %s %s", c.Method(), c.Path())
+	})
+}
+
+// bearerAuth admits API requests that carry a valid API token.
+func bearerAuth(auth engine.AuthStore) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		v := c.Get(fiber.HeaderAuthorization)
+		const prefix = "bearer "
+		if len(v) <= len(prefix) || !strings.EqualFold(v[:len(prefix)], prefix) {
+			return engine.Errorf(engine.EUNAUTHORIZED, "an API token is required: Authorization: Bearer <token>")
+		}
+		tok, err := auth.GetAPIToken(c.UserContext(), engine.HashToken(strings.TrimSpace(v[len(prefix):])))
+		if err != nil {
+			if engine.ErrorCode(err) == engine.ENOTFOUND {
+				return engine.Errorf(engine.EUNAUTHORIZED, "invalid or revoked API token")
+			}
+			return err
+		}
+		c.Locals("api_token_id", tok.ID)
+		return c.Next()
+	}
+}
