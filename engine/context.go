@@ -51,7 +51,7 @@ func BuildContext(req *Request) ([]byte, error) {
 		body = emptyObject
 	case IsJSONContentType(ct):
 		if err := CheckJSON(req.Body, MaxJSONDepth); err != nil {
-			return nil, Errorf(EINVALID, "body is not valid JSON: %s", ErrorMessage(err))
+			return nil, Errorf(EINVALID, "the body is not valid JSON, but Content-Type says it is (%s)", ErrorMessage(err))
 		}
 		body = trimSpace(req.Body)
 	case IsFormContentType(ct):

@@ -176,22 +176,17 @@ func arrayItem(v gjson.Result, idx int) gjson.Result {
 	if !v.IsArray() {
 		return gjson.Result{}
 	}
-	var out gjson.Result
-	n := 0
-	v.ForEach(func(_, item gjson.Result) bool {
-		if n == idx {
-			out = item
-			return false
-		}
-		n++
-		return true
-	})
-	return out
+	return v.Get(strconv.Itoa(idx))
 }
 
 func objectField(v gjson.Result, key string) gjson.Result {
 	if !v.IsObject() {
 		return gjson.Result{}
+	}
+	if key != "" {
+		// gjson's own lookup skips values without building them; the key
+		// is escaped so that none of its characters acts as path syntax.
+		return v.Get(gjson.Escape(key))
 	}
 	var out gjson.Result
 	v.ForEach(func(k, item gjson.Result) bool {

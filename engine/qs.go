@@ -63,8 +63,10 @@ const maxQSIndex = 15
 // ("query: more than 1000 parameters") rather than qs's silent truncation.
 //
 // Where qs's behaviour comes from JavaScript rather than from its rules,
-// ParseQS differs: object keys keep their first-seen order (JavaScript puts
-// integer-like keys first, ascending); keys named after Object.prototype
+// ParseQS differs: object keys keep their first-seen order, and keys are
+// merged in that order (JavaScript puts integer-like keys first, ascending,
+// which changes the result only when a bare integer key such as 0 meets a
+// key such as [0] or [] that names the same field); keys named after Object.prototype
 // members (constructor, toString, __proto__, …) are kept rather than
 // dropped; and invalid UTF-8 in the input becomes U+FFFD, one per run of bad
 // bytes, so the output is always valid JSON.
@@ -571,7 +573,7 @@ func (p *qsParser) merge(t, s *qsNode) *qsNode {
 			return o
 		}
 		if s.kind == qsObject {
-			return p.pair(t, s)
+			return p.limitArray(p.pair(t, s))
 		}
 		// [target].concat(sourceArray)
 		n := p.node(qsArray)

@@ -91,8 +91,10 @@ func (h *Handlers) ErrorPage(c *fiber.Ctx, status int, message string) error {
 		return redirect(c, "/signin")
 	}
 	if isHTMX(c) {
-		c.Set("HX-Reswap", "none")
-		return render(c, status, views.FlashMessages([]views.Flash{{Kind: "error", Message: message}}, true))
+		// Errors of htmx requests land in the page's flash region.
+		c.Set("HX-Retarget", "#flash")
+		c.Set("HX-Reswap", "innerHTML")
+		return render(c, status, views.FlashList([]views.Flash{{Kind: "error", Message: message}}))
 	}
 	return render(c, status, views.ErrorPage(h.meta(c, "Error", ""), status, message))
 }

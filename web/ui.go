@@ -16,8 +16,13 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	app.Get("/signin", h.SignInPage)
 	app.Post("/signin", h.SignIn)
 
-	ui := app.Group("", h.RequireSession, h.CheckCSRF)
-	ui.Post("/signout", h.SignOut)
+	// Every page below needs a session, and every state-changing request
+	// its CSRF token. (Not a Group: a group without prefix would put the
+	// session check in front of every unmatched path, /api ones included.)
+	ui := func(method, path string, handler fiber.Handler) {
+		app.Add(method, path, h.RequireSession, h.CheckCSRF, handler)
+	}
+	ui(fiber.MethodPost, "/signout", h.SignOut)
 
 	// Workflows list (area: list).
 

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/db"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/handlers"
@@ -222,6 +223,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, PublicURL: c.publicURL, Ping: store.Ping,
 		SecureCookies: strings.HasPrefix(c.publicURL, "https://"),
+		Throttle:      handlers.NewThrottle(),
+		AdminFromEnv:  c.adminEmail != "" && c.adminPass != "",
+		FirstRun: func(fc *fiber.Ctx) bool {
+			any, err := store.AnySignIn(fc.UserContext())
+			return err == nil && !any
+		},
 	}
 	app := web.New(web.Config{BodyLimit: c.bodyLimit, ReadTimeout: c.readTimeout}, h, log)
 	ln, err := net.Listen("tcp", c.addr)

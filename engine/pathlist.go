@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// MaxListedPaths bounds how many paths the sample parser lists; past it the
+// listing stops and reports that it was truncated.
+const MaxListedPaths = 1000
+
+// ListJSONPaths lists every path in a JSON document, containers and leaves,
+// in document order: {"a":1,"b":{"c":2}} → a, b, b.c; a top-level array
+// [{"x":1}] → [0], [0].x. Paths are printed with Path.String, so keys that
+// need it are quoted (["a.b"]). A path listed once is not listed again (a
+// document may repeat a key). The listing stops after MaxListedPaths paths;
+// paths longer than MaxPathSegments are left out, as no path may hold them;
+// either sets truncated. The document is checked with CheckJSON (nesting at
+// most MaxJSONDepth) first; bad JSON is an EINVALID *Error that says where.
+func ListJSONPaths(raw []byte) (paths []string, truncated bool, err error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, false, Errorf(EINVALID, "the JSON sample is empty")
+	}
+	if err := CheckJSON(raw, MaxJSONDepth); err != nil {
+		return nil, false, jsonSampleError(raw, err)
+	}
+	l := pathLister{seen: make(map[string]struct{})}
+	l.walk(gjson.ParseBytes(raw))
+	return l.paths, l.truncated, nil
+}
+
+type pathLister struct {
+	path      Path
+	paths     []string
+	seen      map[string]struct{}
+	truncated bool
+}
+
+// walk lists the children of v and their descendants; it returns false once
+// the listing is full.
+func (l *pathLister) walk(v gjson.Result) bool {
+	if !v.IsObject() && !v.IsArray() {
+		return true
+	}
+	isArray := v.IsArray()
+	i, more := 0, true
+	v.ForEach(func(k, item gjson.Result) bool {
+		seg := Segment{Key: k.Str}
+		if isArray {
+			seg = Segment{Index: i, IsIndex: true}
+			i++
+		}
+		if len(l.path) >= MaxPathSegments {
+			l.truncated = true
+			return true
+		}
+		l.path = append(l.path, seg)
+		defer func() { l.path = l.path[:len(l.path)-1] }()
+		s := l.path.String()
+		if _, dup := l.seen[s]; !dup {
+			if len(l.paths) == MaxListedPaths {
+				l.truncated, more = true, false
+				return false
+			}
+			l.seen[s] = struct{}{}
+			l.paths = append(l.paths, s)
+		}
+		more = l.walk(item)
+		return more
+	})
+	return more
+}
+
+// jsonSampleError turns a CheckJSON failure into a message that says what is
+// wrong and where, using encoding/json's position for syntax errors.
+func jsonSampleError(raw []byte, err error) error {
+	var syn *json.SyntaxError
+	jerr := json.Unmarshal(raw, new(json.RawMessage))
+	switch {
+	case jerr == nil:
+		// Valid for encoding/json but not for CheckJSON: nested too
+		// deeply, or a difference between the two validators.
+		return Errorf(EINVALID, "the JSON sample cannot be used: %s", ErrorMessage(err))
+	case errors.As(jerr, &syn):
+		if strings.Contains(syn.Error(), "unexpected end") {
+			return Errorf(EINVALID, "the sample is not valid JSON: it ends too early (is it cut off?)")
+		}
+		line, col := textPosition(raw, int(syn.Offset))
+		return Errorf(EINVALID, "the sample is not valid JSON: line %d, column %d: %s", line, col, syn.Error())
+	default:
+		return Errorf(EINVALID, "the sample is not valid JSON: %s", jerr.Error())
+	}
+}
+
+// textPosition returns the 1-based line and column (in bytes) of the byte
+// before offset, where encoding/json reports a syntax error.
+func textPosition(raw []byte, offset int) (line, col int) {
+	offset = max(0, min(offset-1, len(raw)))
+	line = 1 + bytes.Count(raw[:offset], []byte("\n"))
+	col = offset - bytes.LastIndexByte(raw[:offset], '\n')
+	return line, col
+}
+
+// ListQueryPaths lists the paths of a query string as ParseQS parses it, in
+// the way of ListJSONPaths: "?query[0][a]=1" → query, query[0], query[0].a.
+// s may be a full URL ("https://h/p?query[0][a]=1#f"), a path with a query
+// ("/hook/x?a=1"), or a query string with or without its leading '?'. A
+// fragment is ignored, and a URL without '?' has no paths.
+func ListQueryPaths(s string) (paths []string, truncated bool, err error) {
+	q := sampleQuery(s)
+	if q == "" {
+		return nil, false, nil
+	}
+	obj, err := ParseQS(q, DefaultQSOptions)
+	if err != nil {
+		return nil, false, err
+	}
+	return ListJSONPaths(obj)
+}
+
+// sampleQuery returns the query part of a pasted URL or query string.
+func sampleQuery(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		s = s[:i]
+	}
+	before, after, found := strings.Cut(s, "?")
+	switch {
+	case found && !strings.ContainsAny(before, "=&"):
+		// A URL, a path or a bare "?…": before ends at the query. (A '?'
+		// after an '=' or '&' is inside a query string.)
+		return after
+	case found, strings.ContainsAny(s, "=&"):
+		return s
+	case strings.Contains(s, "/"):
+		return "" // a URL or path without a query
+	default:
+		return s // a lone key: "a" is {"a":""}
+	}
+}
+
+// ListSamplePaths lists the paths of a sample pasted in the admin UI: a JSON
+// body when the text starts with '{' or '[' after trimming spaces (kind
+// "body", listed by ListJSONPaths), else a URL or query string (kind
+// "query", listed by ListQueryPaths). An empty sample is an EINVALID error.
+func ListSamplePaths(sample string) (kind string, paths []string, truncated bool, err error) {
+	t := strings.TrimSpace(sample)
+	switch {
+	case t == "":
+		return "", nil, false, Errorf(EINVALID, "the sample is empty: paste a JSON body, a URL or a query string")
+	case t[0] == '{' || t[0] == '[':
+		paths, truncated, err = ListJSONPaths([]byte(t))
+		return "body", paths, truncated, err
+	}
+	paths, truncated, err = ListQueryPaths(t)
+	return "query", paths, truncated, err
+}
