@@ -106,7 +106,9 @@ func (d *DB) Backup(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("db: backup: %w", err)
 	}
-	if _, err := d.read.ExecContext(ctx, "VACUUM INTO ?", abs); err != nil {
+	// Through the write connection: the read pool is query_only, which
+	// refuses VACUUM INTO.
+	if _, err := d.write.ExecContext(ctx, "VACUUM INTO ?", abs); err != nil {
 		return fmt.Errorf("db: backup: %w", err)
 	}
 	return nil

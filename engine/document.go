@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/gjson"
 )
@@ -15,7 +16,9 @@ var readOnlyFields = map[string]bool{"id": true, "key": true, "url": true, "revi
 // PrepareDocument validates an incoming document and returns the form to
 // store: compact JSON in the order given, extra fields kept, read-only
 // fields (id, key, url, revision, ...) dropped and the Basic Auth password
-// taken out, to be stored encrypted apart from the document.
+// taken out, to be stored encrypted apart from the document. Keys are
+// matched without regard to case, as encoding/json matches them: a
+// "Password" key sets the password too and must not stay in plain text.
 func PrepareDocument(raw []byte) (stored []byte, secret string, doc *Document, err error) {
 	doc, err = ParseDocument(raw)
 	if err != nil {
@@ -29,15 +32,15 @@ func PrepareDocument(raw []byte) (stored []byte, secret string, doc *Document, e
 		if readOnlyFields[key] {
 			return dst, false
 		}
-		if key != "trigger" || !v.IsObject() {
+		if !strings.EqualFold(key, "trigger") || !v.IsObject() {
 			return append(dst, v.Raw...), true
 		}
 		return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-			if key != "basicAuth" || !v.IsObject() {
+			if !strings.EqualFold(key, "basicAuth") || !v.IsObject() {
 				return append(dst, v.Raw...), true
 			}
 			return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-				if key == "password" {
+				if strings.EqualFold(key, "password") {
 					return append(dst, `""`...), true
 				}
 				return append(dst, v.Raw...), true
@@ -82,15 +85,15 @@ func InjectSecret(stored []byte, secret string) []byte {
 	}
 	root := gjson.ParseBytes(stored)
 	return rewriteObject(nil, root, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-		if key != "trigger" || !v.IsObject() {
+		if !strings.EqualFold(key, "trigger") || !v.IsObject() {
 			return append(dst, v.Raw...), true
 		}
 		return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-			if key != "basicAuth" || !v.IsObject() {
+			if !strings.EqualFold(key, "basicAuth") || !v.IsObject() {
 				return append(dst, v.Raw...), true
 			}
 			return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-				if key == "password" {
+				if strings.EqualFold(key, "password") {
 					return AppendJSONString(dst, secret), true
 				}
 				return append(dst, v.Raw...), true

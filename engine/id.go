@@ -38,3 +38,13 @@ func (g *IDGenerator) Seed(last int64) {
 	}
 	g.mu.Unlock()
 }
+
+// FirstIDAt returns the smallest id generated at or after t: every
+// execution created before t has a smaller id.
+func FirstIDAt(t time.Time) int64 {
+	ms := t.UnixMilli() - idEpoch
+	if ms < 0 {
+		return 0
+	}
+	return ms << 12
+}

@@ -13,8 +13,7 @@ type QSOptions struct {
 	// qs's depth option. The groups beyond it stay together as one literal
 	// key at the last level: with depth 5, a[b][c][d][e][f][g][h]=i gives
 	// {"a":{"b":{"c":{"d":{"e":{"f":{"[g][h]":"i"}}}}}}}. Values above
-	// maxQSDepth (32) count as maxQSDepth, so that the output always nests
-	// well within MaxJSONDepth.
+	// maxQSDepth (32) count as maxQSDepth.
 	Depth int
 	// ArrayLimit bounds arrays, as qs's arrayLimit option: an array holds
 	// indexes 0 to ArrayLimit-1. A bracket index at or above it (a[100]=x
@@ -33,11 +32,18 @@ type QSOptions struct {
 // 5, arrays of at most 100 items, at most 1000 parameters.
 var DefaultQSOptions = QSOptions{Depth: 5, ArrayLimit: 100, ParameterLimit: 1000}
 
-// maxQSDepth caps QSOptions.Depth. A key splits into at most Depth+2
-// levels, and merging keys that disagree (a[b]=1&a=2 makes an array of an
-// object and a string) can at most double that, so the output of ParseQS
-// nests no deeper than 2*(Depth+2)+1 containers.
+// maxQSDepth caps QSOptions.Depth.
 const maxQSDepth = 32
+
+// maxQSNesting bounds how deeply the output of ParseQS nests. One key gives
+// at most Depth+2 levels of containers, but qs's merge wraps a value in an
+// array each time a key that is an object meets a string (a[b]=1&a=2 gives
+// {"a":[{"b":"1"},"2"]}), and keys that keep fighting over one field
+// (a[b]=1&[a]x=2&a[c]=3&[a]y=4&…) push the first value one level down each
+// round, without end. Such input is refused rather than producing JSON that
+// nests past what the rest of Hookflow accepts (MaxJSONDepth) or what a path
+// can address (MaxPathSegments).
+const maxQSNesting = 64
 
 // maxQSIndex is the longest bracket index, in digits, that counts as an
 // array index; longer digit runs are plain keys. (qs accepts any integer
@@ -61,6 +67,8 @@ const maxQSIndex = 15
 // index, as qs's merge does. See QSOptions for the depth, array and
 // parameter limits; more than ParameterLimit pairs is an EINVALID *Error
 // ("query: more than 1000 parameters") rather than qs's silent truncation.
+// A result that would nest deeper than 64 levels, which only keys that fight
+// over one field can produce (see maxQSNesting), is an EINVALID *Error too.
 //
 // Where qs's behaviour comes from JavaScript rather than from its rules,
 // ParseQS differs: object keys keep their first-seen order, and keys are
@@ -80,9 +88,12 @@ func ParseQS(s string, opt QSOptions) ([]byte, error) {
 	if err := p.readPairs(s, opt.ParameterLimit); err != nil {
 		return nil, err
 	}
-	p.build()
-	out := make([]byte, 0, len(s)+8*len(p.pairs)+2)
-	return p.appendNode(out, &p.root), nil
+	p.build(s)
+	out, ok := p.appendNode(make([]byte, 0, len(s)+8*len(p.pairs)+2), &p.root, 1)
+	if !ok {
+		return nil, Errorf(EINVALID, "query: keys nest deeper than %d levels", maxQSNesting)
+	}
+	return out, nil
 }
 
 func (o QSOptions) normalized() QSOptions {
@@ -159,12 +170,13 @@ type qsSeg struct {
 type qsParser struct {
 	limit, depth int
 	pairs        []qsPair
-	pairTab      *qsTable
-	arena        []byte // decoded values
-	scratch      []byte // a decoded key
+	pairTab      qsTable // built once pairs outgrow a linear search
+	bracketed    bool    // some key holds a '['
+	arena        []byte  // decoded values, and scratch space for keys
 	slab         []qsNode
-	segs         []qsSeg
+	segs         [maxQSDepth + 2]qsSeg
 	root         qsNode
+	rootTab      qsTable
 }
 
 // readPairs splits s into pairs, decodes them and gathers the values of each
@@ -217,17 +229,21 @@ func (p *qsParser) addPart(part string, rest int) {
 	}
 	key := rawKey
 	if qsNeedsDecoding(rawKey) {
-		p.scratch = qsAppendDecoded(p.scratch[:0], rawKey)
-		key = string(p.scratch)
+		p.growArena(rest)
+		off := len(p.arena)
+		p.arena = qsAppendDecoded(p.arena, rawKey)
+		key = string(p.arena[off:])
+		p.arena = p.arena[:off]
 	}
 	if key == "" {
 		return // qs ignores pairs whose key is empty
 	}
+	if strings.IndexByte(key, '[') >= 0 {
+		p.bracketed = true
+	}
 	val := qsVal{s: rawVal, off: -1}
 	if qsNeedsDecoding(rawVal) {
-		if p.arena == nil {
-			p.arena = make([]byte, 0, rest)
-		}
+		p.growArena(rest)
 		val.off = len(p.arena)
 		p.arena = qsAppendDecoded(p.arena, rawVal)
 		val.end = len(p.arena)
@@ -237,15 +253,23 @@ func (p *qsParser) addPart(part string, rest int) {
 		return
 	}
 	p.pairs = append(p.pairs, qsPair{key: key, val: val})
-	if p.pairTab != nil {
+	if p.pairTab.slots != nil {
 		p.pairTab.put(key, len(p.pairs)-1)
+	}
+}
+
+// growArena makes room for decoding the rest of the input: decoding never
+// makes text longer, so the arena never moves once it is allocated.
+func (p *qsParser) growArena(rest int) {
+	if p.arena == nil {
+		p.arena = make([]byte, 0, rest)
 	}
 }
 
 const qsLinearScan = 8 // entries searched one by one before a hash index is built
 
 func (p *qsParser) findPair(key string) int {
-	if p.pairTab != nil {
+	if p.pairTab.slots != nil {
 		return p.pairTab.get(key)
 	}
 	for i := range p.pairs {
@@ -254,7 +278,7 @@ func (p *qsParser) findPair(key string) int {
 		}
 	}
 	if len(p.pairs) >= qsLinearScan {
-		p.pairTab = newQSTable(cap(p.pairs))
+		p.pairTab.init(cap(p.pairs))
 		for i := range p.pairs {
 			p.pairTab.put(p.pairs[i].key, i)
 		}
@@ -391,14 +415,29 @@ func qsAppendUndecoded(dst []byte, s string) []byte {
 }
 
 // build merges every key's chain into the root object.
-func (p *qsParser) build() {
+func (p *qsParser) build(s string) {
 	p.root.kind = qsObject
 	p.root.ents = make([]qsEnt, 0, len(p.pairs))
-	if len(p.pairs) > qsLinearScan {
-		p.root.tab = newQSTable(len(p.pairs))
+	if !p.bracketed {
+		// Plain distinct keys: the root lists them as they are.
+		leaves := make([]qsNode, len(p.pairs))
+		for i := range p.pairs {
+			n := &leaves[i]
+			if len(p.pairs[i].more) == 0 {
+				n.str = p.pairs[i].val.s
+			} else {
+				n = p.leaf(&p.pairs[i])
+			}
+			p.root.ents = append(p.root.ents, qsEnt{key: p.pairs[i].key, val: n})
+		}
+		return
 	}
-	p.slab = make([]qsNode, 0, len(p.pairs)+8)
-	p.segs = make([]qsSeg, 0, p.depth+2)
+	if len(p.pairs) > qsLinearScan {
+		p.rootTab.init(len(p.pairs))
+		p.root.tab = &p.rootTab
+	}
+	// About one node per pair and one per bracket group.
+	p.slab = make([]qsNode, 0, len(p.pairs)+strings.Count(s, "[")+8)
 	for i := range p.pairs {
 		pr := &p.pairs[i]
 		segs := p.split(pr.key)
@@ -444,7 +483,7 @@ func (p *qsParser) leaf(pr *qsPair) *qsNode {
 // between groups is ignored), then whatever follows as one more literal
 // group. An unterminated group is also kept literally.
 func (p *qsParser) split(key string) []qsSeg {
-	segs := p.segs[:0]
+	segs := p.segs[: 0 : p.depth+2]
 	open := strings.IndexByte(key, '[')
 	if open != 0 {
 		parent := key
@@ -479,7 +518,6 @@ func (p *qsParser) split(key string) []qsSeg {
 	if open >= 0 {
 		segs = append(segs, qsSeg{text: key[open:], bracketed: true})
 	}
-	p.segs = segs
 	return segs
 }
 
@@ -698,7 +736,8 @@ func (n *qsNode) add(key string, v *qsNode) {
 	case n.tab != nil:
 		n.tab.put(key, len(n.ents)-1)
 	case len(n.ents) > qsLinearScan:
-		n.tab = newQSTable(2 * len(n.ents))
+		n.tab = new(qsTable)
+		n.tab.init(2 * len(n.ents))
 		for i := range n.ents {
 			n.tab.put(n.ents[i].key, i)
 		}
@@ -749,31 +788,35 @@ func (n *qsNode) push(v *qsNode) {
 	n.length++
 }
 
-// appendNode writes the tree as JSON; arrays lose their gaps.
-func (p *qsParser) appendNode(dst []byte, n *qsNode) []byte {
-	switch n.kind {
-	case qsString:
-		return qsAppendString(dst, n.str)
-	case qsArray:
-		dst = append(dst, '[')
-		for i, e := range n.ents {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = p.appendNode(dst, e.val)
-		}
-		return append(dst, ']')
+// appendNode writes the tree as JSON, n being at the given nesting level;
+// arrays lose their gaps. It reports false if containers nest deeper than
+// maxQSNesting.
+func (p *qsParser) appendNode(dst []byte, n *qsNode, level int) ([]byte, bool) {
+	if n.kind == qsString {
+		return qsAppendString(dst, n.str), true
 	}
-	dst = append(dst, '{')
+	if level > maxQSNesting {
+		return dst, false
+	}
+	open, closing := byte('{'), byte('}')
+	if n.kind == qsArray {
+		open, closing = '[', ']'
+	}
+	dst = append(dst, open)
 	for i, e := range n.ents {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = qsAppendString(dst, e.key)
-		dst = append(dst, ':')
-		dst = p.appendNode(dst, e.val)
+		if n.kind == qsObject {
+			dst = qsAppendString(dst, e.key)
+			dst = append(dst, ':')
+		}
+		var ok bool
+		if dst, ok = p.appendNode(dst, e.val, level+1); !ok {
+			return dst, false
+		}
 	}
-	return append(dst, '}')
+	return append(dst, closing), true
 }
 
 // qsAppendString appends s, which is valid UTF-8, as a JSON string, escaping
@@ -834,12 +877,13 @@ type qsSlot struct {
 
 var qsSeed = maphash.MakeSeed()
 
-func newQSTable(hint int) *qsTable {
+// init sizes an empty table for about hint keys.
+func (t *qsTable) init(hint int) {
 	size := 16
 	for size < 2*hint {
 		size *= 2
 	}
-	return &qsTable{slots: make([]qsSlot, size)}
+	t.slots = make([]qsSlot, size)
 }
 
 func (t *qsTable) get(key string) int {

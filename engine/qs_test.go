@@ -299,6 +299,39 @@ func TestParseQSOptions(t *testing.T) {
 	}
 }
 
+// fightingKeys returns a query whose keys alternately make a field a string
+// and an object, which makes qs push the first value one level down per
+// round.
+func fightingKeys(rounds int) string {
+	q := "a[b]=1"
+	for i := range rounds {
+		q += fmt.Sprintf("&[a]%d=s%d&a[c%d]=o%d", i, i, i, i)
+	}
+	return q
+}
+
+func TestParseQSNesting(t *testing.T) {
+	t.Parallel()
+	// As qs 6.15.3 parses it.
+	got, err := ParseQS(fightingKeys(8), DefaultQSOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"a":{"0":{"0":{"0":{"0":{"0":{"0":{"0":{"0":{"b":"1"},"1":"s0","c0":"o0"},"1":"s1","c1":"o1"},` +
+		`"1":"s2","c2":"o2"},"1":"s3","c3":"o3"},"1":"s4","c4":"o4"},"1":"s5","c5":"o5"},"1":"s6","c6":"o6"},"1":"s7","c7":"o7"}}`
+	assertSameJSON(t, "8 rounds", got, []byte(want))
+
+	// The deepest result accepted, and one more round.
+	if out, err := ParseQS(fightingKeys(maxQSNesting-2), DefaultQSOptions); err != nil || jsonNesting(out) != maxQSNesting {
+		t.Errorf("%d rounds: nesting %d, err %v", maxQSNesting-2, jsonNesting(out), err)
+	}
+	_, err = ParseQS(fightingKeys(maxQSNesting-1), DefaultQSOptions)
+	var e *Error
+	if !errors.As(err, &e) || e.Code != EINVALID || e.Message != "query: keys nest deeper than 64 levels" {
+		t.Errorf("%d rounds: err = %v, want the nesting error", maxQSNesting-1, err)
+	}
+}
+
 func TestParseQSParameterLimit(t *testing.T) {
 	t.Parallel()
 	pairs := func(n int) string {
@@ -477,6 +510,7 @@ func FuzzParseQS(f *testing.F) {
 		"a=z&a[101]=x&a[101][b]=y&a[]=q",
 		"[]=x&[0][]=y&[0][0][a]=z",
 		"%E4%BD%A0[%5B%5D]=%F0%9F%98%80&%FF=%C0",
+		fightingKeys(70),
 	} {
 		f.Add(s, uint8(0), uint8(0))
 		f.Add(s, uint8(1), uint8(1))
@@ -495,9 +529,8 @@ func FuzzParseQS(f *testing.F) {
 		if !json.Valid(out) || !utf8.Valid(out) || len(out) < 2 || out[0] != '{' {
 			t.Fatalf("ParseQS(%q) = %q: not a valid JSON object", s, out)
 		}
-		d := opt.normalized().Depth
-		if n := jsonNesting(out); n > 2*(d+2)+1 {
-			t.Fatalf("ParseQS(%q) nests %d deep, more than %d", s, n, 2*(d+2)+1)
+		if n := jsonNesting(out); n > maxQSNesting {
+			t.Fatalf("ParseQS(%q) nests %d deep, more than %d", s, n, maxQSNesting)
 		}
 		if hasDuplicateKeys(out) {
 			t.Fatalf("ParseQS(%q) = %s: duplicate keys", s, out)

@@ -108,6 +108,9 @@ type config struct {
 	adminPass   string
 	workers     int
 	readTimeout time.Duration
+
+	retentionAge   time.Duration
+	retentionCount int
 }
 
 func newFlagSet(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *config) {
@@ -185,10 +188,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bodyLimit := fs.String("body-limit", env("HOOKFLOW_BODY_LIMIT", "10MiB"), "largest request body accepted (HOOKFLOW_BODY_LIMIT)")
 	fs.IntVar(&c.workers, "workers", 0, "async worker loops (default: number of CPUs)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "time allowed to read one request")
+	retentionAge := fs.String("retention-age", env("HOOKFLOW_RETENTION_AGE", "720h"), "delete executions older than this; 0 keeps them (HOOKFLOW_RETENTION_AGE)")
+	retentionCount := fs.String("retention-count", env("HOOKFLOW_RETENTION_COUNT", strconv.Itoa(engine.DefaultRetentionCount)), "keep at most this many executions per workflow; 0 for no limit (HOOKFLOW_RETENTION_COUNT)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	var err error
+	if c.retentionAge, err = time.ParseDuration(*retentionAge); err != nil || c.retentionAge < 0 {
+		return fmt.Errorf("--retention-age: %q is not a duration such as 720h", *retentionAge)
+	}
+	if c.retentionCount, err = strconv.Atoi(*retentionCount); err != nil || c.retentionCount < 0 {
+		return fmt.Errorf("--retention-count: %q is not a whole number", *retentionCount)
+	}
 	if c.bodyLimit, err = parseSize(*bodyLimit); err != nil {
 		return fmt.Errorf("--body-limit: %w", err)
 	}
@@ -219,6 +230,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	runner := svc.NewRunner(engine.RunnerConfig{Workers: c.workers})
 	runner.Start()
+	pruneCtx, stopPruning := context.WithCancel(context.Background())
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		(&engine.Retention{Store: store, Log: log, MaxAge: c.retentionAge, MaxCount: c.retentionCount}).Run(pruneCtx)
+	}()
+	defer func() { stopPruning(); <-pruned }()
 
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, PublicURL: c.publicURL, Ping: store.Ping,
@@ -259,6 +277,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := runner.Stop(shutdownCtx); err != nil {
 		log.Warn("workers cancelled; their executions run again at next start", "error", err)
 	}
+	stopPruning()
+	<-pruned
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}

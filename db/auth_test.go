@@ -1,0 +1,159 @@
+package db
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+// fakeHash stands in for a bcrypt hash: the store keeps it as given, and
+// hashing for real would only slow the tests down.
+const fakeHash = "$2a$12$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01"
+
+func TestUsers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := openTest(t)
+	if n, err := d.CountUsers(ctx); err != nil || n != 0 {
+		t.Fatalf("CountUsers = %d, %v", n, err)
+	}
+	u := &engine.User{Email: "Admin@Example.com", PasswordHash: fakeHash}
+	if err := d.CreateUser(ctx, u); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	if u.ID <= 0 || u.CreatedAt.IsZero() {
+		t.Errorf("created %+v", u)
+	}
+	for _, email := range []string{"Admin@Example.com", "admin@example.com"} {
+		got, err := d.GetUserByEmail(ctx, email)
+		if err != nil || got.ID != u.ID || got.PasswordHash != fakeHash || got.Email != "Admin@Example.com" {
+			t.Errorf("GetUserByEmail(%q) = %+v, %v", email, got, err)
+		}
+	}
+	if _, err := d.GetUserByEmail(ctx, "nobody@example.com"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("GetUserByEmail(nobody): %v", err)
+	}
+	for _, email := range []string{"Admin@Example.com", "ADMIN@example.COM"} {
+		if err := d.CreateUser(ctx, &engine.User{Email: email, PasswordHash: fakeHash}); engine.ErrorCode(err) != engine.ECONFLICT {
+			t.Errorf("duplicate %q: %v, want %s", email, err, engine.ECONFLICT)
+		}
+	}
+	if n, err := d.CountUsers(ctx); err != nil || n != 1 {
+		t.Errorf("CountUsers = %d, %v; want 1", n, err)
+	}
+}
+
+func TestSessions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := openTest(t)
+	u := &engine.User{Email: "a@example.com", PasswordHash: fakeHash}
+	if err := d.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if any, err := d.AnySignIn(ctx); err != nil || any {
+		t.Errorf("AnySignIn before any session = %v, %v", any, err)
+	}
+	now := time.Now().Truncate(time.Millisecond)
+	live := &engine.Session{TokenHash: engine.HashToken("live"), UserID: u.ID, CSRFToken: "csrf1", CreatedAt: now, ExpiresAt: now.Add(time.Hour), SeenAt: now}
+	old := &engine.Session{TokenHash: engine.HashToken("old"), UserID: u.ID, CSRFToken: "csrf2", CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour), SeenAt: now}
+	for _, s := range []*engine.Session{live, old} {
+		if err := d.CreateSession(ctx, s); err != nil {
+			t.Fatalf("CreateSession: %v", err)
+		}
+	}
+	if any, err := d.AnySignIn(ctx); err != nil || !any {
+		t.Errorf("AnySignIn after a session = %v, %v", any, err)
+	}
+	got, err := d.GetSession(ctx, live.TokenHash, now)
+	if err != nil {
+		t.Fatalf("GetSession: %v", err)
+	}
+	if got.UserID != u.ID || got.Email != u.Email || got.CSRFToken != "csrf1" || !got.ExpiresAt.Equal(live.ExpiresAt) || !got.CreatedAt.Equal(now) {
+		t.Errorf("session %+v", got)
+	}
+	// Expired sessions are not found, then deleted.
+	if _, err := d.GetSession(ctx, old.TokenHash, now); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("expired session: %v", err)
+	}
+	if _, err := d.GetSession(ctx, live.TokenHash, now.Add(2*time.Hour)); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("session after its expiry: %v", err)
+	}
+	if _, err := d.GetSession(ctx, engine.HashToken("nope"), now); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("unknown session: %v", err)
+	}
+	if n, err := d.DeleteExpiredSessions(ctx, now); err != nil || n != 1 {
+		t.Errorf("DeleteExpiredSessions = %d, %v; want 1", n, err)
+	}
+	if n := countRows(t, rawDB(t, d.path), `SELECT COUNT(*) FROM sessions`); n != 1 {
+		t.Errorf("%d sessions left, want 1", n)
+	}
+	if err := d.DeleteSession(ctx, live.TokenHash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.GetSession(ctx, live.TokenHash, now); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("deleted session: %v", err)
+	}
+	if err := d.CreateSession(ctx, &engine.Session{TokenHash: "x", UserID: u.ID + 1, CreatedAt: now, ExpiresAt: now, SeenAt: now}); err == nil {
+		t.Error("session for a missing user stored")
+	}
+}
+
+func TestAPITokens(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := openTest(t)
+	tok, rec, err := engine.NewAPIToken(" ci ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.CreateAPIToken(ctx, rec); err != nil {
+		t.Fatalf("CreateAPIToken: %v", err)
+	}
+	// Only the hash is stored.
+	raw := rawDB(t, d.path)
+	if n := countRows(t, raw, `SELECT COUNT(*) FROM api_tokens WHERE token_hash = ? AND name = 'ci'`, engine.HashToken(tok)); n != 1 {
+		t.Errorf("token row by hash: %d", n)
+	}
+	if n := countRows(t, raw, `SELECT COUNT(*) FROM api_tokens WHERE token_hash = ? OR prefix = ? OR name = ?`, tok, tok, tok); n != 0 {
+		t.Errorf("the token itself is stored")
+	}
+	got, err := d.GetAPIToken(ctx, engine.HashToken(tok))
+	if err != nil || got.ID != rec.ID || got.Name != "ci" || got.Prefix != tok[:9] || got.CreatedAt.IsZero() {
+		t.Fatalf("GetAPIToken = %+v, %v", got, err)
+	}
+	// The first use is recorded.
+	got, err = d.GetAPIToken(ctx, engine.HashToken(tok))
+	if err != nil || got.LastUsedAt.IsZero() {
+		t.Errorf("last use not recorded: %+v, %v", got, err)
+	}
+	if _, err := d.GetAPIToken(ctx, engine.HashToken(tok+"x")); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("wrong token: %v", err)
+	}
+	if _, err := d.GetAPIToken(ctx, tok); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("token looked up unhashed: %v", err)
+	}
+	_, rec2, _ := engine.NewAPIToken("second")
+	if err := d.CreateAPIToken(ctx, rec2); err != nil {
+		t.Fatal(err)
+	}
+	list, err := d.ListAPITokens(ctx)
+	if err != nil || len(list) != 2 || list[0].Name != "second" || list[1].Name != "ci" {
+		t.Errorf("ListAPITokens = %+v, %v", list, err)
+	}
+	if err := d.DeleteAPIToken(ctx, rec.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.GetAPIToken(ctx, engine.HashToken(tok)); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("deleted token still works: %v", err)
+	}
+	if err := d.DeleteAPIToken(ctx, rec.ID); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("second delete: %v", err)
+	}
+	dup := &engine.APIToken{Name: "dup", TokenHash: rec2.TokenHash, Prefix: "hf_"}
+	if err := d.CreateAPIToken(ctx, dup); engine.ErrorCode(err) != engine.ECONFLICT {
+		t.Errorf("duplicate token hash: %v", err)
+	}
+}

@@ -1,0 +1,106 @@
+package db
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+func openPruneTestDB(t *testing.T) *DB {
+	t.Helper()
+	box, err := NewSecretBox([]byte("0123456789abcdef0123"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(context.Background(), filepath.Join(t.TempDir(), FileName), box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func pruneTestWorkflow(t *testing.T, d *DB, title string) int64 {
+	t.Helper()
+	stored, secret, doc, err := engine.PrepareDocument([]byte(`{"title":"` + title + `","mode":"async","trigger":{},"nodes":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secret: secret, Doc: doc}
+	if err := d.CreateWorkflow(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	return w.ID
+}
+
+func countExecutions(t *testing.T, d *DB, workflowID int64) (rows, counter int64) {
+	t.Helper()
+	if err := d.read.QueryRow(`SELECT COUNT(*) FROM executions WHERE workflow_id = ?`, workflowID).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.read.QueryRow(`SELECT execution_count FROM workflows WHERE id = ?`, workflowID).Scan(&counter); err != nil {
+		t.Fatal(err)
+	}
+	return rows, counter
+}
+
+func TestPruneExecutions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := openPruneTestDB(t)
+	a, b := pruneTestWorkflow(t, d, "a"), pruneTestWorkflow(t, d, "b")
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	var ids engine.IDGenerator
+	insert := func(wf int64, at time.Time, status engine.ExecStatus) int64 {
+		// Ids encode their creation time; build one for the given time.
+		id := engine.FirstIDAt(at) + ids.Next()%4096
+		e := &engine.Execution{ID: id, WorkflowID: wf, Revision: 1, Status: status, Mode: engine.ModeAsync,
+			Request: engine.Request{Method: "POST"}, Context: []byte(`{}`), CreatedAt: at}
+		if err := d.InsertExecution(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	// Workflow a: 5 old finished, 1 old still queued (never pruned), 3 new.
+	for i := 0; i < 5; i++ {
+		insert(a, old.Add(time.Duration(i)*time.Millisecond), engine.StatusResolved)
+	}
+	queued := insert(a, old.Add(10*time.Millisecond), engine.StatusQueued)
+	for i := 0; i < 3; i++ {
+		insert(a, time.Now().Add(time.Duration(i)*time.Millisecond), engine.StatusResolved)
+	}
+	// Workflow b: 10 new ones, of which only the newest 4 are kept.
+	var bIDs []int64
+	for i := 0; i < 10; i++ {
+		bIDs = append(bIDs, insert(b, time.Now().Add(time.Duration(i+10)*time.Millisecond), engine.StatusFailed))
+	}
+
+	r := &engine.Retention{Store: d, MaxAge: 30 * 24 * time.Hour, MaxCount: 4, Batch: 3, Pause: time.Millisecond}
+	n, err := r.PruneOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 5+6 {
+		t.Errorf("pruned %d executions, want 11", n)
+	}
+	if rows, counter := countExecutions(t, d, a); rows != 4 || counter != 4 {
+		t.Errorf("workflow a: %d rows, counter %d; want 4 and 4", rows, counter)
+	}
+	if _, err := d.GetExecution(ctx, queued); err != nil {
+		t.Errorf("queued execution was pruned: %v", err)
+	}
+	if rows, counter := countExecutions(t, d, b); rows != 4 || counter != 4 {
+		t.Errorf("workflow b: %d rows, counter %d; want 4 and 4", rows, counter)
+	}
+	for _, id := range bIDs[6:] {
+		if _, err := d.GetExecution(ctx, id); err != nil {
+			t.Errorf("newest execution %d was pruned: %v", id, err)
+		}
+	}
+	if n, err := r.PruneOnce(ctx); err != nil || n != 0 {
+		t.Errorf("second prune: %d, %v; want 0, nil", n, err)
+	}
+}

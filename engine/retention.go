@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Retention defaults (product.md §7).
+const (
+	DefaultRetentionAge   = 30 * 24 * time.Hour
+	DefaultRetentionCount = 100000
+)
+
+// Pruner deletes old executions in bounded batches.
+type Pruner interface {
+	// PruneExecutions deletes at most batch finished executions created
+	// before cutoff (zero: no age rule) or beyond the newest keep of their
+	// workflow (0: no count rule), and returns how many.
+	PruneExecutions(ctx context.Context, cutoff time.Time, keep, batch int) (int64, error)
+}
+
+// Retention keeps the executions table bounded: every Interval it deletes
+// executions older than MaxAge or beyond the newest MaxCount of their
+// workflow, Batch rows per transaction with a pause between batches, so
+// that the webhook endpoint never waits long behind the pruning.
+type Retention struct {
+	Store    Pruner
+	Log      *slog.Logger
+	MaxAge   time.Duration // 0: keep forever
+	MaxCount int           // 0: no limit
+	Interval time.Duration // default 1 min
+	Batch    int           // default 500
+	Pause    time.Duration // between batches, default 20 ms
+}
+
+// Run prunes until ctx ends.
+func (r *Retention) Run(ctx context.Context) {
+	if r.MaxAge <= 0 && r.MaxCount <= 0 {
+		return
+	}
+	interval := r.Interval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := r.PruneOnce(ctx); err != nil && ctx.Err() == nil {
+			r.Log.Error("prune executions", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// PruneOnce deletes everything currently past the limits, batch by batch.
+func (r *Retention) PruneOnce(ctx context.Context) (int64, error) {
+	batch := r.Batch
+	if batch <= 0 {
+		batch = 500
+	}
+	pause := r.Pause
+	if pause <= 0 {
+		pause = 20 * time.Millisecond
+	}
+	var total int64
+	for ctx.Err() == nil {
+		var cutoff time.Time
+		if r.MaxAge > 0 {
+			cutoff = time.Now().Add(-r.MaxAge)
+		}
+		n, err := r.Store.PruneExecutions(ctx, cutoff, r.MaxCount, batch)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n < int64(batch) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+	}
+	if total > 0 && r.Log != nil {
+		r.Log.Info("pruned executions", "count", total)
+	}
+	return total, nil
+}

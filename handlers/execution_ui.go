@@ -1,0 +1,219 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/views"
+	"github.com/tidwall/gjson"
+)
+
+// executionPageSize is how many executions one page of the list shows.
+const executionPageSize = 50
+
+// ExecutionListPage is GET /workflows/:id/executions?status=&before=: the
+// executions of a workflow, newest first. htmx requests (the page polling
+// itself) get the table alone.
+func (h *Handlers) ExecutionListPage(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	w, err := h.Svc.GetWorkflow(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	f := engine.ExecutionFilter{WorkflowID: id, Status: engine.ExecStatus(c.Query("status")), Limit: executionPageSize + 1}
+	if v := c.Query("before"); v != "" {
+		if f.Before, err = strconv.ParseInt(v, 10, 64); err != nil || f.Before < 1 {
+			return engine.Errorf(engine.EINVALID, "before: must be the next value of a previous page")
+		}
+	}
+	list, err := h.Svc.ListExecutions(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	v := views.ExecutionListView{WorkflowID: id, WorkflowTitle: w.Doc.Title, Mode: w.Doc.Mode, URL: h.WebhookURL(c, w.Key),
+		Status: f.Status, Before: f.Before, Rows: list, Now: time.Now()}
+	if len(list) > executionPageSize {
+		v.Rows = list[:executionPageSize]
+		v.Next = v.Rows[executionPageSize-1].ID
+	}
+	if isHTMX(c) {
+		return render(c, fiber.StatusOK, views.ExecutionTable(v))
+	}
+	return render(c, fiber.StatusOK, views.ExecutionListPage(h.meta(c, "Executions of "+w.Doc.Title, "workflows"), v))
+}
+
+// ExecutionLatest is GET /workflows/:id/executions/latest: a stable link to
+// the newest execution (the workflows list links it without looking it up).
+func (h *Handlers) ExecutionLatest(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := h.Svc.GetWorkflow(c.UserContext(), id); err != nil {
+		return err
+	}
+	list, err := h.Svc.ListExecutions(c.UserContext(), engine.ExecutionFilter{WorkflowID: id, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		return redirect(c, "/workflows/"+itoa(id)+"/executions")
+	}
+	return redirect(c, "/executions/"+itoa(list[0].ID))
+}
+
+// ExecutionPage is GET /executions/:id: the request, the path taken through
+// the revision that ran, each job and the reply.
+func (h *Handlers) ExecutionPage(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	e, err := h.Svc.GetExecution(ctx, id)
+	if err != nil {
+		return err
+	}
+	w, err := h.Svc.GetWorkflow(ctx, e.WorkflowID)
+	if err != nil {
+		return err
+	}
+	v := views.ExecutionView{Exec: e, WorkflowTitle: w.Doc.Title, CurrentRevision: w.Revision, Now: time.Now(),
+		Request: requestView(e), Path: map[string]engine.JobStatus{}, Taken: map[string]string{}}
+	titles := map[string]string{}
+	rev, err := h.Svc.GetRevision(ctx, e.WorkflowID, e.Revision)
+	switch {
+	case err == nil:
+		v.Nodes = rev.Doc.Nodes
+		if v.Nodes == nil {
+			v.Nodes = []engine.Node{}
+		}
+		nodeTitles(v.Nodes, titles)
+	case engine.ErrorCode(err) != engine.ENOTFOUND:
+		return err
+	}
+	for _, j := range e.Jobs {
+		v.Path[j.NodeKey] = j.Status
+		if j.Branch != "" {
+			v.Taken[j.NodeKey] = j.Branch
+		}
+		v.Jobs = append(v.Jobs, views.JobView{Key: j.NodeKey, Type: j.NodeType, Title: titles[j.NodeKey], Status: j.Status,
+			Branch: j.Branch, Result: prettyJSON(j.Result), Error: j.Error, Duration: j.Duration})
+	}
+	if r := e.Response; r != nil {
+		rv := &views.ReplyView{Status: r.Status, Body: bodyView(r.Body, r.ContentType, nil)}
+		for _, hv := range r.Headers {
+			rv.Headers = append(rv.Headers, views.HeaderRow{Name: hv.Name, Value: hv.Value})
+		}
+		v.Reply = rv
+	}
+	return render(c, fiber.StatusOK, views.ExecutionPage(h.meta(c, "Execution #"+itoa(e.ID), "workflows"), v))
+}
+
+func nodeTitles(nodes []engine.Node, out map[string]string) {
+	for _, n := range nodes {
+		out[n.Key] = n.Title
+		for _, b := range n.Branches {
+			nodeTitles(b, out)
+		}
+	}
+}
+
+// requestView prepares the stored request for display. Headers come from
+// the trigger context (names lower-cased, repeated headers joined), as the
+// flow saw them.
+func requestView(e *engine.Execution) views.RequestView {
+	ctx := gjson.ParseBytes(e.Context)
+	r := views.RequestView{Method: e.Request.Method, Query: e.Request.Query}
+	ct := ""
+	ctx.Get("headers").ForEach(func(k, v gjson.Result) bool {
+		r.Headers = append(r.Headers, views.HeaderRow{Name: k.String(), Value: v.String()})
+		if k.String() == "content-type" {
+			ct = v.String()
+		}
+		return true
+	})
+	if ct == "" {
+		ct = e.Request.ContentType()
+	}
+	if q := ctx.Get("query"); q.Exists() && q.Raw != "{}" {
+		r.QueryParsed = prettyJSON([]byte(q.Raw))
+	}
+	parsed := ctx.Get("body")
+	r.Body = bodyView(e.Request.Body, ct, &parsed)
+	return r
+}
+
+// maxShownBody caps a body on the page; the API has it whole.
+const maxShownBody = 256 << 10
+
+// bodyView prepares a body for display: JSON indented (from the raw
+// bytes, so big numbers stay exact), forms raw and parsed, bytes that are
+// not UTF-8 as base64. parsed is $context.body for a request, nil for a
+// reply.
+func bodyView(body []byte, contentType string, parsed *gjson.Result) views.BodyView {
+	b := views.BodyView{ContentType: contentType, Size: len(body)}
+	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
+	isJSON := engine.IsJSONContentType(contentType)
+	switch {
+	case len(bytes.TrimSpace(body)) == 0:
+		b.Kind = "empty"
+		if parsed != nil {
+			b.Note = "An empty body: $context.body is {}."
+		}
+		return b
+	case !utf8.Valid(body):
+		b.Kind, b.Text = "base64", base64.StdEncoding.EncodeToString(body)
+		if parsed != nil {
+			b.Note = "The body is not UTF-8 text, so it is shown as base64 and $context.body is {}."
+		}
+	case ct == "application/x-www-form-urlencoded" && parsed != nil:
+		b.Kind, b.Text = "form", string(body)
+		b.Parsed = prettyJSON([]byte(parsed.Raw))
+	case json.Valid(body):
+		b.Kind, b.Text = "json", prettyJSON(body)
+		if parsed != nil && !isJSON {
+			b.Note = "This looks like JSON, but the Content-Type is not JSON, so it was not parsed: $context.body is {}. Send Content-Type: application/json to use its fields."
+		}
+	default:
+		b.Kind, b.Text = "text", string(body)
+		if parsed != nil {
+			if isJSON {
+				b.Note = "The Content-Type is JSON but the body is not valid JSON."
+			} else {
+				b.Note = "Only JSON and form bodies are parsed: $context.body is {}."
+			}
+		}
+	}
+	if len(b.Text) > maxShownBody {
+		cut := maxShownBody
+		for cut > 0 && !utf8.RuneStart(b.Text[cut]) {
+			cut--
+		}
+		b.Text, b.Truncated = b.Text[:cut], true
+	}
+	return b
+}
+
+// prettyJSON indents JSON without decoding it (no float64 round trip);
+// anything else comes back as it is.
+func prettyJSON(raw []byte) string {
+	if len(raw) == 0 {
+		return "null"
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return string(raw)
+	}
+	return buf.String()
+}
