@@ -45,7 +45,9 @@ build: ## Build a static binary into bin/hookflow
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/hookflow
 
 .PHONY: bench
-bench: ## Run the Go micro-benchmarks
+bench: build ## Load benchmark against a bare Fiber baseline (BENCHFLAGS=--quick for a short run), then the Go micro-benchmarks
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/hookbench ./cmd/hookbench
+	bin/hookbench run --hookflow $(BIN) $(BENCHFLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/...
 
 .PHONY: fuzz

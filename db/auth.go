@@ -29,7 +29,8 @@ func (d *DB) CreateUser(ctx context.Context, u *engine.User) error {
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = time.Now()
 	}
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
 		res, err := tx.Exec(`INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?)`, u.Email, u.PasswordHash, ms(u.CreatedAt))
 		if err != nil {
 			return err
@@ -54,7 +55,8 @@ func (d *DB) GetUserByEmail(ctx context.Context, email string) (*engine.User, er
 
 // CreateSession implements engine.AuthStore.
 func (d *DB) CreateSession(ctx context.Context, s *engine.Session) error {
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
 		if _, err := tx.Exec(`INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, seen_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			s.TokenHash, s.UserID, s.CSRFToken, ms(s.CreatedAt), ms(s.ExpiresAt), ms(s.SeenAt)); err != nil {
 			return err
@@ -81,7 +83,8 @@ FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.ex
 
 // DeleteSession implements engine.AuthStore.
 func (d *DB) DeleteSession(ctx context.Context, tokenHash string) error {
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
 		_, err := tx.Exec(`DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
 		return err
 	})
@@ -91,7 +94,8 @@ func (d *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 // DeleteExpiredSessions implements engine.AuthStore.
 func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
 		res, err := tx.Exec(`DELETE FROM sessions WHERE expires_at <= ?`, ms(now))
 		if err != nil {
 			return err
@@ -107,7 +111,8 @@ func (d *DB) CreateAPIToken(ctx context.Context, t *engine.APIToken) error {
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = time.Now()
 	}
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
 		res, err := tx.Exec(`INSERT INTO api_tokens (name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?)`, t.Name, t.TokenHash, t.Prefix, ms(t.CreatedAt))
 		if err != nil {
 			return err
@@ -132,7 +137,8 @@ func (d *DB) GetAPIToken(ctx context.Context, tokenHash string) (*engine.APIToke
 	t.CreatedAt, t.LastUsedAt = fromMS(cre), nullMS(used)
 	now := time.Now()
 	if now.Sub(t.LastUsedAt) > time.Minute {
-		_ = d.w.do(ctx, func(tx *sql.Tx) error {
+		_ = d.w.do(ctx, func(b *batch) error {
+			tx := b.tx
 			_, err := tx.Exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ms(now), t.ID)
 			return err
 		})
@@ -164,7 +170,8 @@ func (d *DB) ListAPITokens(ctx context.Context) ([]engine.APIToken, error) {
 // DeleteAPIToken implements engine.AuthStore.
 func (d *DB) DeleteAPIToken(ctx context.Context, id int64) error {
 	var n int64
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
 		res, err := tx.Exec(`DELETE FROM api_tokens WHERE id = ?`, id)
 		if err != nil {
 			return err

@@ -71,7 +71,16 @@ func Open(ctx context.Context, path string, box *SecretBox) (*DB, error) {
 		d.closeConns()
 		return nil, err
 	}
-	d.w = newWriter(write)
+	prepared := make(map[string]*sql.Stmt, len(preparedSQL))
+	for _, q := range preparedSQL {
+		st, err := write.PrepareContext(ctx, q)
+		if err != nil {
+			d.closeConns()
+			return nil, fmt.Errorf("db: prepare: %w", err)
+		}
+		prepared[q] = st
+	}
+	d.w = newWriter(write, prepared)
 	return d, nil
 }
 

@@ -102,8 +102,21 @@ func insertExecutions(tb testing.TB, d *DB, w *engine.Workflow, status engine.Ex
 	tb.Helper()
 	out := make([]*engine.Execution, n)
 	for i := range out {
-		out[i] = newExecution(w, status)
-		if err := d.InsertExecution(context.Background(), out[i]); err != nil {
+		out[i] = newExecution(w, status) // ids ascending in slice order
+	}
+	// Inserted concurrently, so that group commit keeps this fast.
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, e := range out {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = d.InsertExecution(context.Background(), e)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			tb.Fatalf("InsertExecution: %v", err)
 		}
 	}

@@ -58,6 +58,15 @@ func encodeJobs(jobs []engine.Job) (sql.NullString, error) {
 	return sql.NullString{String: string(b), Valid: true}, nil
 }
 
+const insertExecutionSQL = `INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, jobs, response, error, attempts, created_at, started_at, finished_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+const finishExecutionSQL = `UPDATE executions SET status = ?, jobs = ?, response = ?, error = ?, started_at = ?, finished_at = ? WHERE id = ?`
+
+// preparedSQL lists the statements of the hot paths, prepared once on the
+// write connection.
+var preparedSQL = []string{insertExecutionSQL, finishExecutionSQL}
+
 // InsertExecution implements engine.ExecutionStore. The insert shares a
 // transaction with concurrent ones (group commit) and returns once durable.
 func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution) error {
@@ -76,15 +85,20 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution) error {
 	if body == nil {
 		body = []byte{}
 	}
-	err = d.w.do(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, jobs, response, error, attempts, created_at, started_at, finished_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, e.WorkflowID, e.Revision, string(e.Status), string(e.Mode), e.Request.Method, e.Request.Query, body, string(e.Context),
+	err = d.w.do(ctx, func(b *batch) error {
+		stmt, err := b.stmt(insertExecutionSQL)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.Exec(e.ID, e.WorkflowID, e.Revision, string(e.Status), string(e.Mode), e.Request.Method, e.Request.Query, body, string(e.Context),
 			jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullable(e.StartedAt), nullable(e.FinishedAt)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`UPDATE workflows SET execution_count = execution_count + 1 WHERE id = ?`, e.WorkflowID)
-		return err
+		if b.counts == nil {
+			b.counts = map[int64]int64{}
+		}
+		b.counts[e.WorkflowID]++
+		return nil
 	})
 	return mapErr("insert execution", err)
 }
@@ -101,7 +115,8 @@ func nullable(t time.Time) sql.NullInt64 {
 func (d *DB) ClaimExecutions(ctx context.Context, limit int) ([]*engine.Execution, error) {
 	var out []*engine.Execution
 	now := ms(time.Now())
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
 		out = out[:0]
 		rows, err := tx.Query(`UPDATE executions SET status = 'running', started_at = ?, attempts = attempts + 1
 WHERE id IN (SELECT id FROM executions WHERE status = 'queued' ORDER BY id LIMIT ?)
@@ -153,12 +168,11 @@ func (d *DB) FinishExecutions(ctx context.Context, es []*engine.Execution) error
 			return fmt.Errorf("db: finish executions: %w", err)
 		}
 	}
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.Prepare(`UPDATE executions SET status = ?, jobs = ?, response = ?, error = ?, started_at = ?, finished_at = ? WHERE id = ?`)
+	err := d.w.do(ctx, func(b *batch) error {
+		stmt, err := b.stmt(finishExecutionSQL)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
 		for i, e := range es {
 			if _, err := stmt.Exec(string(e.Status), rows[i].jobs, rows[i].resp, e.Error, nullable(e.StartedAt), nullable(e.FinishedAt), e.ID); err != nil {
 				return err
@@ -172,7 +186,8 @@ func (d *DB) FinishExecutions(ctx context.Context, es []*engine.Execution) error
 // RequeueRunning implements engine.ExecutionStore.
 func (d *DB) RequeueRunning(ctx context.Context) (int64, error) {
 	var n int64
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
 		res, err := tx.Exec(`UPDATE executions SET status = 'queued' WHERE status = 'running' AND mode = 'async'`)
 		if err != nil {
 			return err

@@ -8,25 +8,26 @@ import (
 	"github.com/hookflow/hookflow/engine"
 )
 
-// PruneExecutions implements engine.Pruner: it deletes at most batch
+// PruneExecutions implements engine.Pruner: it deletes at most limit
 // finished executions created before cutoff, or beyond the newest keep of
 // their workflow, in one short write so that the endpoint never waits long
 // behind it. Execution ids grow with time, so the age rule walks the
 // primary key and the count rule the (workflow_id, id) index: neither scans
 // the table.
-func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, batch int) (int64, error) {
+func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit int) (int64, error) {
 	var deleted int64
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
 		deleted = 0
 		if !cutoff.IsZero() {
 			n, err := deleteExecutions(tx, `SELECT id, workflow_id FROM executions WHERE id < ? AND status NOT IN ('queued', 'running') ORDER BY id LIMIT ?`,
-				engine.FirstIDAt(cutoff), batch)
+				engine.FirstIDAt(cutoff), limit)
 			if err != nil {
 				return err
 			}
 			deleted += n
 		}
-		if keep <= 0 || deleted >= int64(batch) {
+		if keep <= 0 || deleted >= int64(limit) {
 			return nil
 		}
 		rows, err := tx.Query(`SELECT id, execution_count FROM workflows WHERE execution_count > ?`, keep)
@@ -45,7 +46,7 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, batch 
 		}
 		rows.Close()
 		for _, o := range overs {
-			left := int64(batch) - deleted
+			left := int64(limit) - deleted
 			if left <= 0 {
 				break
 			}

@@ -15,7 +15,8 @@ var _ engine.WorkflowStore = (*DB)(nil)
 func (d *DB) CreateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	now := time.Now()
 	sealed := d.box.Seal(w.Secret)
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
 		res, err := tx.Exec(`INSERT INTO workflows (key, title, mode, enabled, revision, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)`,
 			w.Key, w.Doc.Title, string(w.Doc.Mode), w.Doc.IsEnabled(), ms(now), ms(now))
 		if err != nil {
@@ -44,7 +45,8 @@ func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	now := time.Now()
 	sealed := d.box.Seal(w.Secret)
 	var rev int
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
 		if err := tx.QueryRow(`UPDATE workflows SET title = ?, mode = ?, enabled = ?, revision = revision + 1, updated_at = ? WHERE id = ? RETURNING revision`,
 			w.Doc.Title, string(w.Doc.Mode), w.Doc.IsEnabled(), ms(now), w.ID).Scan(&rev); err != nil {
 			return err
@@ -63,7 +65,8 @@ func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 // DeleteWorkflow implements engine.WorkflowStore.
 func (d *DB) DeleteWorkflow(ctx context.Context, id int64) error {
 	var n int64
-	err := d.w.do(ctx, func(tx *sql.Tx) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
 		res, err := tx.Exec(`DELETE FROM workflows WHERE id = ?`, id)
 		if err != nil {
 			return err

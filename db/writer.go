@@ -21,15 +21,35 @@ type writer struct {
 	once sync.Once
 	mu   sync.RWMutex // held for reading while sending, for writing by close
 	shut bool
+
+	stmts map[string]*sql.Stmt
 }
 
 type writeOp struct {
-	fn  func(tx *sql.Tx) error
+	fn  func(b *batch) error
 	err chan error
 }
 
-func newWriter(db *sql.DB) *writer {
-	w := &writer{db: db, ops: make(chan *writeOp, maxBatch*4), done: make(chan struct{})}
+// batch is one transaction shared by several write operations.
+type batch struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt // prepared on the write connection, reused
+	// counts accumulates new executions per workflow; the counters are
+	// updated once per batch instead of once per insert.
+	counts map[int64]int64
+}
+
+// stmt returns the prepared statement for query, bound to this batch.
+func (b *batch) stmt(query string) (*sql.Stmt, error) {
+	s, ok := b.stmts[query]
+	if !ok {
+		return nil, fmt.Errorf("statement not prepared: %s", query)
+	}
+	return b.tx.Stmt(s), nil
+}
+
+func newWriter(db *sql.DB, prepared map[string]*sql.Stmt) *writer {
+	w := &writer{db: db, ops: make(chan *writeOp, maxBatch*4), done: make(chan struct{}), stmts: prepared}
 	go w.loop()
 	return w
 }
@@ -38,7 +58,7 @@ func newWriter(db *sql.DB) *writer {
 // waits for its commit. fn must not keep tx and must be safe to run again:
 // when a batch fails, each of its operations is retried alone so that one
 // bad write does not fail its neighbours.
-func (w *writer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (w *writer) do(ctx context.Context, fn func(b *batch) error) error {
 	op := &writeOp{fn: fn, err: make(chan error, 1)}
 	w.mu.RLock()
 	if w.shut {
@@ -95,13 +115,20 @@ func (w *writer) commit(batch []*writeOp) {
 	}
 }
 
-func (w *writer) run(batch []*writeOp) error {
+func (w *writer) run(ops []*writeOp) error {
 	tx, err := w.db.Begin()
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	for _, op := range batch {
-		if err := op.fn(tx); err != nil {
+	b := &batch{tx: tx, stmts: w.stmts}
+	for _, op := range ops {
+		if err := op.fn(b); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	for id, n := range b.counts {
+		if _, err := tx.Exec(`UPDATE workflows SET execution_count = execution_count + ? WHERE id = ?`, n, id); err != nil {
 			tx.Rollback()
 			return err
 		}

@@ -128,17 +128,24 @@ func FindNode(doc *Document, key string) (*Node, bool) {
 // NodeBranchNames lists the branches a node may hold as its kind compiles
 // it (yes and no for a condition in branch mode), or nil.
 func NodeBranchNames(n *Node, mode Mode) []string {
+	b, _ := nodeBranchNames(n, mode)
+	return b
+}
+
+// nodeBranchNames is NodeBranchNames with the error of a config that does
+// not compile.
+func nodeBranchNames(n *Node, mode Mode) ([]string, error) {
 	kind, ok := NodeKindFor(n.Type)
 	if !ok {
-		return nil
+		return nil, Errorf(EINVALID, "type: unknown node type %q", n.Type)
 	}
 	probe := *n
 	probe.Branches = nil
 	step, err := kind.Compile(&probe, CompileEnv{Mode: mode})
 	if err != nil {
-		return nil
+		return nil, err
 	}
-	return step.Branches()
+	return step.Branches(), nil
 }
 
 // InsertNode inserts node at index of the chain (parent, branch); parent ""
@@ -184,14 +191,22 @@ func InsertNode(doc *Document, parent, branch string, index int, node Node) erro
 // ReplaceNodeConfig sets a node's title and config. When the new config
 // leaves the node without branches (a condition switched to continue
 // mode), its empty branches are dropped; branches that still hold nodes
-// make it an EINVALID error, so that no step is lost by a mode switch.
+// make it an EINVALID error, so that no step is lost by a mode switch. A
+// config that does not compile leaves the branches alone (Validate names
+// the problem).
 func ReplaceNodeConfig(doc *Document, key, title string, config json.RawMessage) error {
 	n, ok := FindNode(doc, key)
 	if !ok {
 		return Errorf(ENOTFOUND, "no node %q", key)
 	}
 	probe := Node{Key: n.Key, Type: n.Type, Title: title, Config: config}
-	allowed := NodeBranchNames(&probe, doc.Mode)
+	allowed, err := nodeBranchNames(&probe, doc.Mode)
+	if err != nil {
+		// The config does not compile: which branches it allows is
+		// unknown, so they stay; saving reports the real error.
+		n.Title, n.Config = title, config
+		return nil
+	}
 	for _, b := range branchOrder(n) {
 		if slices.Contains(allowed, b) {
 			continue

@@ -232,6 +232,7 @@ func TestReplaceNodeConfig(t *testing.T) {
 		{"response", "ok", "OK", `{"status":201}`, "a paid(yes:ok no:inner(yes:deep) bad) z", ""},
 		{"condition keeps branches", "paid", "Paid?", `{"mode":"branch","rules":{"or":[]}}`, "a paid(yes:ok no:inner(yes:deep) bad) z", ""},
 		{"continue with steps in branches", "paid", "", `{"mode":"continue","rules":{"and":[]}}`, "", EINVALID},
+		{"invalid config keeps branches", "paid", "", `{"mode":"branch","rules":{"and":[{"left":"x","op":"matches","right":"("}]}}`, "a paid(yes:ok no:inner(yes:deep) bad) z", ""},
 		{"unknown", "nope", "", `{}`, "", ENOTFOUND},
 	}
 	for _, tt := range tests {

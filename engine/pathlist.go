@@ -59,20 +59,27 @@ func (l *pathLister) walk(v gjson.Result) bool {
 			return true
 		}
 		l.path = append(l.path, seg)
-		defer func() { l.path = l.path[:len(l.path)-1] }()
-		s := l.path.String()
-		if _, dup := l.seen[s]; !dup {
-			if len(l.paths) == MaxListedPaths {
-				l.truncated, more = true, false
-				return false
-			}
-			l.seen[s] = struct{}{}
-			l.paths = append(l.paths, s)
-		}
-		more = l.walk(item)
+		more = l.add() && l.walk(item)
+		l.path = l.path[:len(l.path)-1]
 		return more
 	})
 	return more
+}
+
+// add lists the current path unless it was listed before; it returns false
+// if the listing is full.
+func (l *pathLister) add() bool {
+	s := l.path.String()
+	if _, dup := l.seen[s]; dup {
+		return true
+	}
+	if len(l.paths) == MaxListedPaths {
+		l.truncated = true
+		return false
+	}
+	l.seen[s] = struct{}{}
+	l.paths = append(l.paths, s)
+	return true
 }
 
 // jsonSampleError turns a CheckJSON failure into a message that says what is
@@ -89,16 +96,16 @@ func jsonSampleError(raw []byte, err error) error {
 		if strings.Contains(syn.Error(), "unexpected end") {
 			return Errorf(EINVALID, "the sample is not valid JSON: it ends too early (is it cut off?)")
 		}
-		line, col := textPosition(raw, int(syn.Offset))
+		line, col := sampleErrorPosition(raw, int(syn.Offset))
 		return Errorf(EINVALID, "the sample is not valid JSON: line %d, column %d: %s", line, col, syn.Error())
 	default:
 		return Errorf(EINVALID, "the sample is not valid JSON: %s", jerr.Error())
 	}
 }
 
-// textPosition returns the 1-based line and column (in bytes) of the byte
+// sampleErrorPosition returns the 1-based line and column (in bytes) of the byte
 // before offset, where encoding/json reports a syntax error.
-func textPosition(raw []byte, offset int) (line, col int) {
+func sampleErrorPosition(raw []byte, offset int) (line, col int) {
 	offset = max(0, min(offset-1, len(raw)))
 	line = 1 + bytes.Count(raw[:offset], []byte("\n"))
 	col = offset - bytes.LastIndexByte(raw[:offset], '\n')
@@ -143,19 +150,34 @@ func sampleQuery(s string) string {
 	}
 }
 
-// ListSamplePaths lists the paths of a sample pasted in the admin UI: a JSON
-// body when the text starts with '{' or '[' after trimming spaces (kind
-// "body", listed by ListJSONPaths), else a URL or query string (kind
-// "query", listed by ListQueryPaths). An empty sample is an EINVALID error.
-func ListSamplePaths(sample string) (kind string, paths []string, truncated bool, err error) {
+// Sample kinds, as SampleKind and ListSamplePaths report them.
+const (
+	SampleBody  = "body"  // a JSON body: paths under $context.body
+	SampleQuery = "query" // a URL or query string: paths under $context.query
+)
+
+// SampleKind tells what a sample pasted in the admin UI is: SampleBody when
+// it starts with '{' or '[' once surrounding spaces are trimmed, else
+// SampleQuery (a URL or a query string).
+func SampleKind(sample string) string {
 	t := strings.TrimSpace(sample)
-	switch {
-	case t == "":
-		return "", nil, false, Errorf(EINVALID, "the sample is empty: paste a JSON body, a URL or a query string")
-	case t[0] == '{' || t[0] == '[':
-		paths, truncated, err = ListJSONPaths([]byte(t))
-		return "body", paths, truncated, err
+	if t != "" && (t[0] == '{' || t[0] == '[') {
+		return SampleBody
 	}
-	paths, truncated, err = ListQueryPaths(t)
-	return "query", paths, truncated, err
+	return SampleQuery
+}
+
+// ListSamplePaths lists the paths of a sample pasted in the admin UI, by its
+// SampleKind: a JSON body with ListJSONPaths, a URL or query string with
+// ListQueryPaths. An empty sample is an EINVALID error, with kind "".
+func ListSamplePaths(sample string) (kind string, paths []string, truncated bool, err error) {
+	if strings.TrimSpace(sample) == "" {
+		return "", nil, false, Errorf(EINVALID, "the sample is empty: paste a JSON body, a URL or a query string")
+	}
+	if kind = SampleKind(sample); kind == SampleBody {
+		paths, truncated, err = ListJSONPaths([]byte(sample))
+	} else {
+		paths, truncated, err = ListQueryPaths(sample)
+	}
+	return kind, paths, truncated, err
 }

@@ -205,6 +205,8 @@ func TestListSamplePaths(t *testing.T) {
 		{"URL", "https://h/p?query[0][a]=1#f", "query", []string{"query", "query[0]", "query[0].a"}, ""},
 		{"query string", "?a=1", "query", []string{"a"}, ""},
 		{"bare query string", "a=1&b=2", "query", []string{"a", "b"}, ""},
+		{"form body", "token=x&team_id=T1&text=", "query", []string{"token", "team_id", "text"}, ""},
+		{"bad JSON array", "[1,", "body", nil, "ends too early"},
 		{"bad JSON", `{"a":}`, "body", nil, "line 1, column 6"},
 		{"empty", "  ", "", nil, "the sample is empty"},
 	}
@@ -214,6 +216,9 @@ func TestListSamplePaths(t *testing.T) {
 			kind, got, truncated, err := ListSamplePaths(tc.sample)
 			if kind != tc.kind {
 				t.Errorf("kind %q, want %q", kind, tc.kind)
+			}
+			if k := SampleKind(tc.sample); k != tc.kind && (tc.kind != "" || k != SampleQuery) {
+				t.Errorf("SampleKind = %q, want %q", k, tc.kind)
 			}
 			if tc.wantErr != "" {
 				var e *Error

@@ -6,8 +6,9 @@ import (
 	"unicode/utf8"
 )
 
-// QSOptions bounds ParseQS. A zero or negative field takes its value from
-// DefaultQSOptions, so that no limit can be switched off by accident.
+// QSOptions bounds ParseQS. A zero or negative field takes the default value
+// (that of DefaultQSOptions), so that no limit can be switched off by
+// accident.
 type QSOptions struct {
 	// Depth is how many bracket groups of one key become nested levels, as
 	// qs's depth option. The groups beyond it stay together as one literal
@@ -30,7 +31,14 @@ type QSOptions struct {
 
 // DefaultQSOptions are the limits of qs's parse with arrayLimit 100: depth
 // 5, arrays of at most 100 items, at most 1000 parameters.
-var DefaultQSOptions = QSOptions{Depth: 5, ArrayLimit: 100, ParameterLimit: 1000}
+var DefaultQSOptions = QSOptions{Depth: qsDepth, ArrayLimit: qsArrayLimit, ParameterLimit: qsParameterLimit}
+
+// The defaults, which also stand in for zero fields of QSOptions.
+const (
+	qsDepth          = 5
+	qsArrayLimit     = 100
+	qsParameterLimit = 1000
+)
 
 // maxQSDepth caps QSOptions.Depth.
 const maxQSDepth = 32
@@ -73,11 +81,12 @@ const maxQSIndex = 15
 // Where qs's behaviour comes from JavaScript rather than from its rules,
 // ParseQS differs: object keys keep their first-seen order, and keys are
 // merged in that order (JavaScript puts integer-like keys first, ascending,
-// which changes the result only when a bare integer key such as 0 meets a
-// key such as [0] or [] that names the same field); keys named after Object.prototype
-// members (constructor, toString, __proto__, …) are kept rather than
-// dropped; and invalid UTF-8 in the input becomes U+FFFD, one per run of bad
-// bytes, so the output is always valid JSON.
+// which changes more than the order only when a bare integer key such as 0
+// meets a key such as [0] or [] that names the same field); keys named
+// after Object.prototype members (constructor, toString, __proto__, …) are
+// kept rather than dropped; and invalid UTF-8 in the input becomes U+FFFD,
+// one per run of bad bytes, so the output is always valid JSON (escaped as
+// AppendJSONString does, so that it is also safe to embed in HTML).
 func ParseQS(s string, opt QSOptions) ([]byte, error) {
 	opt = opt.normalized()
 	s = strings.TrimPrefix(s, "?")
@@ -98,14 +107,14 @@ func ParseQS(s string, opt QSOptions) ([]byte, error) {
 
 func (o QSOptions) normalized() QSOptions {
 	if o.Depth <= 0 {
-		o.Depth = DefaultQSOptions.Depth
+		o.Depth = qsDepth
 	}
 	o.Depth = min(o.Depth, maxQSDepth)
 	if o.ArrayLimit <= 0 {
-		o.ArrayLimit = DefaultQSOptions.ArrayLimit
+		o.ArrayLimit = qsArrayLimit
 	}
 	if o.ParameterLimit <= 0 {
-		o.ParameterLimit = DefaultQSOptions.ParameterLimit
+		o.ParameterLimit = qsParameterLimit
 	}
 	return o
 }

@@ -86,6 +86,9 @@ var qsTestCases = []struct{ name, query, want string }{
 	{"spaces inside brackets", `a[ b ]=1`, `{"a":{" b ":"1"}}`},
 	{"array with []", `a[]=b&a[]=c`, `{"a":["b","c"]}`},
 	{"repeated key", `a=b&a=c&a=d`, `{"a":["b","c","d"]}`},
+	{"repeated empty values", `a=&b=x&a=`, `{"a":["",""],"b":"x"}`},
+	{"several repeated keys", `a=1&b=2&a=3&c=%41&b=4&a=%42`, `{"a":["1","3","B"],"b":["2","4"],"c":"A"}`},
+	{"repeated key with decoded values", `b=%23%5Db[[&%3D%26&b=`, `{"b":["#]b[[",""],"=&":""}`},
 	{"indexes sorted", `a[1]=b&a[0]=c`, `{"a":["c","b"]}`},
 	{"sparse array compacted", `a[1]=c&a[15]=b`, `{"a":["c","b"]}`},
 	{"lone high index", `a[5]=x`, `{"a":["x"]}`},
@@ -147,7 +150,7 @@ func TestParseQS(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseQS(%q): %v", tc.query, err)
 			}
-			assertSameJSON(t, tc.query, got, []byte(tc.want))
+			assertSameQSJSON(t, tc.query, got, []byte(tc.want))
 		})
 	}
 }
@@ -178,7 +181,7 @@ func TestParseQSSampleCases(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseQS(%q): %v", tc.Query, err)
 			}
-			assertSameJSON(t, tc.Query, got, tc.Expect)
+			assertSameQSJSON(t, tc.Query, got, tc.Expect)
 		})
 	}
 }
@@ -203,7 +206,7 @@ func TestParseQSFormSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertSameJSON(t, name, got, want)
+			assertSameQSJSON(t, name, got, want)
 		})
 	}
 }
@@ -267,7 +270,7 @@ func TestParseQSArrayLimit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertSameJSON(t, tc.name, got, []byte(tc.want))
+			assertSameQSJSON(t, tc.name, got, []byte(tc.want))
 		})
 	}
 }
@@ -294,7 +297,7 @@ func TestParseQSOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertSameJSON(t, tc.name, got, []byte(tc.want))
+			assertSameQSJSON(t, tc.name, got, []byte(tc.want))
 		})
 	}
 }
@@ -319,11 +322,11 @@ func TestParseQSNesting(t *testing.T) {
 	}
 	want := `{"a":{"0":{"0":{"0":{"0":{"0":{"0":{"0":{"0":{"b":"1"},"1":"s0","c0":"o0"},"1":"s1","c1":"o1"},` +
 		`"1":"s2","c2":"o2"},"1":"s3","c3":"o3"},"1":"s4","c4":"o4"},"1":"s5","c5":"o5"},"1":"s6","c6":"o6"},"1":"s7","c7":"o7"}}`
-	assertSameJSON(t, "8 rounds", got, []byte(want))
+	assertSameQSJSON(t, "8 rounds", got, []byte(want))
 
 	// The deepest result accepted, and one more round.
-	if out, err := ParseQS(fightingKeys(maxQSNesting-2), DefaultQSOptions); err != nil || jsonNesting(out) != maxQSNesting {
-		t.Errorf("%d rounds: nesting %d, err %v", maxQSNesting-2, jsonNesting(out), err)
+	if out, err := ParseQS(fightingKeys(maxQSNesting-2), DefaultQSOptions); err != nil || qsJSONNesting(out) != maxQSNesting {
+		t.Errorf("%d rounds: nesting %d, err %v", maxQSNesting-2, qsJSONNesting(out), err)
 	}
 	_, err = ParseQS(fightingKeys(maxQSNesting-1), DefaultQSOptions)
 	var e *Error
@@ -388,18 +391,18 @@ func TestParseQSEscaping(t *testing.T) {
 	}
 }
 
-// assertSameJSON compares two JSON texts as encoding/json decodes them,
+// assertSameQSJSON compares two JSON texts as encoding/json decodes them,
 // object key order included (qs keeps insertion order).
-func assertSameJSON(t *testing.T, label string, got, want []byte) {
+func assertSameQSJSON(t *testing.T, label string, got, want []byte) {
 	t.Helper()
 	if !json.Valid(got) {
 		t.Fatalf("%s: output is not valid JSON: %q", label, got)
 	}
-	g, err := jsonTokens(got)
+	g, err := qsJSONTokens(got)
 	if err != nil {
 		t.Fatalf("%s: %v", label, err)
 	}
-	w, err := jsonTokens(want)
+	w, err := qsJSONTokens(want)
 	if err != nil {
 		t.Fatalf("%s: bad expectation %s: %v", label, want, err)
 	}
@@ -412,9 +415,9 @@ func assertSameJSON(t *testing.T, label string, got, want []byte) {
 	}
 }
 
-// jsonTokens decodes a JSON text into its token stream, in which object keys
+// qsJSONTokens decodes a JSON text into its token stream, in which object keys
 // appear in order.
-func jsonTokens(b []byte) ([]any, error) {
+func qsJSONTokens(b []byte) ([]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var toks []any
@@ -430,8 +433,8 @@ func jsonTokens(b []byte) ([]any, error) {
 	}
 }
 
-// jsonNesting returns how deeply containers nest in a valid JSON text.
-func jsonNesting(b []byte) int {
+// qsJSONNesting returns how deeply containers nest in a valid JSON text.
+func qsJSONNesting(b []byte) int {
 	depth, maxDepth, inString, escaped := 0, 0, false, false
 	for _, c := range b {
 		switch {
@@ -454,10 +457,10 @@ func jsonNesting(b []byte) int {
 	return maxDepth
 }
 
-// hasDuplicateKeys reports whether some object in a valid JSON text repeats
+// qsHasDuplicateKeys reports whether some object in a valid JSON text repeats
 // a key.
-func hasDuplicateKeys(b []byte) bool {
-	toks, err := jsonTokens(b)
+func qsHasDuplicateKeys(b []byte) bool {
+	toks, err := qsJSONTokens(b)
 	if err != nil {
 		return true
 	}
@@ -529,10 +532,10 @@ func FuzzParseQS(f *testing.F) {
 		if !json.Valid(out) || !utf8.Valid(out) || len(out) < 2 || out[0] != '{' {
 			t.Fatalf("ParseQS(%q) = %q: not a valid JSON object", s, out)
 		}
-		if n := jsonNesting(out); n > maxQSNesting {
+		if n := qsJSONNesting(out); n > maxQSNesting {
 			t.Fatalf("ParseQS(%q) nests %d deep, more than %d", s, n, maxQSNesting)
 		}
-		if hasDuplicateKeys(out) {
+		if qsHasDuplicateKeys(out) {
 			t.Fatalf("ParseQS(%q) = %s: duplicate keys", s, out)
 		}
 	})

@@ -94,6 +94,9 @@ func (h *Handlers) ExecutionPage(c *fiber.Ctx) error {
 	rev, err := h.Svc.GetRevision(ctx, e.WorkflowID, e.Revision)
 	switch {
 	case err == nil:
+		if e.Mode == engine.ModeAsync {
+			v.TriggerReply = asyncReply(e, rev)
+		}
 		v.Nodes = rev.Doc.Nodes
 		if v.Nodes == nil {
 			v.Nodes = []engine.Node{}
@@ -110,14 +113,36 @@ func (h *Handlers) ExecutionPage(c *fiber.Ctx) error {
 		v.Jobs = append(v.Jobs, views.JobView{Key: j.NodeKey, Type: j.NodeType, Title: titles[j.NodeKey], Status: j.Status,
 			Branch: j.Branch, Result: prettyJSON(j.Result), Error: j.Error, Duration: j.Duration})
 	}
-	if r := e.Response; r != nil {
-		rv := &views.ReplyView{Status: r.Status, Body: bodyView(r.Body, r.ContentType, nil)}
-		for _, hv := range r.Headers {
-			rv.Headers = append(rv.Headers, views.HeaderRow{Name: hv.Name, Value: hv.Value})
-		}
-		v.Reply = rv
+	if e.Response != nil {
+		v.Reply = replyView(e.Response)
 	}
 	return render(c, fiber.StatusOK, views.ExecutionPage(h.meta(c, "Execution #"+itoa(e.ID), "workflows"), v))
+}
+
+func replyView(r *engine.Response) *views.ReplyView {
+	rv := &views.ReplyView{Status: r.Status, Body: bodyView(r.Body, r.ContentType, nil)}
+	for _, hv := range r.Headers {
+		rv.Headers = append(rv.Headers, views.HeaderRow{Name: hv.Name, Value: hv.Value})
+	}
+	return rv
+}
+
+// asyncReply renders, for an async execution, the trigger's reply of the
+// revision that stored it, with the execution's context: what the caller
+// got (placeholders such as $system.now use the time the request came in).
+// It is nil when the reply cannot be rebuilt.
+func asyncReply(e *engine.Execution, rev *engine.Workflow) *views.ReplyView {
+	cr, err := engine.CompileReply(rev.Doc.Trigger.Response, "trigger.response")
+	if err != nil {
+		return nil
+	}
+	sc := engine.NewScope(e.Context)
+	sc.ExecutionID, sc.WorkflowID, sc.WorkflowKey, sc.Revision, sc.Now = e.ID, e.WorkflowID, rev.Key, e.Revision, e.CreatedAt
+	r, err := cr.Render(sc)
+	if err != nil {
+		return nil
+	}
+	return replyView(r)
 }
 
 func nodeTitles(nodes []engine.Node, out map[string]string) {
@@ -137,7 +162,11 @@ func requestView(e *engine.Execution) views.RequestView {
 	r := views.RequestView{Method: e.Request.Method, Query: e.Request.Query}
 	ct := ""
 	ctx.Get("headers").ForEach(func(k, v gjson.Result) bool {
-		r.Headers = append(r.Headers, views.HeaderRow{Name: k.String(), Value: v.String()})
+		val := v.String()
+		if k.String() == "authorization" || k.String() == "proxy-authorization" {
+			val = maskCredential(val)
+		}
+		r.Headers = append(r.Headers, views.HeaderRow{Name: k.String(), Value: val})
 		if k.String() == "content-type" {
 			ct = v.String()
 		}
@@ -154,6 +183,15 @@ func requestView(e *engine.Execution) views.RequestView {
 	return r
 }
 
+// maskCredential hides a credential on the page, keeping its scheme
+// ("Basic ••••••••"): pages get shared as screenshots; the API still has it.
+func maskCredential(v string) string {
+	if scheme, _, ok := strings.Cut(v, " "); ok {
+		return scheme + " ••••••••"
+	}
+	return "••••••••"
+}
+
 // maxShownBody caps a body on the page; the API has it whole.
 const maxShownBody = 256 << 10
 
@@ -163,7 +201,6 @@ const maxShownBody = 256 << 10
 // reply.
 func bodyView(body []byte, contentType string, parsed *gjson.Result) views.BodyView {
 	b := views.BodyView{ContentType: contentType, Size: len(body)}
-	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
 	isJSON := engine.IsJSONContentType(contentType)
 	switch {
 	case len(bytes.TrimSpace(body)) == 0:
@@ -177,7 +214,7 @@ func bodyView(body []byte, contentType string, parsed *gjson.Result) views.BodyV
 		if parsed != nil {
 			b.Note = "The body is not UTF-8 text, so it is shown as base64 and $context.body is {}."
 		}
-	case ct == "application/x-www-form-urlencoded" && parsed != nil:
+	case engine.IsFormContentType(contentType) && parsed != nil:
 		b.Kind, b.Text = "form", string(body)
 		b.Parsed = prettyJSON([]byte(parsed.Raw))
 	case json.Valid(body):

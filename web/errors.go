@@ -25,14 +25,12 @@ var statusByCode = map[string]int{
 	engine.ETIMEOUT:      fiber.StatusGatewayTimeout,
 }
 
-// HTMLErrorRenderer renders an error for browser routes; set by the UI.
-type HTMLErrorRenderer func(c *fiber.Ctx, status int, message string) error
-
-var renderHTMLError HTMLErrorRenderer
+// htmlErrorRenderer renders an error for browser routes.
+type htmlErrorRenderer func(c *fiber.Ctx, status int, message string) error
 
 // errorHandler is the one place where errors become replies and get
 // logged: internal errors once, at error level, with the request id.
-func errorHandler(log *slog.Logger, bodyLimit int) fiber.ErrorHandler {
+func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRenderer) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, msg := fiber.StatusInternalServerError, "internal error"
 		var fe *fiber.Error
@@ -59,7 +57,13 @@ func errorHandler(log *slog.Logger, bodyLimit int) fiber.ErrorHandler {
 				c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="hookflow"`)
 			}
 		}
-		if renderHTMLError != nil && !isAPI(c) && c.Path() != "/healthz" {
+		// A request whose request line was never read (headers larger than
+		// the read buffer, a client too slow to send them) has no path to
+		// tell a browser page from a webhook call (fasthttp then leaves no
+		// raw headers, and reports the path as "/"): webhook callers expect
+		// the JSON format, so such errors are sent as JSON.
+		parsed := len(c.Request().Header.RawHeaders()) > 0
+		if renderHTMLError != nil && parsed && !isAPI(c) && c.Path() != "/healthz" {
 			return renderHTMLError(c, status, msg)
 		}
 		return SendError(c, status, msg)

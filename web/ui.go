@@ -9,8 +9,6 @@ import (
 // uiRoutes registers the admin UI: static assets, sign-in, and the pages
 // behind a session with CSRF checks on every state-changing request.
 func uiRoutes(app *fiber.App, h *handlers.Handlers) {
-	renderHTMLError = h.ErrorPage
-
 	app.Get("/static/:name", serveStatic)
 
 	app.Get("/signin", h.SignInPage)
@@ -25,12 +23,35 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	ui(fiber.MethodPost, "/signout", h.SignOut)
 
 	// Workflows list (area: list).
+	ui(fiber.MethodGet, "/", h.WorkflowListPage)
+	ui(fiber.MethodPost, "/workflows", h.WorkflowCreate)
+	ui(fiber.MethodPost, "/workflows/:id/enabled", h.WorkflowEnabled)
+	ui(fiber.MethodPost, "/workflows/:id/duplicate", h.WorkflowDuplicate)
+	ui(fiber.MethodPost, "/workflows/:id/delete", h.WorkflowDelete)
 
 	// Workflow editor: trigger settings and flow canvas (area: editor).
+	ui(fiber.MethodGet, "/workflows/:id", h.WorkflowEditPage)
+	ui(fiber.MethodGet, "/workflows/:id/export", h.WorkflowExport)
+	ui(fiber.MethodGet, "/workflows/:id/trigger/panel", h.TriggerPanel)
+	ui(fiber.MethodPost, "/workflows/:id/trigger/panel", h.TriggerPanelRefresh)
+	ui(fiber.MethodPost, "/workflows/:id/trigger/parse", h.TriggerParse)
+	ui(fiber.MethodPost, "/workflows/:id/trigger", h.TriggerSave)
+	ui(fiber.MethodPost, "/workflows/:id/nodes", h.NodeCreate)
+	ui(fiber.MethodGet, "/workflows/:id/nodes/:key/panel", h.NodePanel)
+	ui(fiber.MethodPost, "/workflows/:id/nodes/:key/panel", h.NodePanelRefresh)
+	ui(fiber.MethodPost, "/workflows/:id/nodes/:key/delete", h.NodeDelete)
+	ui(fiber.MethodPost, "/workflows/:id/nodes/:key/move", h.NodeMove)
+	ui(fiber.MethodPost, "/workflows/:id/nodes/:key", h.NodeSave)
 
 	// Executions (area: executions).
+	ui(fiber.MethodGet, "/workflows/:id/executions", h.ExecutionListPage)
+	ui(fiber.MethodGet, "/workflows/:id/executions/latest", h.ExecutionLatest)
+	ui(fiber.MethodGet, "/executions/:id", h.ExecutionPage)
 
 	// API tokens (area: tokens).
+	ui(fiber.MethodGet, "/tokens", h.TokenListPage)
+	ui(fiber.MethodPost, "/tokens", h.TokenCreate)
+	ui(fiber.MethodPost, "/tokens/:id/delete", h.TokenRevoke)
 }
 
 // serveStatic serves embedded assets; a request carrying the current

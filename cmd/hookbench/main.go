@@ -49,7 +49,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -186,9 +185,9 @@ func baselineCmd(ctx context.Context, args []string, stderr io.Writer) error {
 // reported value is within 1/64 (1.6%) of the true one.
 const (
 	histSubBits  = 7
-	histSub      = 1 << histSubBits // 128
-	histHalf     = histSub / 2      // 64
-	histBuckets  = histSub + (64-histSubBits)*histHalf
+	histSub      = 1 << histSubBits                    // 128
+	histHalf     = histSub / 2                         // 64
+	histBuckets  = histSub + (63-histSubBits)*histHalf // up to math.MaxInt64
 	histMaxValue = math.MaxInt64
 )
 
@@ -882,6 +881,32 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
+// machineBusy returns the CPU time all processes have used (every
+// non-idle column of the cpu line of /proc/stat).
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := bytes.Fields(line)
+	if len(f) < 8 || string(f[0]) != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		if i >= 8 { // guest time is already in user
+			break
+		}
+		n, _ := strconv.ParseInt(string(v), 10, 64)
+		busy += n
+	}
+	return time.Duration(busy) * 10 * time.Millisecond
+}
+
 // sampler records the largest RSS of a process while a scenario runs, and
 // its CPU time over the scenario.
 type sampler struct {
@@ -890,10 +915,17 @@ type sampler struct {
 	done   chan struct{}
 	maxRSS int64
 	cpu0   time.Duration
+	busy0  time.Duration
+	self0  time.Duration
+	t0     time.Time
+	// others is how many cores the rest of the machine (neither the
+	// server nor hookbench) used over the sampling, set by finish.
+	others float64
 }
 
 func startSampler(pid int) *sampler {
-	s := &sampler{pid: pid, stop: make(chan struct{}), done: make(chan struct{}), cpu0: procCPU(pid)}
+	s := &sampler{pid: pid, stop: make(chan struct{}), done: make(chan struct{}), cpu0: procCPU(pid),
+		busy0: machineBusy(), self0: selfCPU(), t0: time.Now()}
 	s.sample()
 	go func() {
 		defer close(s.done)
@@ -923,7 +955,12 @@ func (s *sampler) sample() {
 func (s *sampler) finish() (int64, time.Duration) {
 	close(s.stop)
 	<-s.done
-	return s.maxRSS, procCPU(s.pid) - s.cpu0
+	cpu := procCPU(s.pid) - s.cpu0
+	if el := time.Since(s.t0); el > 0 {
+		other := machineBusy() - s.busy0 - cpu - (selfCPU() - s.self0)
+		s.others = max(0, other.Seconds()/el.Seconds())
+	}
+	return s.maxRSS, cpu
 }
 
 // ---------------------------------------------------------------------------
@@ -939,6 +976,7 @@ type row struct {
 	Ratio     float64 // 0: not applicable
 	RSS       int64   // bytes; 0: not measured
 	CPUPerReq time.Duration
+	Stored    int64 // executions stored when the scenario started; -1: not applicable
 }
 
 func fmtThousands(v float64) string {
@@ -969,7 +1007,10 @@ func fmtLatency(d time.Duration) string {
 }
 
 func formatRow(r row) []string {
-	conns, ratio, rss, cpu := "–", "–", "–", "–"
+	conns, ratio, rss, cpu, stored := "–", "–", "–", "–", "–"
+	if r.Stored >= 0 {
+		stored = fmtThousands(float64(r.Stored))
+	}
 	if r.Conns > 0 {
 		conns = strconv.Itoa(r.Conns)
 	}
@@ -983,10 +1024,10 @@ func formatRow(r row) []string {
 		cpu = fmt.Sprintf("%.0f µs", float64(r.CPUPerReq)/1e3)
 	}
 	return []string{r.Scenario, conns, fmtThousands(r.RPS), fmtLatency(r.P50), fmtLatency(r.P99),
-		fmtThousands(float64(r.Errors)), ratio, rss, cpu}
+		fmtThousands(float64(r.Errors)), ratio, rss, cpu, stored}
 }
 
-var tableHeader = []string{"scenario", "connections", "requests/s", "p50", "p99", "errors", "ratio to baseline", "server RSS", "server CPU/req"}
+var tableHeader = []string{"scenario", "connections", "requests/s", "p50", "p99", "errors", "ratio to baseline", "server RSS", "server CPU/req", "executions stored"}
 
 // formatTable renders rows as an aligned Markdown table; numeric columns are
 // right-aligned.
@@ -1059,8 +1100,14 @@ func machineInfo() string {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		kernel = strings.TrimSpace(string(b))
 	}
-	return fmt.Sprintf("- CPU: %s, nproc %d (GOMAXPROCS %d)\n- Memory: %s\n- OS: linux %s, %s/%s, %s\n",
-		model, runtime.NumCPU(), runtime.GOMAXPROCS(0), mem, kernel, runtime.GOOS, runtime.GOARCH, runtime.Version())
+	load := "unknown"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			load = strings.Join(f[:3], " ")
+		}
+	}
+	return fmt.Sprintf("- CPU: %s, nproc %d (GOMAXPROCS %d)\n- Memory: %s\n- OS: linux %s, %s/%s, %s\n- Load average at start: %s\n",
+		model, runtime.NumCPU(), runtime.GOMAXPROCS(0), mem, kernel, runtime.GOOS, runtime.GOARCH, runtime.Version(), load)
 }
 
 // ---------------------------------------------------------------------------
@@ -1126,6 +1173,7 @@ type runConfig struct {
 	keep      bool
 	overall   time.Duration
 	connSteps []int
+	idleWait  time.Duration
 }
 
 // bench is one orchestrator run: the processes, their addresses and the
@@ -1144,6 +1192,7 @@ type bench struct {
 	asyncID           int64
 	asyncKeys         []string // every async workflow, for the growth runs
 
+	start     time.Time
 	rows      []row
 	baseByCon map[int]float64
 	notes     []string
@@ -1164,6 +1213,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	only := fs.String("only", "", "comma list of scenario groups to run: a,b,c,d,e (default all)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary data directory")
 	fs.DurationVar(&cfg.overall, "timeout", 30*time.Minute, "bound on the whole run")
+	fs.DurationVar(&cfg.idleWait, "wait-idle", time.Minute, "wait at most this long for other processes to leave the CPUs alone before starting")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -1200,7 +1250,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	ctx, cancel := context.WithTimeout(ctx, cfg.overall)
 	defer cancel()
 
-	b := &bench{cfg: cfg, out: stdout, log: stderr, baseByCon: map[int]float64{}}
+	b := &bench{cfg: cfg, out: stdout, log: stderr, baseByCon: map[int]float64{}, start: time.Now()}
 	if b.dataDir, err = os.MkdirTemp("", "hookbench-"); err != nil {
 		return err
 	}
@@ -1213,6 +1263,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			os.RemoveAll(b.dataDir)
 		}
 	}()
+	b.waitIdle(ctx, cfg.idleWait)
 	fmt.Fprintf(stdout, "## Machine\n\n%s\n", machineInfo())
 	mode := "full"
 	if cfg.quick {
@@ -1234,10 +1285,41 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return err
 }
 
+// busyCheck notes a scenario during which other processes used a
+// noticeable share of the CPUs: its numbers understate Hookflow.
+func (b *bench) busyCheck(name string, others float64) {
+	if others > 0.15 {
+		b.note("%s: other processes used %.2f of %d cores meanwhile: this row is unreliable", name, others, runtime.NumCPU())
+	}
+}
+
+// waitIdle waits, at most limit, until the other processes of the machine
+// use under 0.15 cores over a 2 s window.
+func (b *bench) waitIdle(ctx context.Context, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for {
+		b0, s0, t0 := machineBusy(), selfCPU(), time.Now()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+		others := (machineBusy() - b0 - (selfCPU() - s0)).Seconds() / time.Since(t0).Seconds()
+		if others < 0.15 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.note("the machine was not idle at the start: other processes used %.2f of %d cores", others, runtime.NumCPU())
+			return
+		}
+		b.logf("waiting for an idle machine: other processes use %.2f cores", others)
+	}
+}
+
 func (b *bench) want(group string) bool { return len(b.cfg.only) == 0 || b.cfg.only[group] }
 
 func (b *bench) logf(format string, args ...any) {
-	fmt.Fprintf(b.log, "hookbench: "+format+"\n", args...)
+	fmt.Fprintf(b.log, "hookbench %6.1fs: "+format+"\n", append([]any{time.Since(b.start).Seconds()}, args...)...)
 }
 
 func (b *bench) note(format string, args ...any) {
@@ -1320,6 +1402,13 @@ func (b *bench) measure(ctx context.Context, name string, p *proc, urls []string
 			return nil, err
 		}
 	}
+	stored := int64(-1)
+	if p == b.hf {
+		var err error
+		if stored, err = b.storedCount(ctx); err != nil {
+			return nil, err
+		}
+	}
 	cfg.Duration = b.cfg.duration
 	s := startSampler(p.pid())
 	res, err := runLoad(ctx, cfg)
@@ -1327,7 +1416,7 @@ func (b *bench) measure(ctx context.Context, name string, p *proc, urls []string
 	if err != nil {
 		return nil, err
 	}
-	r := row{Scenario: name, Conns: conns, RPS: res.RPS, P50: res.p50(), P99: res.p99(), Errors: res.Errors, RSS: rss}
+	r := row{Scenario: name, Conns: conns, RPS: res.RPS, P50: res.p50(), P99: res.p99(), Errors: res.Errors, RSS: rss, Stored: stored}
 	if res.hist.n > 0 {
 		r.CPUPerReq = cpu / time.Duration(res.hist.n)
 	}
@@ -1338,8 +1427,9 @@ func (b *bench) measure(ctx context.Context, name string, p *proc, urls []string
 		b.note("%s: %d errors, statuses %v, first transport error %q", name, res.Errors, res.Status, res.FirstError)
 	}
 	clientShare := res.ClientCPUs / res.DurationSeconds
-	b.logf("  %.0f req/s, p50 %s, p99 %s, errors %d; client CPU %.2f cores, server CPU %.2f cores",
-		res.RPS, fmtLatency(r.P50), fmtLatency(r.P99), res.Errors, clientShare, cpu.Seconds()/res.DurationSeconds)
+	b.logf("  %.0f req/s, p50 %s, p99 %s, errors %d; CPU cores used: server %.2f, hookbench %.2f, other processes %.2f",
+		res.RPS, fmtLatency(r.P50), fmtLatency(r.P99), res.Errors, cpu.Seconds()/res.DurationSeconds, clientShare, s.others)
+	b.busyCheck(name, s.others)
 	b.rows = append(b.rows, r)
 	return res, nil
 }
@@ -1416,7 +1506,7 @@ type proc struct {
 	err  error
 }
 
-func (p *proc) pid() int            { return p.cmd.Process.Pid }
+func (p *proc) pid() int               { return p.cmd.Process.Pid }
 func (p *proc) url(path string) string { return "http://" + p.addr + path }
 
 func freePort() (string, error) {
@@ -1751,6 +1841,30 @@ FROM seq, (SELECT * FROM executions WHERE id = ?) AS t`
 	return err
 }
 
+// maxID is the largest execution id stored.
+func (b *bench) maxID(ctx context.Context) (int64, error) {
+	d, err := b.openRead()
+	if err != nil {
+		return 0, err
+	}
+	defer d.Close()
+	var id int64
+	err = d.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM executions`).Scan(&id)
+	return id, err
+}
+
+// storedCount is how many executions are stored.
+func (b *bench) storedCount(ctx context.Context) (int64, error) {
+	d, err := b.openRead()
+	if err != nil {
+		return 0, err
+	}
+	defer d.Close()
+	var n int64
+	err = d.QueryRowContext(ctx, `SELECT COUNT(*) FROM executions`).Scan(&n)
+	return n, err
+}
+
 // template returns the newest execution of the async workflow with the
 // given status.
 func (b *bench) template(ctx context.Context, status string) (int64, error) {
@@ -1783,14 +1897,25 @@ func (b *bench) drain(ctx context.Context) error {
 		return err
 	}
 	b.hf.stop()
-	created := time.Now().Add(-2 * time.Hour)
+	// The queued rows are the newest, as they are in production: every
+	// finished execution sorts before them.
+	created := time.Now()
 	first := engine.FirstIDAt(created)
+	if maxID, err := b.maxID(ctx); err != nil {
+		return err
+	} else if first <= maxID {
+		first = maxID + 1
+	}
 	t0 := time.Now()
 	if err := b.cloneExecutions(ctx, tmpl, first, n, true, created); err != nil {
 		return err
 	}
 	b.logf("  queued %d executions in %.1f s", n, time.Since(t0).Seconds())
 
+	stored, err := b.storedCount(ctx)
+	if err != nil {
+		return err
+	}
 	d, err := b.openRead()
 	if err != nil {
 		return err
@@ -1824,6 +1949,7 @@ func (b *bench) drain(ctx context.Context) error {
 		}
 	}
 	rss, cpu := s.finish()
+	b.busyCheck(name, s.others)
 	// Rate between 10% and 90% done.
 	total := float64(n)
 	var t10, t90 time.Time
@@ -1854,7 +1980,7 @@ func (b *bench) drain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r := row{Scenario: name, RPS: rate, Errors: bad, RSS: rss}
+	r := row{Scenario: name, RPS: rate, Errors: bad, RSS: rss, Stored: stored}
 	if done := total - float64(last.left); done > 0 {
 		r.CPUPerReq = time.Duration(float64(cpu) / done)
 	}
