@@ -174,10 +174,18 @@ func TestExecutionClaimConcurrent(t *testing.T) {
 					}
 				}
 				mu.Lock()
+				total := 0
 				for _, e := range batch {
 					seen[e.ID]++
 				}
+				for _, c := range seen {
+					total += c
+				}
 				mu.Unlock()
+				if total > n {
+					t.Errorf("%d claims of %d executions", total, n)
+					return
+				}
 			}
 		}()
 	}

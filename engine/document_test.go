@@ -218,6 +218,7 @@ func FuzzParseDocument(f *testing.F) {
 		`{}`,
 		`{"title":"t","mode":"async","nodes":[]}`,
 		`{"title":"t","mode":"sync","trigger":{"basicAuth":{"enabled":true,"username":"u","Password":"p"}},"nodes":[]}`,
+		`{"title":"t","mode":"sync","Trigger":{"basicauth":{"enabled":true,"username":"u","pa\u017Fsword":"p","password":"q"}},"nodes":[]}`,
 		`{"title":"t","mode":"sync","nodes":[{"key":"c","type":"condition","config":{"mode":"branch","rules":{"or":[{"left":"{{$context.body.a}}","op":"matches","right":"^a+$"}]}},"branches":{"yes":[{"key":"e","type":"end","config":{"status":"failed"}}]}}]}`,
 		`{"title":"t","mode":"sync","nodes":[{"key":"r","type":"response","config":{"status":201,"headers":[{"name":"X","value":"{{$context.query.a}}"}],"body":{"a":"{{$context.body}}"}}}]}`,
 		`{"title":"t","mode":"async","trigger":{"response":{"status":202,"body":"{{$system.executionId}}"}}}`,
@@ -243,6 +244,12 @@ func FuzzParseDocument(f *testing.F) {
 		}
 		if !json.Valid(stored) {
 			t.Fatalf("stored document is not JSON: %s", stored)
+		}
+		// The password never stays in the stored document, whatever the
+		// case or escaping of its keys.
+		var plain Document
+		if err := json.Unmarshal(stored, &plain); err != nil || plain.Trigger.BasicAuth.Password != "" {
+			t.Fatalf("stored document %s keeps the password (%v)", stored, err)
 		}
 		// What is stored comes back as a valid document.
 		back, err := ParseDocument(InjectSecret(stored, secret))

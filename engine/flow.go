@@ -53,7 +53,9 @@ type compiler struct {
 }
 
 func (c *compiler) chain(nodes []Node, field string, depth int) ([]*FlowNode, error) {
-	if depth > MaxNodeDepth {
+	// An empty branch below the deepest level holds no node: a branching
+	// node is allowed there like any other.
+	if depth > MaxNodeDepth && len(nodes) > 0 {
 		return nil, Errorf(EINVALID, "%s: branches nested deeper than %d levels", field, MaxNodeDepth)
 	}
 	out := make([]*FlowNode, 0, len(nodes))

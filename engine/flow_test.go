@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -464,8 +465,10 @@ func TestCompileLimitsAccepted(t *testing.T) {
 		nodes[i] = flowCond("n"+itoa(i), flowTrue)
 	}
 	for name, doc := range map[string]string{
-		"max nodes":   flowSyncDoc(`[` + strings.Join(nodes, ",") + `]`),
-		"max depth":   flowSyncDoc(flowNested(MaxNodeDepth)),
+		"max nodes": flowSyncDoc(`[` + strings.Join(nodes, ",") + `]`),
+		"max depth": flowSyncDoc(flowNested(MaxNodeDepth)),
+		"max depth, a condition at the bottom": flowSyncDoc(strings.Replace(flowNested(MaxNodeDepth),
+			`{"key":"n16","type":"end"}`, `{"key":"n16","type":"condition","config":{"mode":"branch","rules":{"and":[]}}}`, 1)),
 		"empty nodes": `{"title":"t","mode":"async","trigger":{},"nodes":[]}`,
 		"no nodes":    `{"title":"t","mode":"async"}`,
 		"timeout max": `{"title":"t","mode":"sync","timeoutSeconds":300,"trigger":{},"nodes":[]}`,
@@ -500,6 +503,136 @@ func BenchmarkFlowRun(b *testing.B) {
 		r := f.Run(context.Background(), NewScope(ctx))
 		if r.Response == nil || r.Response.Status != 200 {
 			b.Fatalf("unexpected result %+v", r)
+		}
+	}
+}
+
+// flowTestStore is an in-memory WorkflowStore and ExecutionStore for the
+// service test below; GetWorkflowByKey can be held after its read, to
+// interleave an update exactly there.
+type flowTestStore struct {
+	mu     sync.Mutex
+	w      *Workflow
+	hold   chan struct{} // when set, GetWorkflowByKey reports on read and waits
+	read   chan struct{}
+	execs  int
+	unused error
+}
+
+func (m *flowTestStore) CreateWorkflow(_ context.Context, w *Workflow) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w.ID, w.Revision = 1, 1
+	cp := *w
+	m.w = &cp
+	return nil
+}
+
+func (m *flowTestStore) UpdateWorkflow(_ context.Context, w *Workflow) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w.Revision = m.w.Revision + 1
+	cp := *w
+	m.w = &cp
+	return nil
+}
+
+func (m *flowTestStore) current() *Workflow {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cp := *m.w
+	return &cp
+}
+
+func (m *flowTestStore) GetWorkflow(context.Context, int64) (*Workflow, error) {
+	return m.current(), nil
+}
+
+func (m *flowTestStore) GetWorkflowByKey(context.Context, string) (*Workflow, error) {
+	w := m.current()
+	m.mu.Lock()
+	hold, read := m.hold, m.read
+	m.hold = nil
+	m.mu.Unlock()
+	if hold != nil {
+		close(read)
+		<-hold
+	}
+	return w, nil
+}
+
+func (m *flowTestStore) GetRevision(context.Context, int64, int) (*Workflow, error) {
+	return nil, Errorf(ENOTFOUND, "not kept")
+}
+func (m *flowTestStore) DeleteWorkflow(context.Context, int64) error { return m.unused }
+func (m *flowTestStore) ListRevisions(context.Context, int64) ([]RevisionInfo, error) {
+	return nil, m.unused
+}
+func (m *flowTestStore) ListWorkflows(context.Context) ([]WorkflowSummary, error) {
+	return nil, m.unused
+}
+func (m *flowTestStore) InsertExecution(context.Context, *Execution) error {
+	m.mu.Lock()
+	m.execs++
+	m.mu.Unlock()
+	return nil
+}
+func (m *flowTestStore) ClaimExecutions(context.Context, int) ([]*Execution, error) { return nil, nil }
+func (m *flowTestStore) FinishExecutions(context.Context, []*Execution) error       { return nil }
+func (m *flowTestStore) RequeueRunning(context.Context) (int64, error)              { return 0, nil }
+func (m *flowTestStore) GetExecution(context.Context, int64) (*Execution, error) {
+	return nil, m.unused
+}
+func (m *flowTestStore) ListExecutions(context.Context, ExecutionFilter) ([]*Execution, error) {
+	return nil, m.unused
+}
+
+// TestServiceCacheUpdateRace: a request that read the old revision just
+// before an update must not put that old revision in the cache after the
+// update cleared it, or the workflow keeps running the old revision until
+// the next edit or restart.
+func TestServiceCacheUpdateRace(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := &flowTestStore{unused: errors.New("unused")}
+	svc := NewService(store, store, nil)
+	doc := func(body string) []byte {
+		return []byte(`{"title":"t","mode":"sync","nodes":[{"key":"r","type":"response","config":{"status":200,"body":"` + body + `"}}]}`)
+	}
+	w, err := svc.CreateWorkflow(ctx, doc("v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trigger := func() string {
+		res, err := svc.Trigger(ctx, w.Key, Credentials{}, &Request{Method: "POST"})
+		if err != nil {
+			t.Errorf("Trigger: %v", err)
+			return ""
+		}
+		return string(res.Response.Body)
+	}
+
+	// A request reads revision 1 from the store and is held there...
+	hold, read := make(chan struct{}), make(chan struct{})
+	store.mu.Lock()
+	store.hold, store.read = hold, read
+	store.mu.Unlock()
+	inflight := make(chan string, 1)
+	go func() { inflight <- trigger() }()
+	<-read
+	// ...while revision 2 is saved...
+	if _, err := svc.UpdateWorkflow(ctx, w.ID, doc("v2")); err != nil {
+		t.Fatal(err)
+	}
+	// ...then it finishes with the revision it read.
+	close(hold)
+	if got := <-inflight; got != "v1" {
+		t.Errorf("in-flight request answered %q, want v1", got)
+	}
+	// Every later request runs revision 2.
+	for i := range 3 {
+		if got := trigger(); got != "v2" {
+			t.Fatalf("request %d after the update answered %q, want v2 (stale cache)", i, got)
 		}
 	}
 }

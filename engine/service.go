@@ -20,6 +20,9 @@ type Service struct {
 
 	mu    sync.RWMutex
 	cache map[string]*liveFlow // current revision by key
+	// gen counts cache invalidations: a flow loaded before one is not
+	// cached, as it may be the revision the invalidation replaced.
+	gen uint64
 
 	revMu    sync.Mutex
 	revCache map[revKey]*revFlow // any revision, for the runner
@@ -171,13 +174,14 @@ func (s *Service) ListExecutions(ctx context.Context, f ExecutionFilter) ([]*Exe
 func (s *Service) forget(key string) {
 	s.mu.Lock()
 	delete(s.cache, key)
+	s.gen++
 	s.mu.Unlock()
 }
 
 // live returns the compiled current revision of the workflow with key.
 func (s *Service) live(ctx context.Context, key string) (*liveFlow, error) {
 	s.mu.RLock()
-	lf := s.cache[key]
+	lf, gen := s.cache[key], s.gen
 	s.mu.RUnlock()
 	if lf != nil {
 		return lf, nil
@@ -195,7 +199,9 @@ func (s *Service) live(ctx context.Context, key string) (*liveFlow, error) {
 		lf.authSum = sha256.Sum256([]byte(ba.Username + ":" + ba.Password))
 	}
 	s.mu.Lock()
-	s.cache[key] = lf
+	if s.gen == gen {
+		s.cache[key] = lf
+	}
 	s.mu.Unlock()
 	s.revMu.Lock()
 	s.revCache[revKey{w.ID, w.Revision}] = &revFlow{wf: w, flow: f}

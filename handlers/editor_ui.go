@@ -125,7 +125,8 @@ type editorResult struct {
 	selected string // node key of the panel, views.TriggerKey for the trigger
 	canvas   bool   // the tree or the selection changed: redraw the canvas
 	saved    bool   // a new revision was saved
-	message  string // flash: success when saved, error on 422
+	message  string // success flash
+	opened   bool   // the panel only opened: leave the flash region alone
 }
 
 // respondEditor answers an editor request: for htmx the panel and the
@@ -135,16 +136,14 @@ func (h *Handlers) respondEditor(c *fiber.Ctx, w *engine.Workflow, d *engine.Doc
 	if r.status == 0 {
 		r.status = fiber.StatusOK
 	}
+	// Success is flashed; a form with errors says so in the panel, next to
+	// the fields (a flash would cover the panel's Save button).
 	var flash []views.Flash
-	if r.message != "" {
-		kind := "success"
-		if r.status >= 400 {
-			kind = "error"
-		}
-		flash = []views.Flash{{Kind: kind, Message: r.message}}
+	if r.message != "" && r.status < 400 {
+		flash = []views.Flash{{Kind: "success", Message: r.message}}
 	}
 	if isHTMX(c) {
-		u := views.EditorUpdate{Panel: r.panel, Flash: flash}
+		u := views.EditorUpdate{Panel: r.panel, Flash: flash, KeepFlash: r.opened}
 		if r.canvas {
 			cv := h.canvasView(c, w, d, r.selected)
 			u.Canvas = &cv
@@ -337,11 +336,15 @@ func fieldInputName(field string) string {
 	return name
 }
 
-// placeError puts an engine error next to its input when the form has it,
-// else in the panel's alert.
+// notSaved heads a panel whose errors are shown next to the fields.
+const notSaved = "Not saved: fix the highlighted field."
+
+// placeError puts an engine error next to its input when the form has it
+// (and returns notSaved for the panel's alert), else returns the message
+// for the alert.
 func placeError(err error, prefix string, inputs map[string]bool, errs map[string]string) (formError string) {
-	msg := engine.ErrorMessage(err)
-	field, rest, ok := editorSplitFieldError(msg)
+	msg := "Not saved: " + engine.ErrorMessage(err)
+	field, rest, ok := editorSplitFieldError(engine.ErrorMessage(err))
 	if ok && prefix != "" {
 		if !strings.HasPrefix(field, prefix) {
 			return msg
@@ -351,7 +354,7 @@ func placeError(err error, prefix string, inputs map[string]bool, errs map[strin
 	if ok {
 		if name := fieldInputName(field); inputs[name] {
 			errs[name] = rest
-			return ""
+			return notSaved
 		}
 	}
 	return msg
@@ -562,7 +565,8 @@ func (h *Handlers) TriggerPanel(c *fiber.Ctx) error {
 	if !isHTMX(c) {
 		return redirect(c, editorURL(w.ID, views.TriggerKey))
 	}
-	return render(c, fiber.StatusOK, views.TriggerPanel(h.triggerForm(c, w, d)))
+	// The canvas comes along to show the selection.
+	return h.respondEditor(c, w, d, editorResult{panel: views.TriggerPanel(h.triggerForm(c, w, d)), selected: views.TriggerKey, canvas: true, opened: true})
 }
 
 // TriggerSave is POST /workflows/:id/trigger: applies the form to the
@@ -615,9 +619,10 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 			d.TimeoutSeconds = n
 		}
 	}
+	f.Unsaved = true
 	if len(f.Errors) > 0 {
-		return h.respondEditor(c, w, d, editorResult{status: fiber.StatusUnprocessableEntity, panel: views.TriggerPanel(f), selected: views.TriggerKey,
-			message: "Not saved: fix the highlighted fields."})
+		f.FormError = notSaved
+		return h.respondEditor(c, w, d, editorResult{status: fiber.StatusUnprocessableEntity, panel: views.TriggerPanel(f), selected: views.TriggerKey})
 	}
 	nw, nd, err := h.saveDoc(c, w.ID, d)
 	if err != nil {
@@ -625,8 +630,7 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 			return err
 		}
 		f.FormError = placeError(err, "", triggerInputs(&f), f.Errors)
-		return h.respondEditor(c, w, d, editorResult{status: fiber.StatusUnprocessableEntity, panel: views.TriggerPanel(f), selected: views.TriggerKey,
-			message: "Not saved: " + engine.ErrorMessage(err)})
+		return h.respondEditor(c, w, d, editorResult{status: fiber.StatusUnprocessableEntity, panel: views.TriggerPanel(f), selected: views.TriggerKey})
 	}
 	nf := h.triggerForm(c, nw, nd)
 	return h.respondEditor(c, nw, nd, editorResult{panel: views.TriggerPanel(nf), selected: views.TriggerKey, saved: true,
@@ -683,6 +687,7 @@ func (h *Handlers) TriggerPanelRefresh(c *fiber.Ctx) error {
 			status = fiber.StatusUnprocessableEntity
 		}
 	}
+	f.Unsaved = true
 	return h.respondEditor(c, w, d, editorResult{status: status, panel: views.TriggerPanel(f), selected: views.TriggerKey})
 }
 
@@ -1201,7 +1206,8 @@ func (h *Handlers) NodePanel(c *fiber.Ctx) error {
 	if !isHTMX(c) {
 		return redirect(c, editorURL(w.ID, n.Key))
 	}
-	return render(c, fiber.StatusOK, views.NodePanel(h.nodeForm(c, w, d, n)))
+	// The canvas comes along to show the selection.
+	return h.respondEditor(c, w, d, editorResult{panel: views.NodePanel(h.nodeForm(c, w, d, n)), selected: n.Key, canvas: true, opened: true})
 }
 
 // NodePanelRefresh is POST /workflows/:id/nodes/:key/panel: re-renders the
@@ -1263,6 +1269,7 @@ func (h *Handlers) NodePanelRefresh(c *fiber.Ctx) error {
 			f.Focus = "add-headers"
 		}
 	}
+	f.Unsaved = true
 	return h.respondEditor(c, w, d, editorResult{panel: views.NodePanel(f), selected: n.Key})
 }
 
@@ -1282,12 +1289,14 @@ func (h *Handlers) NodeSave(c *fiber.Ctx) error {
 	}
 	f := h.nodeFormFromPost(c, w, d, n, &p)
 	f.Title = strings.TrimSpace(f.Title)
+	f.Unsaved = true
 	cfg := nodeConfig(&f)
-	fail := func(msg string) error {
-		return h.respondEditor(c, w, d, editorResult{status: fiber.StatusUnprocessableEntity, panel: views.NodePanel(f), selected: n.Key, message: msg})
+	fail := func() error {
+		return h.respondEditor(c, w, d, editorResult{status: fiber.StatusUnprocessableEntity, panel: views.NodePanel(f), selected: n.Key})
 	}
 	if len(f.Errors) > 0 {
-		return fail("Not saved: fix the highlighted fields.")
+		f.FormError = notSaved
+		return fail()
 	}
 	field, _ := nodeField(d.Nodes, n.Key, "nodes")
 	if err := engine.ReplaceNodeConfig(d, n.Key, f.Title, cfg); err != nil {
@@ -1295,7 +1304,7 @@ func (h *Handlers) NodeSave(c *fiber.Ctx) error {
 			return err
 		}
 		f.FormError = placeError(err, "", nodeInputs(&f), f.Errors)
-		return fail("Not saved: " + engine.ErrorMessage(err))
+		return fail()
 	}
 	nw, nd, err := h.saveDoc(c, w.ID, d)
 	if err != nil {
@@ -1303,7 +1312,7 @@ func (h *Handlers) NodeSave(c *fiber.Ctx) error {
 			return err
 		}
 		f.FormError = placeError(err, field, nodeInputs(&f), f.Errors)
-		return fail("Not saved: " + engine.ErrorMessage(err))
+		return fail()
 	}
 	nn, _ := engine.FindNode(nd, n.Key)
 	return h.respondEditor(c, nw, nd, editorResult{panel: views.NodePanel(h.nodeForm(c, nw, nd, nn)), selected: n.Key, canvas: true, saved: true,

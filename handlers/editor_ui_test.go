@@ -153,6 +153,14 @@ func TestEditorPage(t *testing.T) {
 	if strings.Contains(body, "<html") {
 		t.Error("htmx panel request got a full page")
 	}
+	// The canvas comes along, out of band, with the node selected; the
+	// flash region is left alone.
+	if !strings.Contains(element(t, body, "node-paid"), "is-selected") || !strings.Contains(body, `id="canvas-region" aria-label="Flow" hx-swap-oob="true"`) {
+		t.Error("no out-of-band canvas with paid selected")
+	}
+	if strings.Contains(body, `hx-swap-oob="innerHTML:#flash"`) {
+		t.Error("opening a panel clears the flash region")
+	}
 
 	// Unknown workflow: 404 page.
 	res, _ = e.sess.get(t, e.srv.app, "/workflows/999")
@@ -281,7 +289,7 @@ func TestEditorTriggerSave(t *testing.T) {
 			if msg == "" || !strings.Contains(msg, tt.want) {
 				t.Errorf("error next to %s = %q, want %q", tt.testid, msg, tt.want)
 			}
-			mustTestID(t, body, "flash-error")
+			mustTestID(t, body, "panel-error")
 			if after, _ := e.doc(w.ID); after.Revision != before.Revision {
 				t.Error("a bad form was saved")
 			}
@@ -573,8 +581,8 @@ func TestEditorNodeSave(t *testing.T) {
 			if !strings.Contains(element(t, body, tt.testid), `aria-invalid="true"`) {
 				t.Errorf("%s not marked invalid", tt.testid)
 			}
-			if hasTestID(body, "panel-error") {
-				t.Error("the error also went to the panel alert")
+			if msg := textOf(element(t, body, "panel-error")); msg != "Not saved: fix the highlighted field." {
+				t.Errorf("panel alert = %q", msg)
 			}
 		})
 	}

@@ -52,6 +52,7 @@ func TestExecutionList(t *testing.T) {
 
 	res, body := s.get(t, app, "/workflows/1/executions")
 	wantStatus(t, res, http.StatusOK)
+	cspSafe(t, body)
 	mustTestID(t, body, "execution-list", "execution-live", "status-filter-all", "status-filter-queued", "status-filter-running",
 		"status-filter-resolved", "status-filter-failed", "status-filter-error", "status-filter-aborted")
 	a, b := "execution-row-"+strconv.FormatInt(refunded.ExecutionID, 10), "execution-row-"+strconv.FormatInt(paid.ExecutionID, 10)
@@ -60,7 +61,7 @@ func TestExecutionList(t *testing.T) {
 		t.Error("executions are not newest first")
 	}
 	row := element(t, body, a)
-	for _, want := range []string{`href="/executions/` + strconv.FormatInt(refunded.ExecutionID, 10) + `"`, "badge-resolved", ">1<"} {
+	for _, want := range []string{`href="/executions/` + strconv.FormatInt(refunded.ExecutionID, 10) + `"`, "badge-resolved", ">1<", `<span class="chip" title="The caller got 422">422</span>`} {
 		if !strings.Contains(row, want) {
 			t.Errorf("row lacks %s: %s", want, row)
 		}
@@ -175,6 +176,7 @@ func TestExecutionPage(t *testing.T) {
 
 	res, body := s.get(t, app, path)
 	wantStatus(t, res, http.StatusOK)
+	cspSafe(t, body)
 	mustTestID(t, body, "execution-status", "execution-request-body", "execution-jobs", "job-paid", "job-ok", "execution-response",
 		"execution-canvas", "execution-request-headers", "execution-request-query", "execution-request-query-parsed")
 	if got := textOf(element(t, body, "execution-status")); got != "resolved" {
@@ -204,7 +206,7 @@ func TestExecutionPage(t *testing.T) {
 	if !strings.Contains(element(t, canvas, "node-bad"), "off-path") {
 		t.Error("the no branch is not off the path")
 	}
-	if !strings.Contains(textOf(canvas), "Path: Trigger → paid (yes) → ok.") {
+	if !strings.Contains(textOf(canvas), "Path: Trigger → Paid? (yes) → ok.") {
 		t.Errorf("path sentence: %s", textOf(canvas))
 	}
 	job := textOf(element(t, body, "job-paid"))

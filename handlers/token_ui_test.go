@@ -45,6 +45,7 @@ func TestTokenCreateShownOnceAndRevoke(t *testing.T) {
 	s := signIn(t, app)
 	res, body := doForm(t, app, s, "/tokens", url.Values{"name": {" CI deploy "}}, formOpts{})
 	wantStatus(t, res, http.StatusOK)
+	cspSafe(t, body)
 	mustTestID(t, body, "new-token-created", "new-token-value", "token-list", "token-row-1", "revoke-1")
 	m := tokenValueRE.FindStringSubmatch(body)
 	if m == nil {
@@ -53,6 +54,10 @@ func TestTokenCreateShownOnceAndRevoke(t *testing.T) {
 	tok := m[1]
 	if !strings.Contains(textOf(element(t, body, "new-token-created")), "Copy it now: it will not be shown again") {
 		t.Error("no warning that the token is shown once")
+	}
+	// list.js turns the address into /tokens: a reload must not post again.
+	if !strings.Contains(body, `data-replace-url="/tokens"`) || !strings.Contains(body, "/static/list.js?v=") {
+		t.Error("a reload would post the form again")
 	}
 	// Shown once: not in a cookie, a header or a URL, not on the next page.
 	for name, vals := range res.Header {

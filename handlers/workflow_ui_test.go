@@ -45,6 +45,7 @@ func TestWorkflowListEmpty(t *testing.T) {
 	s := signIn(t, app)
 	res, body := s.get(t, app, "/")
 	wantStatus(t, res, http.StatusOK)
+	cspSafe(t, body)
 	mustTestID(t, body, "empty-state", "new-workflow-form", "new-workflow-title", "new-workflow-mode-sync", "new-workflow-mode-async", "new-workflow-submit", "nav-workflows")
 	if hasTestID(body, "workflow-list") {
 		t.Error("empty list shows a table")
@@ -117,6 +118,9 @@ func TestWorkflowCreateValidation(t *testing.T) {
 			res, body := doForm(t, app, s, "/workflows", url.Values{"title": {tc.title}, "mode": {tc.mode}}, formOpts{})
 			wantStatus(t, res, http.StatusUnprocessableEntity)
 			mustTestID(t, body, "new-workflow-form")
+			if !strings.Contains(body, `data-replace-url="/"`) {
+				t.Error("a reload would post the form again")
+			}
 			if tc.field == "new-workflow-title-error" {
 				in := element(t, body, "new-workflow-title")
 				if !strings.Contains(in, `aria-invalid="true"`) || !strings.Contains(in, `aria-describedby="new-workflow-title-error"`) {
@@ -174,13 +178,14 @@ func TestWorkflowListRow(t *testing.T) {
 		}
 	}
 	_, body := s.get(t, app, "/")
+	cspSafe(t, body)
 	row := element(t, body, "workflow-row-1")
 	wantURL := "http://example.com/api/webhook:trigger/" + w.Key
 	for _, want := range []string{
 		`href="/workflows/1"`,
 		`Orders &lt;b&gt;`,
 		`badge-sync`,
-		`value="` + wantURL + `"`,
+		`>` + wantURL + `</code>`,
 		`data-copy="` + wantURL + `"`,
 		`href="/workflows/1/executions/latest"`,
 		`badge-failed`,

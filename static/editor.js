@@ -3,8 +3,8 @@
 // Like app.js, everything hangs off data-attributes through event
 // delegation, so panels and canvases swapped in by htmx need no re-binding:
 //
-//   details[data-flow-insert]     the + menu of the canvas: one open at a
-//                                 time, closed by Escape or a click outside
+//   .flow-insert-menu[popover]    the + menu of the canvas (opened by its
+//                                 button's popovertarget): anchored under the +
 //   [data-node-card]              canvas card: marks itself selected when clicked
 //   [data-var-picker="input-id"]  button opening the variable list
 //                                 (#var-picker) for that input
@@ -13,6 +13,12 @@
 //   [data-var-close]              closes the variable list
 //   select[data-body-type="id"]   Body type select: JSON turns on the live
 //                                 JSON check (data-json-validate) of the textarea
+//   form[data-unsaved]            a side panel with changes not saved yet: set
+//                                 on input, or by the server on a form it
+//                                 re-rendered from posted state
+//   [data-leaves-panel]           control that replaces the panel (close, move,
+//                                 + menu option; canvas cards too): asks before
+//                                 dropping unsaved changes
 //
 // After htmx swaps a panel into #side-panel because a card or a + menu was
 // used, focus moves to the panel's title (and on phones the panel scrolls
@@ -22,23 +28,52 @@
   "use strict";
 
   // ----- + insert menus -----
-  function closeInsertMenus(except) {
-    document.querySelectorAll("details[data-flow-insert][open]").forEach(function (d) {
-      if (d !== except) d.removeAttribute("open");
-    });
+  // The menus are popovers opened by their + button (popovertarget): the
+  // browser handles opening, Escape and clicks outside. Here they are
+  // anchored under the + on wide screens and get focus on their first item.
+  function anchorMenu(menu, button) {
+    if (!button || !window.matchMedia("(min-width: 48rem)").matches) {
+      menu.classList.remove("is-anchored");
+      return;
+    }
+    var r = button.getBoundingClientRect();
+    var w = menu.offsetWidth;
+    var h = menu.offsetHeight;
+    var left = Math.min(Math.max(8, r.left + r.width / 2 - w / 2), window.innerWidth - w - 8);
+    var top = r.bottom + 6;
+    if (top + h > window.innerHeight - 8) top = Math.max(8, r.top - h - 6);
+    menu.style.left = left + "px";
+    menu.style.top = top + "px";
+    menu.classList.add("is-anchored");
   }
 
   document.addEventListener(
     "toggle",
     function (event) {
-      var d = event.target;
-      if (!d.matches || !d.matches("details[data-flow-insert]") || !d.open) return;
-      closeInsertMenus(d);
-      var first = d.querySelector(".flow-insert-option");
-      if (first) first.focus();
+      var menu = event.target;
+      if (!menu.matches || !menu.matches(".flow-insert-menu")) return;
+      var button = document.querySelector('[popovertarget="' + menu.id + '"]');
+      var open = event.newState === "open";
+      if (button) {
+        button.classList.toggle("is-open", open);
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+      }
+      if (!open) return;
+      anchorMenu(menu, button);
+      var first = menu.querySelector(".flow-insert-option");
+      if (first) first.focus({ preventScroll: true });
     },
     true
   );
+
+  // An anchored menu would drift away from its + when the page scrolls.
+  function closeAnchoredMenus() {
+    document.querySelectorAll(".flow-insert-menu.is-anchored").forEach(function (m) {
+      if (m.matches && m.hidePopover && m.matches(":popover-open")) m.hidePopover();
+    });
+  }
+  window.addEventListener("scroll", closeAnchoredMenus, true);
+  window.addEventListener("resize", closeAnchoredMenus);
 
   // ----- variable picker -----
   var pickerInput = null;
@@ -122,9 +157,6 @@
     var list = picker();
     if (list && !list.hidden && !list.contains(event.target)) closePicker(false);
 
-    // A click outside an open + menu closes it.
-    if (!event.target.closest("details[data-flow-insert]")) closeInsertMenus(null);
-
     // Canvas cards: show the selection at once (the panel loads via htmx).
     var card = event.target.closest("[data-node-card]");
     if (card) {
@@ -145,14 +177,6 @@
       if (list && !list.hidden) {
         event.preventDefault();
         closePicker(true);
-        return;
-      }
-      var open = document.querySelector("details[data-flow-insert][open]");
-      if (open) {
-        event.preventDefault();
-        open.removeAttribute("open");
-        var summary = open.querySelector("summary");
-        if (summary) summary.focus();
       }
       return;
     }
@@ -165,6 +189,37 @@
       options[i].focus();
     }
   });
+
+  // ----- unsaved changes -----
+  function panelForm(el) {
+    return el && el.closest ? el.closest("#side-panel form") : null;
+  }
+
+  function markUnsaved(event) {
+    var form = panelForm(event.target);
+    if (form && !event.target.closest("#var-picker")) form.setAttribute("data-unsaved", "");
+  }
+  document.addEventListener("input", markUnsaved);
+  document.addEventListener("change", markUnsaved);
+
+  // Capture phase: runs before htmx's own click handling, so a cancel
+  // stops the request.
+  document.addEventListener(
+    "click",
+    function (event) {
+      var leave = event.target.closest("[data-leaves-panel], [data-node-card]");
+      if (!leave || leave.disabled) return;
+      var form = document.querySelector("#side-panel form[data-unsaved]");
+      if (!form) return;
+      if (!window.confirm("The side panel has changes that are not saved. Discard them?")) {
+        event.preventDefault();
+        event.stopPropagation();
+        return;
+      }
+      form.removeAttribute("data-unsaved");
+    },
+    true
+  );
 
   // ----- body type -----
   document.addEventListener("change", function (event) {
@@ -206,7 +261,7 @@
     }
     if (target.id !== "side-panel") return;
     var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
-    var fromCanvas = elt && elt.closest && (elt.closest("[data-node-card]") || elt.closest("[data-flow-insert]"));
+    var fromCanvas = elt && elt.closest && (elt.closest("[data-node-card]") || elt.closest(".flow-insert-menu"));
     if (!fromCanvas) return;
     var title = target.querySelector("#panel-title");
     if (title) title.focus({ preventScroll: true });

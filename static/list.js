@@ -5,8 +5,16 @@
 //                     and it refreshes at once when the tab shows again
 //   time[data-local]  a <time datetime="…"> shown in the browser's time zone
 //                     (the server renders UTC; the UTC text stays as title)
+//   data-replace-url  on a page a form post rendered (a validation error, a
+//                     token shown once): the address becomes this URL, so a
+//                     reload loads the page instead of posting the form again
 (function () {
   "use strict";
+
+  var replace = document.querySelector("[data-replace-url]");
+  if (replace && window.history && window.history.replaceState) {
+    window.history.replaceState(null, "", replace.getAttribute("data-replace-url"));
+  }
 
   // Skip polls while nobody can see the page.
   document.addEventListener("htmx:beforeRequest", function (event) {

@@ -1974,9 +1974,10 @@ func (b *bench) drain(ctx context.Context) error {
 	if last.left > 0 {
 		b.note("%s: %s still pending after %s", name, fmtThousands(float64(last.left)), b.cfg.drainMax)
 	}
-	// Outcomes of the copies.
+	// Outcomes of the copies: errors are those that finished otherwise
+	// than resolved (the pending ones are in the note above).
 	var bad int64
-	err = d.QueryRowContext(ctx, `SELECT COUNT(*) FROM executions WHERE id >= ? AND id < ? AND status != 'resolved'`, first, first+int64(n)).Scan(&bad)
+	err = d.QueryRowContext(ctx, `SELECT COUNT(*) FROM executions WHERE id >= ? AND id < ? AND status NOT IN ('resolved', 'queued', 'running')`, first, first+int64(n)).Scan(&bad)
 	if err != nil {
 		return err
 	}
@@ -1985,7 +1986,7 @@ func (b *bench) drain(ctx context.Context) error {
 		r.CPUPerReq = time.Duration(float64(cpu) / done)
 	}
 	b.drainRate = rate
-	b.logf("  %.0f executions/s, %d not resolved", rate, bad)
+	b.logf("  %.0f executions/s, %d finished but not resolved, %d still pending", rate, bad, last.left)
 	b.rows = append(b.rows, r)
 	return nil
 }
