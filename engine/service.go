@@ -165,8 +165,8 @@ func (s *Service) ListExecutions(ctx context.Context, f ExecutionFilter) ([]*Exe
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	if f.Limit > 500 {
-		return nil, Errorf(EINVALID, "limit: at most 500")
+	if f.Limit > 1000 {
+		return nil, Errorf(EINVALID, "limit: at most 1000")
 	}
 	return s.executions.ListExecutions(ctx, f)
 }

@@ -47,7 +47,7 @@ func (h *Handlers) ExecutionListAPI(c *fiber.Ctx) error {
 	}
 	f := engine.ExecutionFilter{WorkflowID: id, Status: engine.ExecStatus(c.Query("status")), Limit: 50}
 	if v := c.Query("limit"); v != "" {
-		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 500 {
 			return engine.Errorf(engine.EINVALID, "limit: must be a whole number from 1 to 500")
 		}
 	}
@@ -56,17 +56,22 @@ func (h *Handlers) ExecutionListAPI(c *fiber.Ctx) error {
 			return engine.Errorf(engine.EINVALID, "before: must be the next value of a previous page")
 		}
 	}
+	// One row more than asked tells whether another page follows, so the
+	// last page says so itself (next "") instead of leading to an empty one.
+	limit := f.Limit
+	f.Limit++
 	list, err := h.Svc.ListExecutions(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
+	next := ""
+	if len(list) > limit {
+		list = list[:limit]
+		next = strconv.FormatInt(list[limit-1].ID, 10)
+	}
 	items := make([]executionItem, 0, len(list))
 	for _, e := range list {
 		items = append(items, newExecutionItem(e))
-	}
-	next := ""
-	if len(list) == f.Limit {
-		next = strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
 	return c.JSON(fiber.Map{"items": items, "next": next})
 }

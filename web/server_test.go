@@ -424,11 +424,16 @@ func TestExecutionAPI(t *testing.T) {
 			t.Errorf("failed item %s", it.Raw)
 		}
 	}
+	// Exactly a page full: the page itself says it is the last one.
 	r = e.call(t, http.MethodGet, base+"?status=resolved&limit=5", "")
-	if items := r.json().Get("items").Array(); len(items) != 5 || r.json().Get("next").String() == "" {
+	if items := r.json().Get("items").Array(); len(items) != 5 || r.json().Get("next").String() != "" {
 		t.Errorf("resolved, limit 5: %s", r.body)
-	} else if r2 := e.call(t, http.MethodGet, base+"?status=resolved&limit=5&before="+r.json().Get("next").String(), ""); len(r2.json().Get("items").Array()) != 0 || r2.json().Get("next").String() != "" {
-		t.Errorf("page after the last resolved: %s", r2.body)
+	}
+	r = e.call(t, http.MethodGet, base+"?status=resolved&limit=4", "")
+	if items := r.json().Get("items").Array(); len(items) != 4 || r.json().Get("next").String() == "" {
+		t.Errorf("resolved, limit 4: %s", r.body)
+	} else if r2 := e.call(t, http.MethodGet, base+"?status=resolved&limit=4&before="+r.json().Get("next").String(), ""); len(r2.json().Get("items").Array()) != 1 || r2.json().Get("next").String() != "" {
+		t.Errorf("page after the first 4 resolved: %s", r2.body)
 	}
 	for _, q := range []string{"?status=bogus", "?limit=0", "?limit=x", "?limit=501", "?before=x", "?before=-5"} {
 		apiError(t, e.call(t, http.MethodGet, base+q, ""), http.StatusBadRequest)
