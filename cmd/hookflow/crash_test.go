@@ -94,13 +94,13 @@ func TestCrashSafety(t *testing.T) {
 	if len(sent.cutOff) > 0 {
 		t.Errorf("SIGTERM: replies cut off after their status line: %v", sent.cutOff)
 	}
-	// The HTTP shutdown waits for connections that were opened but have
-	// not sent a request yet (Go's client dials spare ones) until their
-	// read deadline: the stop is bounded by --read-timeout.
+	// Connections that were opened but never sent a request (Go's client
+	// dials spare ones) must not hold the stop until their read deadline,
+	// which is long here on purpose.
 	if err := srv.wait(40 * time.Second); err != nil {
 		t.Errorf("SIGTERM: the server did not exit 0: %v\n%s", err, srv.logs.String())
 	}
-	if d := time.Since(sent.signaledAt); d > crashReadTimeout+10*time.Second {
+	if d := time.Since(sent.signaledAt); d > 10*time.Second {
 		t.Errorf("SIGTERM: the graceful stop took %v", d)
 	} else {
 		t.Logf("SIGTERM: the server exited %v after the signal", d.Round(time.Millisecond))
@@ -241,9 +241,10 @@ func (s *crashServer) logged(msg string) bool {
 	return false
 }
 
-// crashReadTimeout is the server's --read-timeout in this test: short, as
-// it bounds how long a graceful stop waits for silent connections.
-const crashReadTimeout = 2 * time.Second
+// crashReadTimeout is the server's --read-timeout in this test: longer than
+// the stop may take, so that a shutdown waiting for silent connections until
+// their read deadline fails the test.
+const crashReadTimeout = 60 * time.Second
 
 // requeued returns the count the server logged when it put executions
 // left running back in the queue at start.

@@ -249,11 +249,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		},
 	}
 	app := web.New(web.Config{BodyLimit: c.bodyLimit, ReadTimeout: c.readTimeout}, h, log)
-	ln, err := net.Listen("tcp", c.addr)
+	rawLn, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		runner.Stop(context.Background())
 		return fmt.Errorf("listen: %w", err)
 	}
+	ln := web.NewListener(rawLn)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("hookflow started", "addr", ln.Addr().String(), "data_dir", c.dataDir, "version", buildVersion())
@@ -271,7 +272,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := app.ShutdownWithContext(shutdownCtx); err != nil {
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- app.ShutdownWithContext(shutdownCtx) }()
+	// Connections that never sent a request would hold the shutdown until
+	// the read timeout; once the listener is closed, close them.
+	time.Sleep(20 * time.Millisecond)
+	ln.CloseSilent()
+	if err := <-httpDone; err != nil {
 		log.Error("http shutdown", "error", err)
 	}
 	if err := runner.Stop(shutdownCtx); err != nil {
