@@ -151,6 +151,8 @@ func (h *Handlers) respondEditor(c *fiber.Ctx, w *engine.Workflow, d *engine.Doc
 		if r.saved {
 			rv := revisionView(w)
 			u.Revision = &rv
+			// The title may have changed: header, breadcrumb, <title>.
+			u.Title = &d.Title
 		}
 		return render(c, r.status, views.EditorUpdateFragment(u))
 	}
@@ -373,6 +375,9 @@ type headerPost struct {
 }
 
 type triggerPost struct {
+	// Title is the workflow's title; nil when the form has no title input
+	// (a page from before the input existed), which keeps the title.
+	Title     *string `json:"title"`
 	BasicAuth struct {
 		Enabled  string `json:"enabled"`
 		Username string `json:"username"`
@@ -492,7 +497,7 @@ func (h *Handlers) triggerForm(c *fiber.Ctx, w *engine.Workflow, d *engine.Docum
 func (h *Handlers) triggerFormBase(c *fiber.Ctx, w *engine.Workflow, d *engine.Document) views.TriggerForm {
 	u := h.WebhookURL(c, w.Key)
 	return views.TriggerForm{
-		WorkflowID: w.ID, Mode: d.Mode, CSRFToken: editorCSRF(c),
+		WorkflowID: w.ID, Mode: d.Mode, Title: d.Title, CSRFToken: editorCSRF(c),
 		URL: u, AuthURL: authURL(u, d.Trigger.BasicAuth),
 		Errors: map[string]string{}, Parsed: map[string]string{},
 		Vars: pickerVars(d, "", false),
@@ -502,6 +507,9 @@ func (h *Handlers) triggerFormBase(c *fiber.Ctx, w *engine.Workflow, d *engine.D
 // triggerFormFromPost is the trigger panel as posted.
 func (h *Handlers) triggerFormFromPost(c *fiber.Ctx, w *engine.Workflow, d *engine.Document, p *triggerPost) views.TriggerForm {
 	f := h.triggerFormBase(c, w, d)
+	if p.Title != nil {
+		f.Title = *p.Title
+	}
 	f.BasicAuth = engine.BasicAuth{Enabled: p.BasicAuth.Enabled != "", Username: p.BasicAuth.Username, Password: p.BasicAuth.Password}
 	f.Headers, f.Query, f.Body = fieldsFromPost(p.Headers), fieldsFromPost(p.Query), fieldsFromPost(p.Body)
 	f.QuerySample, f.BodySample = p.QuerySample, p.BodySample
@@ -515,7 +523,7 @@ func (h *Handlers) triggerFormFromPost(c *fiber.Ctx, w *engine.Workflow, d *engi
 // triggerInputs lists the input names of a trigger panel, to place errors.
 func triggerInputs(f *views.TriggerForm) map[string]bool {
 	in := map[string]bool{
-		"basicAuth[username]": true, "basicAuth[password]": true, "basicAuth": true,
+		"title": true, "basicAuth[username]": true, "basicAuth[password]": true, "basicAuth": true,
 		"headers": true, "query": true, "body": true,
 	}
 	for part, rows := range map[string][]engine.Field{"headers": f.Headers, "query": f.Query, "body": f.Body} {
@@ -569,8 +577,9 @@ func (h *Handlers) TriggerPanel(c *fiber.Ctx) error {
 	return h.respondEditor(c, w, d, editorResult{panel: views.TriggerPanel(h.triggerForm(c, w, d)), selected: views.TriggerKey, canvas: true, opened: true})
 }
 
-// TriggerSave is POST /workflows/:id/trigger: applies the form to the
-// current document and saves a revision.
+// TriggerSave is POST /workflows/:id/trigger: applies the form (the
+// workflow's title and the trigger settings) to the current document and
+// saves a revision.
 func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 	w, d, err := h.loadEditor(c)
 	if err != nil {
@@ -586,7 +595,16 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 	trimFields(f.Query)
 	trimFields(f.Body)
 	f.ReplyHeaders = dropEmptyHeaders(f.ReplyHeaders)
+	f.Title = strings.TrimSpace(f.Title)
 
+	// A form with errors is shown on the page as saved: its header keeps
+	// the stored title.
+	savedTitle := d.Title
+	fail := func() error {
+		d.Title = savedTitle
+		return h.respondEditor(c, w, d, editorResult{status: fiber.StatusUnprocessableEntity, panel: views.TriggerPanel(f), selected: views.TriggerKey})
+	}
+	d.Title = f.Title
 	t := &d.Trigger
 	t.BasicAuth = f.BasicAuth
 	t.BasicAuth.Username = strings.TrimSpace(t.BasicAuth.Username)
@@ -622,7 +640,7 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 	f.Unsaved = true
 	if len(f.Errors) > 0 {
 		f.FormError = notSaved
-		return h.respondEditor(c, w, d, editorResult{status: fiber.StatusUnprocessableEntity, panel: views.TriggerPanel(f), selected: views.TriggerKey})
+		return fail()
 	}
 	nw, nd, err := h.saveDoc(c, w.ID, d)
 	if err != nil {
@@ -630,7 +648,7 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 			return err
 		}
 		f.FormError = placeError(err, "", triggerInputs(&f), f.Errors)
-		return h.respondEditor(c, w, d, editorResult{status: fiber.StatusUnprocessableEntity, panel: views.TriggerPanel(f), selected: views.TriggerKey})
+		return fail()
 	}
 	nf := h.triggerForm(c, nw, nd)
 	return h.respondEditor(c, nw, nd, editorResult{panel: views.TriggerPanel(nf), selected: views.TriggerKey, saved: true,

@@ -91,7 +91,7 @@ func TestEditorPage(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	mustTestID(t, body, "editor", "canvas", "trigger-card", "node-paid", "node-ok", "node-bad",
 		"branch-paid-yes", "branch-paid-no", "trigger-panel", "copy-url", "basic-auth-toggle",
-		"executions-link", "export-link", "workflow-mode",
+		"executions-link", "export-link", "workflow-mode", "editor-title", "editor-crumb", "workflow-title",
 		// insert buttons: main chain before and after paid, each branch before and after its node
 		"insert-root-main-0", "insert-root-main-1", "insert-paid-yes-0", "insert-paid-yes-1", "insert-paid-no-0", "insert-paid-no-1",
 		"insert-root-main-0-condition", "insert-root-main-0-response", "insert-root-main-0-end")
@@ -214,6 +214,7 @@ func newGet(path string) *http.Request {
 // triggerForm is the trigger form of the §9 workflow as the panel posts it.
 func triggerForm() url.Values {
 	return url.Values{
+		"title":               {"Payment callback"},
 		"basicAuth[enabled]":  {"on"},
 		"basicAuth[username]": {"hook"},
 		"basicAuth[password]": {"n3w-secret"},
@@ -294,6 +295,137 @@ func TestEditorTriggerSave(t *testing.T) {
 				t.Error("a bad form was saved")
 			}
 		})
+	}
+}
+
+func TestEditorRename(t *testing.T) {
+	t.Parallel()
+	e := newEditorEnv(t)
+	w := e.create(editorS9)
+	ctx := context.Background()
+
+	// The title input heads the trigger panel; the header shows the title.
+	res, body := e.sess.get(t, e.srv.app, wfPath(w.ID, ""))
+	wantStatus(t, res, http.StatusOK)
+	in := element(t, body, "workflow-title")
+	if attr(t, in, "value") != "Payment callback" || attr(t, in, "name") != "title" || attr(t, in, "maxlength") != "200" ||
+		!strings.Contains(in, " required") || attr(t, in, "aria-describedby") != "err-title" {
+		t.Errorf("title input = %s", in)
+	}
+	if !strings.Contains(body, `<label for="`+attr(t, in, "id")+`">Title</label>`) {
+		t.Error("the title input has no label")
+	}
+	if got := textOf(element(t, body, "editor-title")); got != "Payment callback" {
+		t.Errorf("header title = %q", got)
+	}
+	if got := textOf(element(t, body, "editor-crumb")); got != "Payment callback" {
+		t.Errorf("breadcrumb = %q", got)
+	}
+	cspSafe(t, body)
+
+	// Rename: a new revision with the new title; the header, breadcrumb
+	// and document title follow out of band.
+	f := triggerForm()
+	f.Set("title", "  Order paid <v2>  ")
+	res, body = e.post(wfPath(w.ID, "/trigger"), f)
+	wantStatus(t, res, http.StatusOK)
+	const renamed = "Order paid <v2>"
+	for _, id := range []string{"editor-title", "editor-crumb"} {
+		el := element(t, body, id)
+		if attr(t, el, "hx-swap-oob") != "true" || textOf(el) != renamed {
+			t.Errorf("%s = %s", id, el)
+		}
+	}
+	if !strings.Contains(body, "<title>Order paid &lt;v2&gt; · Hookflow</title>") {
+		t.Error("no document title in the reply")
+	}
+	if got := attr(t, element(t, body, "workflow-title"), "value"); got != renamed {
+		t.Errorf("title input after the save = %q", got)
+	}
+	if !strings.Contains(body, "Saved as revision 2") {
+		t.Error("no success flash")
+	}
+	cur, err := e.srv.svc.GetWorkflow(ctx, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.Revision != 2 || cur.Doc.Title != renamed {
+		t.Fatalf("saved revision %d titled %q", cur.Revision, cur.Doc.Title)
+	}
+	if old, err := e.srv.svc.GetRevision(ctx, w.ID, 1); err != nil || old.Doc.Title != "Payment callback" {
+		t.Errorf("revision 1 = %v, %v", old, err)
+	}
+	if list, err := e.srv.svc.ListWorkflows(ctx); err != nil || len(list) != 1 || list[0].Title != renamed {
+		t.Errorf("workflows list = %+v, %v", list, err)
+	}
+	_, body = e.sess.get(t, e.srv.app, wfPath(w.ID, ""))
+	if got := textOf(element(t, body, "editor-title")); got != renamed || !strings.Contains(body, "<title>Order paid &lt;v2&gt; · Hookflow</title>") {
+		t.Errorf("page after the rename: header %q", got)
+	}
+
+	// Empty or too long: 422, the engine's message next to the input,
+	// nothing saved, the header left alone.
+	for _, tt := range []struct{ name, title, want string }{
+		{"empty", "", "required"},
+		{"blank", "   ", "required"},
+		{"too long", strings.Repeat("é", 201), "longer than 200 characters"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := triggerForm()
+			f.Set("title", tt.title)
+			res, body := e.post(wfPath(w.ID, "/trigger"), f)
+			wantStatus(t, res, http.StatusUnprocessableEntity)
+			if got := textOf(element(t, body, "error-title")); got != tt.want {
+				t.Errorf("error next to the title = %q, want %q", got, tt.want)
+			}
+			if in := element(t, body, "workflow-title"); attr(t, in, "aria-invalid") != "true" || attr(t, in, "aria-describedby") != "err-title" {
+				t.Errorf("title input = %s", in)
+			}
+			mustTestID(t, body, "panel-error")
+			if hasTestID(body, "editor-title") || hasTestID(body, "editor-crumb") || strings.Contains(body, "<title>") {
+				t.Error("a refused rename updates the header")
+			}
+			if cur, err := e.srv.svc.GetWorkflow(ctx, w.ID); err != nil || cur.Revision != 2 || cur.Doc.Title != renamed {
+				t.Errorf("after a refused rename: %v, %v", cur, err)
+			}
+		})
+	}
+
+	// Without JavaScript: the full page with the error, the header showing
+	// the stored title; then a rename redirects to the renamed page.
+	f.Set("title", "")
+	res, body = doForm(t, e.srv.app, e.sess, wfPath(w.ID, "/trigger"), f, formOpts{})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	if got := textOf(element(t, body, "error-title")); got != "required" {
+		t.Errorf("error next to the title = %q", got)
+	}
+	if got := textOf(element(t, body, "editor-title")); got != renamed || !strings.Contains(body, "<title>Order paid &lt;v2&gt; · Hookflow</title>") {
+		t.Errorf("422 page header = %q", got)
+	}
+	f.Set("title", "Third")
+	res, _ = doForm(t, e.srv.app, e.sess, wfPath(w.ID, "/trigger"), f, formOpts{})
+	wantStatus(t, res, http.StatusSeeOther)
+	_, body = e.sess.get(t, e.srv.app, wfPath(w.ID, ""))
+	if got := textOf(element(t, body, "editor-title")); got != "Third" {
+		t.Errorf("header after a plain rename = %q", got)
+	}
+
+	// Adding a row keeps the title being typed, unsaved.
+	f.Set("title", "Typing…")
+	f.Set("action", "add:body")
+	_, body = e.post(wfPath(w.ID, "/trigger/panel"), f)
+	if got := attr(t, element(t, body, "workflow-title"), "value"); got != "Typing…" {
+		t.Errorf("title after adding a row = %q", got)
+	}
+	f.Del("action")
+
+	// A form without the title input (a page loaded before it existed)
+	// keeps the title.
+	f.Del("title")
+	res, _ = e.post(wfPath(w.ID, "/trigger"), f)
+	wantStatus(t, res, http.StatusOK)
+	if cur, _ := e.doc(w.ID); cur.Revision != 4 || cur.Doc.Title != "Third" {
+		t.Errorf("without a title field: revision %d titled %q", cur.Revision, cur.Doc.Title)
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package static embeds the admin UI's assets (stylesheet, vendored htmx,
-// app.js) into the binary and gives each one a content hash.
+// app.js, the favicon) into the binary and gives each one a content hash.
 //
 // Pages link assets through URL, which appends the hash as a query string
 // ("/static/app.css?v=3f2a9c1b0d4e"). The server can therefore send them with
@@ -18,7 +18,7 @@ import (
 	"path"
 )
 
-//go:embed *.css *.js
+//go:embed *.css *.js *.svg
 var files embed.FS
 
 // asset is one embedded file with what the server needs to send it.

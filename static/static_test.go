@@ -19,6 +19,7 @@ func TestAsset(t *testing.T) {
 		{"app.css", "text/css; charset=utf-8", "--color-primary"},
 		{"app.js", "text/javascript; charset=utf-8", "X-CSRF-Token"},
 		{"htmx-2.0.11.min.js", "text/javascript; charset=utf-8", `version:"2.0.11"`},
+		{"favicon.svg", "image/svg+xml", `xmlns="http://www.w3.org/2000/svg"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

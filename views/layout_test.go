@@ -104,6 +104,7 @@ func TestLayoutHead(t *testing.T) {
 		`<meta name="color-scheme" content="light dark">`,
 		`<meta name="csrf-token" content="tok&#34;&lt;&amp;&gt;">`,
 		`<link rel="stylesheet" href="` + static.URL("app.css") + `">`,
+		`<link rel="icon" href="` + static.URL("favicon.svg") + `" type="image/svg+xml">`,
 		`<script src="` + static.URL("htmx-2.0.11.min.js") + `" defer></script>`,
 		`<script src="` + static.URL("app.js") + `" defer></script>`,
 		`<main id="main" class="app-main" tabindex="-1"><p id="child">hello</p></main>`,

@@ -10,6 +10,7 @@ import (
 // behind a session with CSRF checks on every state-changing request.
 func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	app.Get("/static/:name", serveStatic)
+	app.Get("/favicon.ico", favicon)
 
 	app.Get("/signin", h.SignInPage)
 	app.Post("/signin", h.SignIn)
@@ -52,6 +53,15 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	ui(fiber.MethodGet, "/tokens", h.TokenListPage)
 	ui(fiber.MethodPost, "/tokens", h.TokenCreate)
 	ui(fiber.MethodPost, "/tokens/:id/delete", h.TokenRevoke)
+}
+
+// favicon answers browsers that ask for /favicon.ico without reading the
+// page's <link rel="icon">: a permanent redirect to the SVG icon. The
+// redirect is cached for a day only, since its target's URL changes with
+// the icon.
+func favicon(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+	return c.Redirect(static.URL("favicon.svg"), fiber.StatusMovedPermanently)
 }
 
 // serveStatic serves embedded assets; a request carrying the current
