@@ -244,6 +244,10 @@ func (s *Service) flowFor(ctx context.Context, id int64, rev int) (*revFlow, err
 // maxCachedRevisions bounds the runner's cache of compiled revisions.
 const maxCachedRevisions = 10000
 
+// errNoWorkflow answers unknown keys and disabled workflows alike, so that
+// the public endpoint tells a caller nothing about which keys exist.
+var errNoWorkflow = &Error{Code: ENOTFOUND, Message: "no enabled workflow at this URL"}
+
 // Credentials are what the caller sent in an Authorization: Basic header.
 type Credentials struct {
 	Username, Password string
@@ -266,17 +270,20 @@ type TriggerResult struct {
 // body), EINTERNAL.
 func (s *Service) Trigger(ctx context.Context, key string, creds Credentials, req *Request) (*TriggerResult, error) {
 	lf, err := s.live(ctx, key)
-	if err != nil {
-		if ErrorCode(err) == EINVALID {
-			// A stored document that no longer compiles is our fault.
-			s.log.Error("compile workflow", "workflow_key", key, "error", err)
-			return nil, Errorf(EINTERNAL, "workflow cannot run")
-		}
+	switch ErrorCode(err) {
+	case "":
+	case ENOTFOUND:
+		return nil, errNoWorkflow
+	case EINVALID:
+		// A stored document that no longer compiles is our fault.
+		s.log.Error("stored workflow does not compile", "error", err)
+		return nil, Errorf(EINTERNAL, "workflow cannot run")
+	default:
 		return nil, err
 	}
 	doc := lf.wf.Doc
 	if !doc.IsEnabled() {
-		return nil, Errorf(ENOTFOUND, "no enabled workflow at this URL")
+		return nil, errNoWorkflow
 	}
 	if doc.Trigger.BasicAuth.Enabled {
 		sum := sha256.Sum256([]byte(creds.Username + ":" + creds.Password))

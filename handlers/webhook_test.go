@@ -227,6 +227,13 @@ func TestWebhookNotFound(t *testing.T) {
 			whJSONError(t, r, tc.want)
 		})
 	}
+	// A disabled workflow's URL answers exactly like a key that does not
+	// exist: the endpoint does not tell which keys are real.
+	unknown := e.post(t, whPath("doesnotexist0000"), "application/json", `{}`)
+	disabled := e.post(t, whPath(off.Key), "application/json", `{}`)
+	if unknown.status != disabled.status || string(unknown.body) != string(disabled.body) {
+		t.Errorf("unknown key %d %s, disabled %d %s: must not differ", unknown.status, unknown.body, disabled.status, disabled.body)
+	}
 }
 
 func TestWebhookBasicAuth(t *testing.T) {

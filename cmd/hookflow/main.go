@@ -234,7 +234,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	pruned := make(chan struct{})
 	go func() {
 		defer close(pruned)
+		swept := make(chan struct{})
+		go func() { defer close(swept); sweepSessions(pruneCtx, store, log) }()
 		(&engine.Retention{Store: store, Log: log, MaxAge: c.retentionAge, MaxCount: c.retentionCount}).Run(pruneCtx)
+		<-swept
 	}()
 	defer func() { stopPruning(); <-pruned }()
 
@@ -291,6 +294,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// sweepSessions deletes expired sessions every ten minutes. Expired ones are
+// refused anyway; this keeps the table small.
+func sweepSessions(ctx context.Context, store *db.DB, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := store.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Error("delete expired sessions", "error", err)
+			}
+		}
+	}
 }
 
 // ensureAdmin creates the first admin account on an empty database, from
