@@ -53,7 +53,7 @@ bench: build ## Load benchmark against a bare Fiber baseline (BENCHFLAGS=--quick
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
 	@for t in $$($(GO) test -list '^Fuzz' ./engine | grep '^Fuzz'); do \
-		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./engine || exit 1; done
+		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./engine || exit 1; done
 
 .PHONY: ci
 ci: check-generated lint test ## What CI runs: generated code, lint, tests

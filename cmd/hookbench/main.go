@@ -691,14 +691,17 @@ func runLoad(ctx context.Context, cfg loadConfig) (*loadResult, error) {
 					out.firstErr = err
 				}
 			}
-			next := w % len(reqs)
+			// URLs are taken in turn across all connections, so that N
+			// requests touch min(N, len(URLs)) distinct URLs.
 			take := func() (int, bool) {
-				if runCtx.Err() != nil || !time.Now().Before(end) || sent.Add(1) > cfg.MaxRequests {
+				if runCtx.Err() != nil || !time.Now().Before(end) {
 					return 0, false
 				}
-				i := next
-				next = (next + 1) % len(reqs)
-				return i, true
+				n := sent.Add(1)
+				if n > cfg.MaxRequests {
+					return 0, false
+				}
+				return int((n - 1) % int64(len(reqs))), true
 			}
 			if cfg.Client == "http" {
 				for {
@@ -1210,7 +1213,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.hookflow, "hookflow", "bin/hookflow", "the Hookflow binary to measure")
 	fs.IntVar(&cfg.drainN, "drain", 100_000, "queued executions for the drain scenario")
 	fs.IntVar(&cfg.storedN, "stored", 1_000_000, "executions stored before the last growth case")
-	only := fs.String("only", "", "comma list of scenario groups to run: a,b,c,d,e (default all)")
+	only := fs.String("only", "", "comma list of scenario groups to run: a,b,c,d,e, or e-conns,e-workflows,e-stored for parts of e (default all)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary data directory")
 	fs.DurationVar(&cfg.overall, "timeout", 30*time.Minute, "bound on the whole run")
 	fs.DurationVar(&cfg.idleWait, "wait-idle", time.Minute, "wait at most this long for other processes to leave the CPUs alone before starting")
@@ -1372,7 +1375,7 @@ func (b *bench) all(ctx context.Context) error {
 			return err
 		}
 	}
-	if b.want("e") {
+	if b.want("e") || b.want("e-conns") || b.want("e-workflows") {
 		if err := b.growth(ctx, paid, plain, basic); err != nil {
 			return err
 		}
@@ -1382,7 +1385,7 @@ func (b *bench) all(ctx context.Context) error {
 			return err
 		}
 	}
-	if b.want("e") && !b.cfg.quick {
+	if (b.want("e") || b.want("e-stored")) && !b.cfg.quick {
 		if err := b.stored(ctx, paid, plain); err != nil {
 			return err
 		}
@@ -1401,6 +1404,17 @@ func (b *bench) measure(ctx context.Context, name string, p *proc, urls []string
 		if _, err := runLoad(ctx, cfg); err != nil {
 			return nil, err
 		}
+	}
+	if len(urls) > 1 {
+		// Touch every URL once, so that the row measures the steady state
+		// rather than the first compile of each workflow (timed in a note).
+		w := cfg
+		w.Duration, w.MaxRequests = time.Minute, int64(len(urls))
+		t0 := time.Now()
+		if _, err := runLoad(ctx, w); err != nil {
+			return nil, err
+		}
+		b.note("%s: first request to each of the %s workflows took %.1f s in all (warm-up, not in the row)", name, fmtThousands(float64(len(urls))), time.Since(t0).Seconds())
 	}
 	stored := int64(-1)
 	if p == b.hf {
@@ -1462,6 +1476,9 @@ func (b *bench) measureHF(ctx context.Context, name string, urls []string, conns
 // more workflows defined.
 func (b *bench) growth(ctx context.Context, paid []byte, plain, basic []header) error {
 	for _, c := range b.cfg.connSteps {
+		if !b.want("e") && !b.want("e-conns") {
+			break
+		}
 		if _, ok := b.baseByCon[c]; !ok && b.want("a") {
 			r, err := b.measure(ctx, fmt.Sprintf("(e) baseline at %d connections", c), b.base, []string{b.base.url(syncPath("baseline"))}, c, paid, basic, 0)
 			if err != nil {
@@ -1478,6 +1495,9 @@ func (b *bench) growth(ctx context.Context, paid []byte, plain, basic []header) 
 		steps = steps[:1]
 	}
 	for _, total := range steps {
+		if !b.want("e") && !b.want("e-workflows") {
+			break
+		}
 		defined := 2 + len(b.asyncKeys) - 1
 		if err := b.createAsyncWorkflows(ctx, total-defined); err != nil {
 			return err

@@ -5,11 +5,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 )
 
 func TestHistogramBuckets(t *testing.T) {
@@ -299,5 +303,44 @@ func TestLoadSmoke(t *testing.T) {
 	}
 	if res.Requests != 50 || res.DurationSeconds > 5 {
 		t.Errorf("max 50 requests: got %d in %.1f s", res.Requests, res.DurationSeconds)
+	}
+}
+
+// TestLoadURLRotation checks that several URLs are taken in turn across all
+// connections: N requests over N URLs touch each exactly once.
+func TestLoadURLRotation(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	hits := map[string]int{}
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Post("/k/:key", func(c *fiber.Ctx) error {
+		mu.Lock()
+		hits[strings.Clone(c.Params("key"))]++
+		mu.Unlock()
+		return c.SendStatus(204)
+	})
+	go app.Listener(ln)
+	t.Cleanup(func() { app.ShutdownWithTimeout(time.Second) })
+	urls := make([]string, 50)
+	for i := range urls {
+		urls[i] = fmt.Sprintf("http://%s/k/%d", ln.Addr(), i)
+	}
+	res, err := runLoad(context.Background(), loadConfig{URLs: urls, Connections: 8, Duration: 10 * time.Second, MaxRequests: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 50 || res.Errors != 0 || len(hits) != 50 {
+		t.Fatalf("%d requests, %d errors, %d distinct URLs hit: %v", res.Requests, res.Errors, len(hits), hits)
+	}
+	for k, n := range hits {
+		if n != 1 {
+			t.Errorf("URL %s hit %d times", k, n)
+		}
+	}
+	if _, err := runLoad(context.Background(), loadConfig{URLs: []string{urls[0], "http://127.0.0.1:1/x"}, Connections: 1, Duration: time.Second}); err == nil {
+		t.Error("URLs on different ports accepted")
 	}
 }
