@@ -682,7 +682,7 @@ func runLoad(ctx context.Context, cfg loadConfig) (*loadResult, error) {
 		out := &workerOut{status: map[int]int64{}}
 		outs[w] = out
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
 			fail := func(err error) {
 				out.errs++
@@ -795,7 +795,7 @@ func runLoad(ctx context.Context, cfg loadConfig) (*loadResult, error) {
 					conn = nil
 				}
 			}
-		}(w)
+		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
