@@ -63,9 +63,21 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const finishExecutionSQL = `UPDATE executions SET status = ?, jobs = ?, response = ?, error = ?, started_at = ?, finished_at = ? WHERE id = ?`
 
+// claimExecutionsSQL repeats the condition of the partial index
+// executions_pending (status IN ('queued', 'running')): SQLite uses a partial
+// index only for queries that imply its condition, and without it the claim
+// scans every stored execution.
+const claimExecutionsSQL = `UPDATE executions SET status = 'running', started_at = ?, attempts = attempts + 1
+WHERE id IN (SELECT id FROM executions WHERE status IN ('queued', 'running') AND status = 'queued' ORDER BY id LIMIT ?)
+RETURNING id, workflow_id, revision, mode, method, query, body, context, attempts, created_at`
+
+// requeueRunningSQL puts executions left running back in the queue; like
+// the claim it repeats the partial index's condition.
+const requeueRunningSQL = `UPDATE executions SET status = 'queued' WHERE status IN ('queued', 'running') AND status = 'running' AND mode = 'async'`
+
 // preparedSQL lists the statements of the hot paths, prepared once on the
 // write connection.
-var preparedSQL = []string{insertExecutionSQL, finishExecutionSQL}
+var preparedSQL = []string{insertExecutionSQL, finishExecutionSQL, claimExecutionsSQL}
 
 // InsertExecution implements engine.ExecutionStore. The insert shares a
 // transaction with concurrent ones (group commit) and returns once durable.
@@ -116,11 +128,12 @@ func (d *DB) ClaimExecutions(ctx context.Context, limit int) ([]*engine.Executio
 	var out []*engine.Execution
 	now := ms(time.Now())
 	err := d.w.do(ctx, func(b *batch) error {
-		tx := b.tx
 		out = out[:0]
-		rows, err := tx.Query(`UPDATE executions SET status = 'running', started_at = ?, attempts = attempts + 1
-WHERE id IN (SELECT id FROM executions WHERE status = 'queued' ORDER BY id LIMIT ?)
-RETURNING id, workflow_id, revision, mode, method, query, body, context, attempts, created_at`, now, limit)
+		stmt, err := b.stmt(claimExecutionsSQL)
+		if err != nil {
+			return err
+		}
+		rows, err := stmt.Query(now, limit)
 		if err != nil {
 			return err
 		}
@@ -188,7 +201,7 @@ func (d *DB) RequeueRunning(ctx context.Context) (int64, error) {
 	var n int64
 	err := d.w.do(ctx, func(b *batch) error {
 		tx := b.tx
-		res, err := tx.Exec(`UPDATE executions SET status = 'queued' WHERE status = 'running' AND mode = 'async'`)
+		res, err := tx.Exec(requeueRunningSQL)
 		if err != nil {
 			return err
 		}

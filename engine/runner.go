@@ -45,6 +45,7 @@ func (s *Service) NewRunner(cfg RunnerConfig) *Runner {
 		cfg.Poll = time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	s.handoff = make(chan *Execution, cfg.Workers*cfg.Batch*2)
 	return &Runner{svc: s, cfg: cfg, stop: make(chan struct{}), hardCtx: ctx, hardCancel: cancel}
 }
 
@@ -92,46 +93,89 @@ func (r *Runner) loop() {
 	defer r.wg.Done()
 	poll := time.NewTicker(r.cfg.Poll)
 	defer poll.Stop()
+	batch := make([]*Execution, 0, r.cfg.Batch)
 	for {
 		select {
 		case <-r.stop:
+			// Executions handed over are accepted and stored as running:
+			// finish them before stopping (the HTTP server stopped first,
+			// so no more arrive).
+			r.drainHandoff(batch)
 			return
 		default:
 		}
-		n, err := r.runBatch()
-		if err != nil && r.hardCtx.Err() == nil {
-			r.svc.log.Error("run executions", "error", err)
+		// Handed-over executions first: they are claimed already.
+		if batch = r.takeHandoff(batch[:0], nil); len(batch) > 0 {
+			r.report(r.runBatch(batch))
+			continue
 		}
-		if n == r.cfg.Batch {
-			r.svc.notify() // more may be waiting: wake another loop too
+		claimed, err := r.svc.executions.ClaimExecutions(r.hardCtx, r.cfg.Batch)
+		if err != nil {
+			r.report(err)
+		} else if len(claimed) > 0 {
+			r.report(r.runBatch(claimed))
+			if len(claimed) == r.cfg.Batch {
+				r.svc.notify() // more may be waiting: wake another loop too
+			}
 			continue
 		}
 		select {
 		case <-r.stop:
-			return
+		case e := <-r.svc.handoff:
+			r.svc.inflight.Add(-1)
+			batch = r.takeHandoff(batch[:0], e)
+			r.report(r.runBatch(batch))
 		case <-r.svc.wake:
 		case <-poll.C:
 		}
 	}
 }
 
-// runBatch claims, runs and finishes one batch; it returns how many it
-// claimed.
-func (r *Runner) runBatch() (int, error) {
-	ctx := r.hardCtx
-	batch, err := r.svc.executions.ClaimExecutions(ctx, r.cfg.Batch)
-	if err != nil || len(batch) == 0 {
-		return 0, err
+// takeHandoff appends first (if any) and whatever else is waiting in the
+// handoff channel, up to a batch.
+func (r *Runner) takeHandoff(batch []*Execution, first *Execution) []*Execution {
+	if first != nil {
+		batch = append(batch, first)
 	}
+	for len(batch) < r.cfg.Batch {
+		select {
+		case e := <-r.svc.handoff:
+			r.svc.inflight.Add(-1)
+			batch = append(batch, e)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (r *Runner) drainHandoff(batch []*Execution) {
+	for r.hardCtx.Err() == nil {
+		if batch = r.takeHandoff(batch[:0], nil); len(batch) == 0 {
+			return
+		}
+		r.report(r.runBatch(batch))
+	}
+}
+
+func (r *Runner) report(err error) {
+	if err != nil && r.hardCtx.Err() == nil {
+		r.svc.log.Error("run executions", "error", err)
+	}
+}
+
+// runBatch runs claimed executions and stores their outcomes in one write.
+func (r *Runner) runBatch(batch []*Execution) error {
+	ctx := r.hardCtx
 	for _, e := range batch {
 		r.svc.runAsync(ctx, e)
 	}
 	if ctx.Err() != nil {
 		// Cancelled mid-batch: leave the rows running; they run again
 		// after the restart rather than being recorded as aborted.
-		return len(batch), nil
+		return nil
 	}
-	return len(batch), r.svc.executions.FinishExecutions(ctx, batch)
+	return r.svc.executions.FinishExecutions(ctx, batch)
 }
 
 // runAsync runs one claimed execution and fills in its outcome.

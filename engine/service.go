@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,11 @@ type Service struct {
 	wake chan struct{}
 	now  func() time.Time
 	ids  IDGenerator
+
+	// handoff carries accepted executions, stored as running, straight to
+	// the runner's workers; inflight counts the places taken in it.
+	handoff  chan *Execution
+	inflight atomic.Int64
 }
 
 type revKey struct {
@@ -200,6 +206,14 @@ func (s *Service) live(ctx context.Context, key string) (*liveFlow, error) {
 	}
 	s.mu.Lock()
 	if s.gen == gen {
+		if len(s.cache) >= maxLiveFlows {
+			// Bounded memory with many workflows: drop an arbitrary entry
+			// (map order is random), which a later request recompiles.
+			for k := range s.cache {
+				delete(s.cache, k)
+				break
+			}
+		}
 		s.cache[key] = lf
 	}
 	s.mu.Unlock()
@@ -241,8 +255,11 @@ func (s *Service) flowFor(ctx context.Context, id int64, rev int) (*revFlow, err
 	return rf, nil
 }
 
+// maxLiveFlows bounds the cache of compiled current revisions.
+const maxLiveFlows = 4096
+
 // maxCachedRevisions bounds the runner's cache of compiled revisions.
-const maxCachedRevisions = 10000
+const maxCachedRevisions = 4096
 
 // errNoWorkflow answers unknown keys and disabled workflows alike, so that
 // the public endpoint tells a caller nothing about which keys exist.
@@ -300,21 +317,56 @@ func (s *Service) Trigger(ctx context.Context, key string, creds Credentials, re
 		Request: *req, Context: context, CreatedAt: s.now(),
 	}
 	if doc.Mode == ModeAsync {
-		e.Status = StatusQueued
-		if err := s.executions.InsertExecution(ctx, e); err != nil {
-			return nil, err
-		}
-		s.notify()
-		scope := s.scope(lf.wf, e)
-		resp, err := lf.flow.Reply.Render(scope)
-		if err != nil {
-			// The request is stored and will run; answer the default.
-			s.log.Warn("render async reply", "workflow_id", lf.wf.ID, "execution_id", e.ID, "error", err)
-			resp = DefaultResponse()
-		}
-		return &TriggerResult{Response: resp, ExecutionID: e.ID, Status: StatusQueued}, nil
+		return s.accept(ctx, lf, e)
 	}
 	return s.runSync(ctx, lf, e)
+}
+
+// accept stores an async execution and renders the trigger's reply. When a
+// worker of this process has room, the row is stored already claimed
+// (running) and handed straight to it, which saves the claim transaction;
+// otherwise it is stored queued for the next claim. Either way the row is
+// durable before the reply, and a crash leaves it to RequeueRunning.
+func (s *Service) accept(ctx context.Context, lf *liveFlow, e *Execution) (*TriggerResult, error) {
+	direct := s.reserveHandoff()
+	if direct {
+		e.Status, e.StartedAt, e.Attempts = StatusRunning, s.now(), 1
+	} else {
+		e.Status = StatusQueued
+	}
+	if err := s.executions.InsertExecution(ctx, e); err != nil {
+		if direct {
+			s.inflight.Add(-1)
+		}
+		return nil, err
+	}
+	resp, err := lf.flow.Reply.Render(s.scope(lf.wf, e))
+	if err != nil {
+		// The request is stored and will run; answer the default.
+		s.log.Warn("render async reply", "workflow_id", lf.wf.ID, "execution_id", e.ID, "error", err)
+		resp = DefaultResponse()
+	}
+	// Hand over only after the reply is rendered: from here on the worker
+	// owns e.
+	if direct {
+		s.handoff <- e
+	} else {
+		s.notify()
+	}
+	return &TriggerResult{Response: resp, ExecutionID: e.ID, Status: StatusQueued}, nil
+}
+
+// reserveHandoff takes a place in the handoff channel, if there is a runner
+// and room; the place is given back when a worker takes the execution.
+func (s *Service) reserveHandoff() bool {
+	if s.handoff == nil {
+		return false
+	}
+	if s.inflight.Add(1) > int64(cap(s.handoff)) {
+		s.inflight.Add(-1)
+		return false
+	}
+	return true
 }
 
 func (s *Service) runSync(ctx context.Context, lf *liveFlow, e *Execution) (*TriggerResult, error) {
