@@ -53,6 +53,27 @@ func (d *DB) GetUserByEmail(ctx context.Context, email string) (*engine.User, er
 	return &u, nil
 }
 
+// UpdatePassword implements engine.AuthStore.
+func (d *DB) UpdatePassword(ctx context.Context, userID int64, hash string) error {
+	var n int64
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
+		res, err := tx.Exec(`UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return mapErr("update password", err)
+	}
+	if n == 0 {
+		return engine.Errorf(engine.ENOTFOUND, "user %d not found", userID)
+	}
+	return nil
+}
+
 // CreateSession implements engine.AuthStore.
 func (d *DB) CreateSession(ctx context.Context, s *engine.Session) error {
 	err := d.w.do(ctx, func(b *batch) error {
@@ -89,6 +110,16 @@ func (d *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 		return err
 	})
 	return mapErr("delete session", err)
+}
+
+// DeleteSessionsOfUser implements engine.AuthStore.
+func (d *DB) DeleteSessionsOfUser(ctx context.Context, userID int64, except string) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		tx := b.tx
+		_, err := tx.Exec(`DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, except)
+		return err
+	})
+	return mapErr("delete sessions of user", err)
 }
 
 // DeleteExpiredSessions implements engine.AuthStore.

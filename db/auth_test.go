@@ -157,3 +157,86 @@ func TestAPITokens(t *testing.T) {
 		t.Errorf("duplicate token hash: %v", err)
 	}
 }
+
+func TestUpdatePassword(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := openTest(t)
+	u := &engine.User{Email: "a@example.com", PasswordHash: fakeHash}
+	other := &engine.User{Email: "b@example.com", PasswordHash: fakeHash}
+	for _, x := range []*engine.User{u, other} {
+		if err := d.CreateUser(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const newHash = "$2a$12$0123456789012345678901uuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY"
+	if err := d.UpdatePassword(ctx, u.ID, newHash); err != nil {
+		t.Fatalf("UpdatePassword: %v", err)
+	}
+	if got, err := d.GetUserByEmail(ctx, u.Email); err != nil || got.PasswordHash != newHash {
+		t.Errorf("after UpdatePassword: %+v, %v", got, err)
+	}
+	// Only that user changes.
+	if got, err := d.GetUserByEmail(ctx, other.Email); err != nil || got.PasswordHash != fakeHash {
+		t.Errorf("other user changed: %+v, %v", got, err)
+	}
+	// The same hash again is no error.
+	if err := d.UpdatePassword(ctx, u.ID, newHash); err != nil {
+		t.Errorf("UpdatePassword (same hash): %v", err)
+	}
+	if err := d.UpdatePassword(ctx, other.ID+100, newHash); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("UpdatePassword of a missing user: %v, want %s", err, engine.ENOTFOUND)
+	}
+}
+
+func TestDeleteSessionsOfUser(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := openTest(t)
+	u := &engine.User{Email: "a@example.com", PasswordHash: fakeHash}
+	other := &engine.User{Email: "b@example.com", PasswordHash: fakeHash}
+	for _, x := range []*engine.User{u, other} {
+		if err := d.CreateUser(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().Truncate(time.Millisecond)
+	newSession := func(tok string, userID int64) string {
+		t.Helper()
+		s := &engine.Session{TokenHash: engine.HashToken(tok), UserID: userID, CSRFToken: "csrf-" + tok, CreatedAt: now, ExpiresAt: now.Add(time.Hour), SeenAt: now}
+		if err := d.CreateSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		return s.TokenHash
+	}
+	keep := newSession("keep", u.ID)
+	gone1 := newSession("gone1", u.ID)
+	gone2 := newSession("gone2", u.ID)
+	theirs := newSession("theirs", other.ID)
+	if err := d.DeleteSessionsOfUser(ctx, u.ID, keep); err != nil {
+		t.Fatalf("DeleteSessionsOfUser: %v", err)
+	}
+	for _, h := range []string{gone1, gone2} {
+		if _, err := d.GetSession(ctx, h, now); engine.ErrorCode(err) != engine.ENOTFOUND {
+			t.Errorf("other session of the user survived: %v", err)
+		}
+	}
+	for _, h := range []string{keep, theirs} {
+		if _, err := d.GetSession(ctx, h, now); err != nil {
+			t.Errorf("session deleted that should stay: %v", err)
+		}
+	}
+	// Nothing left to delete: no error. Without an exception, all go.
+	if err := d.DeleteSessionsOfUser(ctx, u.ID, keep); err != nil {
+		t.Errorf("second DeleteSessionsOfUser: %v", err)
+	}
+	if err := d.DeleteSessionsOfUser(ctx, u.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.GetSession(ctx, keep, now); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("session kept without exception: %v", err)
+	}
+	if _, err := d.GetSession(ctx, theirs, now); err != nil {
+		t.Errorf("another user's session deleted: %v", err)
+	}
+}

@@ -49,10 +49,15 @@ type AuthStore interface {
 	AnySignIn(ctx context.Context) (bool, error)
 	CreateUser(ctx context.Context, u *User) error
 	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	// UpdatePassword replaces a user's password hash; ENOTFOUND if no such user.
+	UpdatePassword(ctx context.Context, userID int64, hash string) error
 	CreateSession(ctx context.Context, s *Session) error
 	// GetSession returns an unexpired session by token hash; ENOTFOUND if none.
 	GetSession(ctx context.Context, tokenHash string, now time.Time) (*Session, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
+	// DeleteSessionsOfUser signs a user out everywhere but in the session
+	// whose token hash is except ("" keeps none).
+	DeleteSessionsOfUser(ctx context.Context, userID int64, except string) error
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	// GetAPIToken returns a token by hash and records its use; ENOTFOUND if none.

@@ -14,10 +14,21 @@ import (
 // SessionLifetime is how long a sign-in lasts, at most.
 const SessionLifetime = 12 * time.Hour
 
+// sessionCookieName is the name of the session cookie: with the __Host-
+// prefix when cookies are Secure (behind https), plain otherwise, since
+// browsers refuse __Host- cookies that are not Secure. Read, set and clear
+// the cookie only under this name.
+func (h *Handlers) sessionCookieName() string {
+	if h.SecureCookies {
+		return SecureSessionCookie
+	}
+	return SessionCookie
+}
+
 // RequireSession admits requests of a signed-in admin; others are sent to
 // the sign-in page (htmx requests with HX-Redirect).
 func (h *Handlers) RequireSession(c *fiber.Ctx) error {
-	tok := c.Cookies(SessionCookie)
+	tok := c.Cookies(h.sessionCookieName())
 	if tok != "" {
 		s, err := h.Auth.GetSession(c.UserContext(), engine.HashToken(tok), time.Now())
 		if err == nil {
@@ -55,7 +66,7 @@ func (h *Handlers) CheckCSRF(c *fiber.Ctx) error {
 
 // SignInPage is GET /signin.
 func (h *Handlers) SignInPage(c *fiber.Ctx) error {
-	if tok := c.Cookies(SessionCookie); tok != "" {
+	if tok := c.Cookies(h.sessionCookieName()); tok != "" {
 		if _, err := h.Auth.GetSession(c.UserContext(), engine.HashToken(tok), time.Now()); err == nil {
 			return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
 		}
@@ -100,7 +111,7 @@ func (h *Handlers) SignIn(c *fiber.Ctx) error {
 	}
 	h.Throttle.Succeed(email, c.IP())
 	// A new session token at every sign-in (no fixation); the old one goes.
-	if old := c.Cookies(SessionCookie); old != "" {
+	if old := c.Cookies(h.sessionCookieName()); old != "" {
 		_ = h.Auth.DeleteSession(c.UserContext(), engine.HashToken(old))
 	}
 	tok := engine.RandomToken(32)
@@ -110,7 +121,7 @@ func (h *Handlers) SignIn(c *fiber.Ctx) error {
 	if err := h.Auth.CreateSession(c.UserContext(), s); err != nil {
 		return err
 	}
-	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: tok, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+	c.Cookie(&fiber.Cookie{Name: h.sessionCookieName(), Value: tok, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
 		Secure: h.SecureCookies, Expires: s.ExpiresAt})
 	c.Cookie(&fiber.Cookie{Name: preCSRFCookie, Value: "", Path: "/signin", MaxAge: -1})
 	h.Log.Info("signed in", "user_id", u.ID, "request_id", requestID(c))
@@ -119,12 +130,12 @@ func (h *Handlers) SignIn(c *fiber.Ctx) error {
 
 // SignOut is POST /signout: the session is deleted server-side.
 func (h *Handlers) SignOut(c *fiber.Ctx) error {
-	if tok := c.Cookies(SessionCookie); tok != "" {
+	if tok := c.Cookies(h.sessionCookieName()); tok != "" {
 		if err := h.Auth.DeleteSession(c.UserContext(), engine.HashToken(tok)); err != nil {
 			return err
 		}
 	}
-	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", HTTPOnly: true, MaxAge: -1, SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies})
+	c.Cookie(&fiber.Cookie{Name: h.sessionCookieName(), Value: "", Path: "/", HTTPOnly: true, MaxAge: -1, SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies})
 	h.flash(c, "info", "You are signed out.")
 	return redirect(c, "/signin")
 }

@@ -13,11 +13,16 @@ import (
 	"github.com/hookflow/hookflow/views"
 )
 
-// Cookie names.
+// Cookie names. The session cookie is SecureSessionCookie behind https
+// (see Handlers.sessionCookieName) and SessionCookie over plain http.
 const (
 	SessionCookie = "hookflow_session"
-	flashCookie   = "hookflow_flash"
-	preCSRFCookie = "hookflow_csrf"
+	// SecureSessionCookie carries the __Host- prefix: browsers accept it
+	// only with Secure, Path=/ and no Domain, so neither plain http nor a
+	// sibling subdomain can plant or overwrite it (ASVS 3.4.4).
+	SecureSessionCookie = "__Host-" + SessionCookie
+	flashCookie         = "hookflow_flash"
+	preCSRFCookie       = "hookflow_csrf"
 )
 
 // render writes a templ component as the HTML reply. The component renders

@@ -53,6 +53,10 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	ui(fiber.MethodGet, "/tokens", h.TokenListPage)
 	ui(fiber.MethodPost, "/tokens", h.TokenCreate)
 	ui(fiber.MethodPost, "/tokens/:id/delete", h.TokenRevoke)
+
+	// Account: the signed-in admin's email and password (area: account).
+	ui(fiber.MethodGet, "/account", h.AccountPage)
+	ui(fiber.MethodPost, "/account/password", h.AccountPassword)
 }
 
 // favicon answers browsers that ask for /favicon.ico without reading the

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -46,6 +47,9 @@ const usage = `Usage: hookflow [command] [flags]
 Commands:
   serve                 run the server (the default)
   token create --name N create an admin API token and print it once
+  admin password --email E
+                        set an admin's password (from HOOKFLOW_ADMIN_PASSWORD
+                        or the first line of standard input) and sign them out
   backup FILE           write a consistent copy of the database to FILE
   migrate               apply database migrations and exit
   version               print the version
@@ -69,6 +73,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fmt.Errorf("usage: hookflow token create --name NAME")
 		}
 		return tokenCreate(ctx, args[1:], getenv, stdout, stderr)
+	case "admin":
+		if len(args) == 0 || args[0] != "password" {
+			return fmt.Errorf("usage: hookflow admin password --email EMAIL (new password from HOOKFLOW_ADMIN_PASSWORD or standard input)")
+		}
+		return adminPassword(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "backup":
 		return backup(ctx, args, getenv, stdout, stderr)
 	case "migrate":
@@ -363,6 +372,51 @@ func tokenCreate(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+// adminPassword sets a new password for an admin account, for when it is
+// lost, and ends that admin's sessions.
+func adminPassword(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, c := newFlagSet("admin password", getenv, stderr)
+	email := fs.String("email", "", "the admin account (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*email) == "" {
+		return fmt.Errorf("--email: required")
+	}
+	pass := c.adminPass
+	if pass == "" {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("no new password: set HOOKFLOW_ADMIN_PASSWORD or write it on standard input")
+		}
+		pass = strings.TrimRight(line, "\r\n")
+	}
+	hash, err := engine.HashPassword(pass)
+	if err != nil {
+		return fmt.Errorf("new %s", engine.ErrorMessage(err))
+	}
+	store, err := openDB(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	u, err := store.GetUserByEmail(ctx, strings.TrimSpace(*email))
+	if err != nil {
+		if engine.ErrorCode(err) == engine.ENOTFOUND {
+			return fmt.Errorf("no admin account with email %q", *email)
+		}
+		return err
+	}
+	if err := store.UpdatePassword(ctx, u.ID, hash); err != nil {
+		return err
+	}
+	if err := store.DeleteSessionsOfUser(ctx, u.ID, ""); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "password changed for", u.Email)
 	return nil
 }
 

@@ -1,0 +1,94 @@
+package handlers
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/views"
+)
+
+// AccountPage is GET /account: the signed-in email and the form to change
+// the password.
+func (h *Handlers) AccountPage(c *fiber.Ctx) error {
+	return h.renderAccount(c, fiber.StatusOK, views.AccountView{})
+}
+
+func (h *Handlers) renderAccount(c *fiber.Ctx, status int, v views.AccountView) error {
+	if s := session(c); s != nil {
+		v.Email = s.Email
+	}
+	return render(c, status, views.AccountPage(h.meta(c, "Account", "account"), v))
+}
+
+// AccountPassword is POST /account/password (OWASP ASVS 2.1.5/2.1.6): the
+// current password is required, wrong guesses are throttled like sign-ins,
+// and a change signs the user out in every other session.
+func (h *Handlers) AccountPassword(c *fiber.Ctx) error {
+	s := session(c)
+	if s == nil {
+		return engine.Errorf(engine.EUNAUTHORIZED, "sign in first")
+	}
+	ctx := c.UserContext()
+	current := c.FormValue("current_password")
+	next := c.FormValue("new_password")
+	confirm := c.FormValue("confirm_password")
+
+	// Throttled before any check, even of a right password: the same
+	// counters as sign-in, so a stolen session cannot guess faster here.
+	if wait := h.Throttle.Wait(s.Email, c.IP(), time.Now()); wait > 0 {
+		c.Set(fiber.HeaderRetryAfter, itoa(int64(wait/time.Second)+1))
+		return h.renderAccount(c, fiber.StatusTooManyRequests, views.AccountView{
+			CurrentError: "Too many wrong passwords. Try again in " + wait.Round(time.Second).String() + ".",
+		})
+	}
+
+	var v views.AccountView
+	if next != confirm {
+		v.ConfirmError = "The two new passwords differ"
+	}
+	if current == "" {
+		v.CurrentError = "Enter your current password"
+		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
+	}
+	u, err := h.Auth.GetUserByEmail(ctx, s.Email)
+	if err != nil {
+		return err
+	}
+	if u.ID != s.UserID {
+		return engine.Errorf(engine.EUNAUTHORIZED, "the session does not match the account: sign in again")
+	}
+	if !engine.CheckPassword(u.PasswordHash, current) {
+		h.Throttle.Fail(s.Email, c.IP(), time.Now())
+		h.Log.Warn("password change: wrong current password", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
+		v.CurrentError = "Wrong password"
+		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
+	}
+	h.Throttle.Succeed(s.Email, c.IP())
+	if v.ConfirmError != "" {
+		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
+	}
+	if next == current {
+		v.NewError = "Choose a password different from the current one"
+		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
+	}
+	hash, err := engine.HashPassword(next)
+	if err != nil {
+		if engine.ErrorCode(err) != engine.EINVALID {
+			return err
+		}
+		_, v.NewError = splitFieldError(engine.ErrorMessage(err), "password")
+		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
+	}
+	if err := h.Auth.UpdatePassword(ctx, u.ID, hash); err != nil {
+		return err
+	}
+	// Every other session goes: whoever else knew the old password (or
+	// holds a stolen cookie) is signed out. This browser stays signed in.
+	if err := h.Auth.DeleteSessionsOfUser(ctx, u.ID, s.TokenHash); err != nil {
+		return err
+	}
+	h.Log.Info("password changed", "user_id", u.ID, "request_id", requestID(c))
+	h.flash(c, "success", "Password changed. Other sessions were signed out.")
+	return redirect(c, "/account")
+}
