@@ -11,29 +11,7 @@ import (
 )
 
 // example9Doc is the workflow document of product.md §9, as written.
-const example9Doc = `{
-  "title": "Payment callback",
-  "mode": "sync",
-  "enabled": true,
-  "timeoutSeconds": 30,
-  "trigger": {
-    "basicAuth": {"enabled": true, "username": "hook", "password": "s3cret"},
-    "headers": [{"path": "x-request-id", "alias": "Request ID"}],
-    "query":   [{"path": "source"}],
-    "body":    [{"path": "order.id", "alias": "Order"}, {"path": "order.status"}],
-    "response": {"status": 200, "headers": [], "body": "ok"}
-  },
-  "nodes": [
-    {"key": "paid", "type": "condition", "title": "Paid?",
-     "config": {"mode": "branch", "rules": {"and": [
-        {"left": "{{$context.body.order.status}}", "op": "equal", "right": "paid"}]}},
-     "branches": {
-       "yes": [{"key": "ok", "type": "response", "config": {"status": 200,
-                "headers": [{"name": "X-Order", "value": "{{$context.body.order.id}}"}],
-                "body": {"ok": true, "id": "{{$context.body.order.id}}"}}}],
-       "no":  [{"key": "bad", "type": "response", "config": {"status": 422, "body": {"ok": false}}}]}}
-  ]
-}`
+var example9Doc = readSection9("testdata/section9.json")
 
 // Test-only node kinds: "test-sleep" waits until its context is done, and
 // "test-fail" fails with a safe message ("boom") or, with config "internal",

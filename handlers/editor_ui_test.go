@@ -14,26 +14,7 @@ import (
 )
 
 // editorS9 is the workflow document of product.md §9.
-const editorS9 = `{
-  "title": "Payment callback", "mode": "sync", "enabled": true, "timeoutSeconds": 30,
-  "trigger": {
-    "basicAuth": {"enabled": true, "username": "hook", "password": "s3cret"},
-    "headers": [{"path": "x-request-id", "alias": "Request ID"}],
-    "query":   [{"path": "source"}],
-    "body":    [{"path": "order.id", "alias": "Order"}, {"path": "order.status"}],
-    "response": {"status": 200, "headers": [], "body": "ok"}
-  },
-  "nodes": [
-    {"key": "paid", "type": "condition", "title": "Paid?",
-     "config": {"mode": "branch", "rules": {"and": [
-        {"left": "{{$context.body.order.status}}", "op": "equal", "right": "paid"}]}},
-     "branches": {
-       "yes": [{"key": "ok", "type": "response", "config": {"status": 200,
-                "headers": [{"name": "X-Order", "value": "{{$context.body.order.id}}"}],
-                "body": {"ok": true, "id": "{{$context.body.order.id}}"}}}],
-       "no":  [{"key": "bad", "type": "response", "config": {"status": 422, "body": {"ok": false}}}]}}
-  ]
-}`
+var editorS9 = readSection9("../engine/testdata/section9.json")
 
 // editorEnv is a signed-in editor test bundle.
 type editorEnv struct {

@@ -152,30 +152,6 @@ const (
 	whAsyncDoc    = `{"title":"store","mode":"async","nodes":[]}`
 	whDisabledDoc = `{"title":"off","mode":"async","enabled":false,"nodes":[]}`
 	whAuthDoc     = `{"title":"auth","mode":"async","trigger":{"basicAuth":{"enabled":true,"username":"hook","password":"s3cret"}},"nodes":[]}`
-	// whExampleDoc is the §9 example.
-	whExampleDoc = `{
-  "title": "Payment callback",
-  "mode": "sync",
-  "enabled": true,
-  "timeoutSeconds": 30,
-  "trigger": {
-    "basicAuth": {"enabled": true, "username": "hook", "password": "s3cret"},
-    "headers": [{"path": "x-request-id", "alias": "Request ID"}],
-    "query":   [{"path": "source"}],
-    "body":    [{"path": "order.id", "alias": "Order"}, {"path": "order.status"}],
-    "response": {"status": 200, "headers": [], "body": "ok"}
-  },
-  "nodes": [
-    {"key": "paid", "type": "condition", "title": "Paid?",
-     "config": {"mode": "branch", "rules": {"and": [
-        {"left": "{{$context.body.order.status}}", "op": "equal", "right": "paid"}]}},
-     "branches": {
-       "yes": [{"key": "ok", "type": "response", "config": {"status": 200,
-                "headers": [{"name": "X-Order", "value": "{{$context.body.order.id}}"}],
-                "body": {"ok": true, "id": "{{$context.body.order.id}}"}}}],
-       "no":  [{"key": "bad", "type": "response", "config": {"status": 422, "body": {"ok": false}}}]}}
-  ]
-}`
 )
 
 func TestWebhookMethodNotAllowed(t *testing.T) {
@@ -420,8 +396,8 @@ func TestWebhookSync(t *testing.T) {
 		echo  = `{"title":"echo","mode":"sync","nodes":[{"key":"r","type":"response","config":{"status":200,
 		"headers":[{"name":"X-Custom","value":"{{$context.headers.x-custom}}"}],
 		"body":{"query":"{{$context.query}}","form":"{{$context.body}}"}}}]}`
-		example = whExampleDoc
 	)
+	example := whExampleDoc
 
 	for _, tc := range []struct {
 		name, doc, ct, query, body string
@@ -503,3 +479,6 @@ func TestWebhookSync(t *testing.T) {
 		})
 	}
 }
+
+// whExampleDoc is the workflow document of product.md §9, as written.
+var whExampleDoc = readSection9("../engine/testdata/section9.json")

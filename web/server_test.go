@@ -139,29 +139,7 @@ func apiError(t *testing.T, r apiReply, status int) string {
 	return msgs[0].String()
 }
 
-const apiExampleDoc = `{
-  "title": "Payment callback",
-  "mode": "sync",
-  "enabled": true,
-  "timeoutSeconds": 30,
-  "trigger": {
-    "basicAuth": {"enabled": true, "username": "hook", "password": "s3cret"},
-    "headers": [{"path": "x-request-id", "alias": "Request ID"}],
-    "query":   [{"path": "source"}],
-    "body":    [{"path": "order.id", "alias": "Order"}, {"path": "order.status"}],
-    "response": {"status": 200, "headers": [], "body": "ok"}
-  },
-  "nodes": [
-    {"key": "paid", "type": "condition", "title": "Paid?",
-     "config": {"mode": "branch", "rules": {"and": [
-        {"left": "{{$context.body.order.status}}", "op": "equal", "right": "paid"}]}},
-     "branches": {
-       "yes": [{"key": "ok", "type": "response", "config": {"status": 200,
-                "headers": [{"name": "X-Order", "value": "{{$context.body.order.id}}"}],
-                "body": {"ok": true, "id": "{{$context.body.order.id}}"}}}],
-       "no":  [{"key": "bad", "type": "response", "config": {"status": 422, "body": {"ok": false}}}]}}
-  ]
-}`
+var apiExampleDoc = readSection9("../engine/testdata/section9.json")
 
 var keyRE = regexp.MustCompile(`^[a-z0-9]{16,}$`)
 
