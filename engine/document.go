@@ -123,3 +123,32 @@ func ExportDocument(w *Workflow, url string) []byte {
 	}
 	return out
 }
+
+// SetTopLevel returns doc with its top-level member key set to the JSON
+// value raw, leaving every other member, their order and their bytes as
+// they are. Keys match without regard to case, as encoding/json matches
+// them; later duplicates are dropped and a missing key is appended.
+func SetTopLevel(doc []byte, key string, raw []byte) []byte {
+	done := false
+	out := rewriteObject(nil, gjson.ParseBytes(doc), func(k string, v gjson.Result, dst []byte) ([]byte, bool) {
+		if !strings.EqualFold(k, key) {
+			return append(dst, v.Raw...), true
+		}
+		if done {
+			return dst, false
+		}
+		done = true
+		return append(dst, raw...), true
+	})
+	if done {
+		return out
+	}
+	out = out[:len(out)-1] // reopen the object
+	if len(out) > 1 {
+		out = append(out, ',')
+	}
+	out = AppendJSONString(out, key)
+	out = append(out, ':')
+	out = append(out, raw...)
+	return append(out, '}')
+}

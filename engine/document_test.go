@@ -268,3 +268,18 @@ func FuzzParseDocument(f *testing.F) {
 		}
 	})
 }
+
+func TestSetTopLevel(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ doc, key, raw, want string }{
+		{`{"title":"a","enabled":true,"x":1}`, "enabled", `false`, `{"title":"a","enabled":false,"x":1}`},
+		{`{"title":"a","Enabled":true,"enabled":true}`, "enabled", `false`, `{"title":"a","Enabled":false}`},
+		{`{"title":"a"}`, "enabled", `false`, `{"title":"a","enabled":false}`},
+		{`{}`, "title", `"b"`, `{"title":"b"}`},
+		{`{"n":820982911946154508,"title":"a"}`, "title", `"b"`, `{"n":820982911946154508,"title":"b"}`},
+	} {
+		if got := string(SetTopLevel([]byte(tc.doc), tc.key, []byte(tc.raw))); got != tc.want {
+			t.Errorf("SetTopLevel(%s, %s, %s) = %s, want %s", tc.doc, tc.key, tc.raw, got, tc.want)
+		}
+	}
+}

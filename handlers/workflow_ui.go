@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/views"
-	"github.com/tidwall/gjson"
 )
 
 // WorkflowListPage is GET /: every workflow with its URL, switch and last
@@ -106,7 +105,7 @@ func (h *Handlers) WorkflowEnabled(c *fiber.Ctx) error {
 	}
 	title := w.Doc.Title
 	if w.Doc.IsEnabled() != want {
-		doc := setTopField(engine.InjectSecret(w.Stored, w.Secret), "enabled", []byte(boolJSON(want)))
+		doc := engine.SetTopLevel(engine.InjectSecret(w.Stored, w.Secret), "enabled", []byte(boolJSON(want)))
 		if w, err = h.Svc.UpdateWorkflow(c.UserContext(), id, doc); err != nil {
 			return err
 		}
@@ -140,42 +139,6 @@ func boolJSON(b bool) string {
 	return "false"
 }
 
-// setTopField returns the JSON object doc with its top-level field key set
-// to the JSON value raw. Keys are matched without regard to case, as the
-// document decoder matches them, and case variants are dropped; every
-// other field keeps its place and its exact bytes (extra fields, big
-// numbers).
-func setTopField(doc []byte, key string, raw []byte) []byte {
-	out := make([]byte, 0, len(doc)+len(key)+len(raw)+4)
-	out = append(out, '{')
-	done := false
-	gjson.ParseBytes(doc).ForEach(func(k, v gjson.Result) bool {
-		val := v.Raw
-		if strings.EqualFold(k.Str, key) {
-			if done {
-				return true
-			}
-			val, done = string(raw), true
-		}
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		out = append(out, k.Raw...)
-		out = append(out, ':')
-		out = append(out, val...)
-		return true
-	})
-	if !done {
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		out = engine.AppendJSONString(out, key)
-		out = append(out, ':')
-		out = append(out, raw...)
-	}
-	return append(out, '}')
-}
-
 // copyTitle is the title of a duplicate, within the length limit.
 func copyTitle(title string) string {
 	t := []rune("Copy of " + title)
@@ -198,7 +161,7 @@ func (h *Handlers) WorkflowDuplicate(c *fiber.Ctx) error {
 		return err
 	}
 	title := copyTitle(w.Doc.Title)
-	doc := setTopField(engine.InjectSecret(w.Stored, w.Secret), "title", engine.AppendJSONString(nil, title))
+	doc := engine.SetTopLevel(engine.InjectSecret(w.Stored, w.Secret), "title", engine.AppendJSONString(nil, title))
 	cp, err := h.Svc.CreateWorkflow(c.UserContext(), doc)
 	if err != nil {
 		return err
