@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/hookflow/hookflow/engine"
@@ -45,12 +46,57 @@ func (d *DB) CreateUser(ctx context.Context, u *engine.User) error {
 func (d *DB) GetUserByEmail(ctx context.Context, email string) (*engine.User, error) {
 	var u engine.User
 	var at int64
-	err := d.read.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM users WHERE email = ?`, email).Scan(&u.ID, &u.Email, &u.PasswordHash, &at)
+	var sealed []byte
+	err := d.read.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at, totp_secret, totp_last_step FROM users WHERE email = ?`, email).
+		Scan(&u.ID, &u.Email, &u.PasswordHash, &at, &sealed, &u.TOTPLastStep)
 	if err != nil {
 		return nil, mapErr("user", err)
 	}
 	u.CreatedAt = fromMS(at)
+	if u.TOTPSecret, err = d.box.Open(sealed); err != nil {
+		return nil, fmt.Errorf("user %d: two-factor %w", u.ID, err)
+	}
 	return &u, nil
+}
+
+// SetTOTP implements engine.AuthStore. The secret is encrypted like webhook
+// passwords; turning two-factor off or on again resets the last used step.
+func (d *DB) SetTOTP(ctx context.Context, userID int64, secret string) error {
+	sealed := d.box.Seal(secret)
+	var n int64
+	err := d.w.do(ctx, func(b *batch) error {
+		res, err := b.tx.Exec(`UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, sealed, userID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return mapErr("set two-factor secret", err)
+	}
+	if n == 0 {
+		return engine.Errorf(engine.ENOTFOUND, "user %d not found", userID)
+	}
+	return nil
+}
+
+// UseTOTPStep implements engine.AuthStore: a single conditional UPDATE, so
+// two sign-ins racing with the same code cannot both succeed.
+func (d *DB) UseTOTPStep(ctx context.Context, userID int64, step int64) (bool, error) {
+	var n int64
+	err := d.w.do(ctx, func(b *batch) error {
+		res, err := b.tx.Exec(`UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, userID, step)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, mapErr("use two-factor step", err)
+	}
+	return n == 1, nil
 }
 
 // UpdatePassword implements engine.AuthStore.

@@ -127,8 +127,8 @@ func TestMigrations(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := openTest(t)
-	if v, err := d.SchemaVersion(ctx); err != nil || v != 1 {
-		t.Fatalf("SchemaVersion = %d, %v; want 1", v, err)
+	if v, err := d.SchemaVersion(ctx); err != nil || v != 2 {
+		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
 	}
 	if err := d.Ping(ctx); err != nil {
 		t.Fatalf("Ping: %v", err)
@@ -143,7 +143,7 @@ func TestMigrations(t *testing.T) {
 	// Reopening applies nothing twice and keeps the data.
 	for i := range 2 {
 		d2 := reopen(t, d.path, testKey)
-		if v, err := d2.SchemaVersion(ctx); err != nil || v != 1 {
+		if v, err := d2.SchemaVersion(ctx); err != nil || v != 2 {
 			t.Fatalf("reopen %d: SchemaVersion = %d, %v", i, v, err)
 		}
 		if _, err := d2.GetWorkflow(ctx, w.ID); err != nil {
@@ -154,8 +154,8 @@ func TestMigrations(t *testing.T) {
 		}
 	}
 	raw := rawDB(t, d.path)
-	if n := countRows(t, raw, `SELECT COUNT(*) FROM schema_migrations`); n != 1 {
-		t.Errorf("%d rows in schema_migrations, want 1", n)
+	if n := countRows(t, raw, `SELECT COUNT(*) FROM schema_migrations`); n != 2 {
+		t.Errorf("%d rows in schema_migrations, want 2", n)
 	}
 	for _, table := range []string{"workflows", "workflow_revisions", "executions", "users", "sessions", "api_tokens"} {
 		if n := countRows(t, raw, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, table); n != 1 {

@@ -18,6 +18,11 @@ type User struct {
 	Email        string
 	PasswordHash string
 	CreatedAt    time.Time
+	// TOTPSecret is the two-factor secret, decrypted ("" when two-factor
+	// sign-in is off); TOTPLastStep is the time step of the last code
+	// accepted, which cannot be used again.
+	TOTPSecret   string
+	TOTPLastStep int64
 }
 
 // Session is a signed-in browser session. The cookie holds a random token;
@@ -51,6 +56,13 @@ type AuthStore interface {
 	GetUserByEmail(ctx context.Context, email string) (*User, error)
 	// UpdatePassword replaces a user's password hash; ENOTFOUND if no such user.
 	UpdatePassword(ctx context.Context, userID int64, hash string) error
+	// SetTOTP stores a user's two-factor secret, encrypted ("" turns
+	// two-factor sign-in off); ENOTFOUND if no such user.
+	SetTOTP(ctx context.Context, userID int64, secret string) error
+	// UseTOTPStep records step as the user's last used two-factor step if
+	// it is later than the stored one, atomically; false when it is not
+	// (the code was used already).
+	UseTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
 	CreateSession(ctx context.Context, s *Session) error
 	// GetSession returns an unexpired session by token hash; ENOTFOUND if none.
 	GetSession(ctx context.Context, tokenHash string, now time.Time) (*Session, error)

@@ -11,12 +11,29 @@ import (
 // AccountPage is GET /account: the signed-in email and the form to change
 // the password.
 func (h *Handlers) AccountPage(c *fiber.Ctx) error {
-	return h.renderAccount(c, fiber.StatusOK, views.AccountView{})
+	var v views.AccountView
+	if c.Query("totp") == "setup" {
+		v.TOTPSetup = engine.NewTOTPSecret()
+	}
+	return h.renderAccount(c, fiber.StatusOK, v)
 }
 
 func (h *Handlers) renderAccount(c *fiber.Ctx, status int, v views.AccountView) error {
 	if s := session(c); s != nil {
 		v.Email = s.Email
+		u, err := h.Auth.GetUserByEmail(c.UserContext(), s.Email)
+		if err != nil {
+			return err
+		}
+		v.TOTPOn = u.TOTPSecret != ""
+	}
+	if v.TOTPOn {
+		v.TOTPSetup = ""
+	} else if v.TOTPSetup == "" && v.TOTPCodeError != "" {
+		v.TOTPSetup = engine.NewTOTPSecret()
+	}
+	if v.TOTPSetup != "" {
+		v.TOTPURI = engine.TOTPURI(v.TOTPSetup, v.Email)
 	}
 	return render(c, status, views.AccountPage(h.meta(c, "Account", "account"), v))
 }

@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/handlers"
 )
 
@@ -399,4 +401,122 @@ func TestSessionCookieName(t *testing.T) {
 			}
 		})
 	}
+}
+
+var totpSecretRE = regexp.MustCompile(`name="secret" value="([^"]*)"`)
+
+// totpSetup opens the two-factor setup and returns the secret it shows.
+func totpSetup(t *testing.T, app *fiber.App, s uiSession) string {
+	t.Helper()
+	res, body := s.get(t, app, "/account")
+	wantStatus(t, res, http.StatusOK)
+	mustTestID(t, body, "totp-card", "totp-start")
+	res, body = s.get(t, app, "/account?totp=setup")
+	wantStatus(t, res, http.StatusOK)
+	mustTestID(t, body, "totp-secret", "totp-code", "totp-enable", "totp-uri")
+	cspSafe(t, body)
+	m := totpSecretRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no secret in the setup form")
+	}
+	secret := html.UnescapeString(m[1])
+	if v, _ := accountAttr(t, body, "totp-secret", "value"); v != secret {
+		t.Errorf("shown secret %q, posted %q", v, secret)
+	}
+	if !strings.Contains(body, html.EscapeString("otpauth://totp/Hookflow:admin@example.com?issuer=Hookflow&amp;secret="+secret)) &&
+		!strings.Contains(body, "otpauth://totp/Hookflow:admin@example.com?issuer=Hookflow&amp;secret="+secret) {
+		t.Error("no otpauth URI")
+	}
+	return secret
+}
+
+func TestAccountTOTPEnableDisable(t *testing.T) {
+	t.Parallel()
+	srv := newUIServer(t)
+	s := signIn(t, srv.app)
+	ctx := context.Background()
+	secret := totpSetup(t, srv.app, s)
+
+	// Without CSRF: refused.
+	code, err := engine.TOTPCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {code}}, formOpts{NoCSRF: true})
+	wantStatus(t, res, http.StatusForbidden)
+
+	// A wrong code: 422, the error next to the field, the same secret kept.
+	res, body := doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {wrongCode(t, secret)}}, formOpts{})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	wantFieldError(t, body, "totp-code", "Wrong code. Check the key in your app and the clock of your phone")
+	if m := totpSecretRE.FindStringSubmatch(body); m == nil || html.UnescapeString(m[1]) != secret {
+		t.Error("the secret changed after a wrong code")
+	}
+	if u, _ := srv.store.GetUserByEmail(ctx, testEmail); u.TOTPSecret != "" {
+		t.Fatal("a wrong code turned two-factor on")
+	}
+	// An empty code too.
+	res, body = doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {""}}, formOpts{})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	wantFieldError(t, body, "totp-code", "Enter the 6-digit code your app shows")
+
+	// The right code turns it on.
+	res, _ = doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {code}}, formOpts{})
+	wantStatus(t, res, http.StatusSeeOther)
+	u, err := srv.store.GetUserByEmail(ctx, testEmail)
+	if err != nil || u.TOTPSecret != secret || u.TOTPLastStep == 0 {
+		t.Fatalf("after enabling: %+v, %v", u, err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/account", nil)
+	req.Header.Set("Cookie", s.Cookie+"; "+res.Header.Get("Set-Cookie")[:strings.Index(res.Header.Get("Set-Cookie"), ";")])
+	res, body = send(t, srv.app, req)
+	wantStatus(t, res, http.StatusOK)
+	mustTestID(t, body, "totp-password", "totp-disable")
+	if hasTestID(body, "totp-secret") || strings.Contains(body, secret) {
+		t.Error("the secret is shown once two-factor is on")
+	}
+	if !strings.Contains(body, "Two-factor sign-in is on") {
+		t.Error("no success flash")
+	}
+	// The setup code cannot sign in.
+	res, body = signInAttempt(t, srv.app, testEmail, testPassword, "", "")
+	st := wantCodeStep(t, res, body)
+	res, _ = sendCode(t, srv.app, st, code)
+	wantStatus(t, res, http.StatusUnauthorized)
+
+	// Turning off needs the password.
+	res, body = doForm(t, srv.app, s, "/account/totp/disable", url.Values{"password": {""}}, formOpts{})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	wantFieldError(t, body, "totp-password", "Enter your current password")
+	res, body = doForm(t, srv.app, s, "/account/totp/disable", url.Values{"password": {"not-the-password"}}, formOpts{})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	wantFieldError(t, body, "totp-password", "Wrong password")
+	if u, _ := srv.store.GetUserByEmail(ctx, testEmail); u.TOTPSecret == "" {
+		t.Fatal("a wrong password turned two-factor off")
+	}
+	res, _ = doForm(t, srv.app, s, "/account/totp/disable", url.Values{"password": {testPassword}}, formOpts{NoCSRF: true})
+	wantStatus(t, res, http.StatusForbidden)
+	res, _ = doForm(t, srv.app, s, "/account/totp/disable", url.Values{"password": {testPassword}}, formOpts{})
+	wantStatus(t, res, http.StatusSeeOther)
+	if u, _ := srv.store.GetUserByEmail(ctx, testEmail); u.TOTPSecret != "" {
+		t.Fatal("still on after turning off")
+	}
+	// Signing in is back to the password alone.
+	res, _ = signInAttempt(t, srv.app, testEmail, testPassword, "", "")
+	wantStatus(t, res, http.StatusSeeOther)
+}
+
+func TestAccountTOTPTamperedSecret(t *testing.T) {
+	t.Parallel()
+	srv := newUIServer(t)
+	s := signIn(t, srv.app)
+	res, body := doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {"!!not base32"}, "code": {"123456"}}, formOpts{})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	mustTestID(t, body, "totp-secret", "totp-code-error")
+	if u, _ := srv.store.GetUserByEmail(context.Background(), testEmail); u.TOTPSecret != "" {
+		t.Error("a bad secret was saved")
+	}
+	// Requires a session.
+	res, _ = doForm(t, srv.app, uiSession{}, "/account/totp", url.Values{"secret": {"x"}, "code": {"1"}}, formOpts{NoCSRF: true})
+	wantStatus(t, res, http.StatusSeeOther)
 }

@@ -75,21 +75,33 @@ func (h *Handlers) SignInPage(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) renderSignIn(c *fiber.Ctx, status int, email, errMsg string) error {
-	// The sign-in form has no session yet: a double-submit cookie guards it.
+	m := h.signInMeta(c)
+	return render(c, status, views.SignInPage(m, email, errMsg, views.FirstRunHint{Show: h.FirstRun != nil && h.FirstRun(c), FromEnv: h.AdminFromEnv}))
+}
+
+// signInMeta is the page meta of the sign-in steps. They have no session
+// yet: a double-submit cookie (path /signin, so /signin/code too) guards
+// their forms.
+func (h *Handlers) signInMeta(c *fiber.Ctx) views.PageMeta {
 	csrf := engine.RandomToken(24)
 	c.Cookie(&fiber.Cookie{Name: preCSRFCookie, Value: csrf, Path: "/signin", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: h.SecureCookies})
 	m := h.meta(c, "Sign in", "")
 	m.CSRFToken = csrf
-	return render(c, status, views.SignInPage(m, email, errMsg, views.FirstRunHint{Show: h.FirstRun != nil && h.FirstRun(c), FromEnv: h.AdminFromEnv}))
+	return m
+}
+
+// checkPreCSRF checks the double-submit token of the sign-in forms.
+func checkPreCSRF(c *fiber.Ctx) bool {
+	want := c.Cookies(preCSRFCookie)
+	got := c.FormValue("_csrf")
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
 }
 
 // SignIn is POST /signin.
 func (h *Handlers) SignIn(c *fiber.Ctx) error {
 	email := strings.TrimSpace(c.FormValue("email"))
 	password := c.FormValue("password")
-	want := c.Cookies(preCSRFCookie)
-	got := c.FormValue("_csrf")
-	if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+	if !checkPreCSRF(c) {
 		return h.renderSignIn(c, fiber.StatusForbidden, email, "The form expired. Please sign in again.")
 	}
 	if wait := h.Throttle.Wait(email, c.IP(), time.Now()); wait > 0 {
@@ -109,7 +121,20 @@ func (h *Handlers) SignIn(c *fiber.Ctx) error {
 	default:
 		return err
 	}
+	if u.TOTPSecret != "" {
+		// Two-factor sign-in: the password was right, but the throttle is
+		// cleared only once the code is too, so knowing the password does
+		// not buy unlimited code guesses.
+		tok := h.pendingSignIns().add(u.ID, email, c.Query("next"), time.Now())
+		return h.renderSignInCode(c, fiber.StatusOK, tok, "")
+	}
 	h.Throttle.Succeed(email, c.IP())
+	return h.startSession(c, u, c.Query("next"))
+}
+
+// startSession signs u in: a new session, its cookie, and the redirect to
+// next.
+func (h *Handlers) startSession(c *fiber.Ctx, u *engine.User, next string) error {
 	// A new session token at every sign-in (no fixation); the old one goes.
 	if old := c.Cookies(h.sessionCookieName()); old != "" {
 		_ = h.Auth.DeleteSession(c.UserContext(), engine.HashToken(old))
@@ -125,7 +150,7 @@ func (h *Handlers) SignIn(c *fiber.Ctx) error {
 		Secure: h.SecureCookies, Expires: s.ExpiresAt})
 	c.Cookie(&fiber.Cookie{Name: preCSRFCookie, Value: "", Path: "/signin", MaxAge: -1})
 	h.Log.Info("signed in", "user_id", u.ID, "request_id", requestID(c))
-	return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
+	return c.Redirect(safeNext(next), fiber.StatusSeeOther)
 }
 
 // SignOut is POST /signout: the session is deleted server-side.

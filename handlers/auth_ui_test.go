@@ -1,15 +1,19 @@
 package handlers_test
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hookflow/hookflow/engine"
 )
 
 // signInAttempt runs the sign-in form once: GET /signin?next= then POST
@@ -199,5 +203,185 @@ func TestSignInCSRF(t *testing.T) {
 	wantStatus(t, res, http.StatusForbidden)
 	if cookieValue(res, "hookflow_session") != "" {
 		t.Error("forged sign-in set a session")
+	}
+}
+
+// turnOnTOTP gives the test admin a two-factor secret, straight in the store.
+func turnOnTOTP(t *testing.T, srv *uiServer) string {
+	t.Helper()
+	ctx := context.Background()
+	u, err := srv.store.GetUserByEmail(ctx, testEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := engine.NewTOTPSecret()
+	if err := srv.store.SetTOTP(ctx, u.ID, secret); err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
+var tokenInputRE = regexp.MustCompile(`name="token" value="([^"]*)"`)
+
+// codeStep is the second sign-in step as a browser holds it: its CSRF
+// cookie and field and the pending sign-in token.
+type codeStep struct {
+	pre, csrf, token string
+}
+
+// wantCodeStep checks that a reply is the code step and returns it.
+func wantCodeStep(t *testing.T, res *http.Response, body string) codeStep {
+	t.Helper()
+	mustTestID(t, body, "signin-code-form", "signin-code")
+	if hasTestID(body, "signin-password") {
+		t.Error("the code step asks for the password again")
+	}
+	if cookieValue(res, "hookflow_session") != "" {
+		t.Error("a session cookie before the code")
+	}
+	st := codeStep{pre: cookieValue(res, "hookflow_csrf")}
+	m, tm := csrfInputRE.FindStringSubmatch(body), tokenInputRE.FindStringSubmatch(body)
+	if st.pre == "" || m == nil || tm == nil || tm[1] == "" {
+		t.Fatal("code step without CSRF cookie, CSRF field or token")
+	}
+	st.csrf, st.token = html.UnescapeString(m[1]), html.UnescapeString(tm[1])
+	return st
+}
+
+// sendCode posts the code step.
+func sendCode(t *testing.T, app *fiber.App, st codeStep, code string) (*http.Response, string) {
+	t.Helper()
+	form := url.Values{"token": {st.token}, "code": {code}, "_csrf": {st.csrf}}
+	req := httptest.NewRequest(http.MethodPost, "/signin/code", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", "hookflow_csrf="+st.pre)
+	return send(t, app, req)
+}
+
+// wrongCode returns a 6-digit code that is not valid around now.
+func wrongCode(t *testing.T, secret string) string {
+	t.Helper()
+	valid := map[string]bool{}
+	for _, d := range []time.Duration{-time.Minute, -30 * time.Second, 0, 30 * time.Second, time.Minute} {
+		c, _ := engine.TOTPCode(secret, time.Now().Add(d))
+		valid[c] = true
+	}
+	for i := 0; ; i++ {
+		c := strconv.Itoa(100000 + i)
+		if !valid[c] {
+			return c
+		}
+	}
+}
+
+func TestSignInTOTP(t *testing.T) {
+	t.Parallel()
+	srv := newUIServer(t)
+	secret := turnOnTOTP(t, srv)
+
+	// The right password leads to the code step, not to a session.
+	res, body := signInAttempt(t, srv.app, testEmail, testPassword, "/tokens", "")
+	wantStatus(t, res, http.StatusOK)
+	st := wantCodeStep(t, res, body)
+	cspSafe(t, body)
+
+	// A wrong code: 401, the code step again, no session.
+	res, body = sendCode(t, srv.app, st, wrongCode(t, secret))
+	wantStatus(t, res, http.StatusUnauthorized)
+	st = wantCodeStep(t, res, body)
+	if got := textOf(element(t, body, "signin-error")); !strings.HasPrefix(got, "Wrong code") {
+		t.Errorf("error %q", got)
+	}
+	if !strings.Contains(element(t, body, "signin-code"), `aria-invalid="true"`) {
+		t.Error("code field not marked invalid")
+	}
+
+	// The right code signs in and goes on to next.
+	code, err := engine.TOTPCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ = sendCode(t, srv.app, st, code)
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); loc != "/tokens" {
+		t.Errorf("redirect to %q, want /tokens", loc)
+	}
+	tok := cookieValue(res, "hookflow_session")
+	if tok == "" {
+		t.Fatal("no session after the right code")
+	}
+	res, _ = uiSession{Cookie: "hookflow_session=" + tok}.get(t, srv.app, "/")
+	wantStatus(t, res, http.StatusOK)
+
+	// The token was single-use: it sends back to the first step.
+	res, body = sendCode(t, srv.app, st, code)
+	wantStatus(t, res, http.StatusUnauthorized)
+	mustTestID(t, body, "signin-form", "signin-password")
+	if cookieValue(res, "hookflow_session") != "" {
+		t.Error("a used token signed in again")
+	}
+
+	// The same code in a new sign-in is refused (replay).
+	res, body = signInAttempt(t, srv.app, testEmail, testPassword, "", "")
+	st = wantCodeStep(t, res, body)
+	res, body = sendCode(t, srv.app, st, code)
+	wantStatus(t, res, http.StatusUnauthorized)
+	wantCodeStep(t, res, body)
+	if got := textOf(element(t, body, "signin-error")); !strings.HasPrefix(got, "Wrong code") {
+		t.Errorf("replay error %q", got)
+	}
+}
+
+func TestSignInTOTPPendingToken(t *testing.T) {
+	t.Parallel()
+	srv := newUIServer(t)
+	secret := turnOnTOTP(t, srv)
+	res, body := signInAttempt(t, srv.app, testEmail, testPassword, "", "")
+	st := wantCodeStep(t, res, body)
+	code, _ := engine.TOTPCode(secret, time.Now())
+
+	// An unknown (or expired) token sends back to email and password.
+	bad := st
+	bad.token = "not-a-pending-sign-in"
+	res, body = sendCode(t, srv.app, bad, code)
+	wantStatus(t, res, http.StatusUnauthorized)
+	mustTestID(t, body, "signin-form", "signin-email", "signin-password")
+	if got := textOf(element(t, body, "signin-error")); !strings.Contains(got, "expired") {
+		t.Errorf("error %q", got)
+	}
+	if cookieValue(res, "hookflow_session") != "" {
+		t.Error("an unknown token signed in")
+	}
+
+	// Without the CSRF cookie: refused, and the pending sign-in is gone.
+	noCSRF := st
+	noCSRF.pre = "other"
+	res, _ = sendCode(t, srv.app, noCSRF, code)
+	wantStatus(t, res, http.StatusForbidden)
+	res, body = sendCode(t, srv.app, st, code)
+	wantStatus(t, res, http.StatusUnauthorized)
+	mustTestID(t, body, "signin-password")
+}
+
+func TestSignInTOTPThrottled(t *testing.T) {
+	t.Parallel()
+	srv := newUIServer(t)
+	secret := turnOnTOTP(t, srv)
+	// Wrong codes count as failed sign-ins, with the same keys: after
+	// Free of them, even the right password and code wait.
+	wrong := wrongCode(t, secret)
+	var st codeStep
+	for i := range srv.h.Throttle.Free {
+		if i%4 == 0 {
+			res, body := signInAttempt(t, srv.app, testEmail, testPassword, "", "")
+			st = wantCodeStep(t, res, body)
+		}
+		res, _ := sendCode(t, srv.app, st, wrong)
+		wantStatus(t, res, http.StatusUnauthorized)
+	}
+	res, body := signInAttempt(t, srv.app, testEmail, testPassword, "", "")
+	wantStatus(t, res, http.StatusTooManyRequests)
+	if !strings.Contains(textOf(element(t, body, "signin-error")), "Too many failed sign-ins") {
+		t.Error("no throttling message")
 	}
 }

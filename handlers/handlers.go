@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
@@ -43,6 +44,10 @@ type Handlers struct {
 	FirstRun func(c *fiber.Ctx) bool
 	// AdminFromEnv says the first admin came from HOOKFLOW_ADMIN_*.
 	AdminFromEnv bool
+
+	// pending holds the sign-ins waiting for their two-factor code.
+	pendingOnce sync.Once
+	pending     *pendingSignIns
 }
 
 // TriggerPath is the path of a workflow's webhook URL.

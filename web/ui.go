@@ -14,6 +14,7 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 
 	app.Get("/signin", h.SignInPage)
 	app.Post("/signin", h.SignIn)
+	app.Post("/signin/code", h.SignInCode)
 
 	// Every page below needs a session, and every state-changing request
 	// its CSRF token. (Not a Group: a group without prefix would put the
@@ -57,6 +58,8 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	// Account: the signed-in admin's email and password (area: account).
 	ui(fiber.MethodGet, "/account", h.AccountPage)
 	ui(fiber.MethodPost, "/account/password", h.AccountPassword)
+	ui(fiber.MethodPost, "/account/totp", h.AccountTOTPEnable)
+	ui(fiber.MethodPost, "/account/totp/disable", h.AccountTOTPDisable)
 }
 
 // favicon answers browsers that ask for /favicon.ico without reading the

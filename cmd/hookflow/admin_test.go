@@ -38,13 +38,18 @@ func TestAdminPassword(t *testing.T) {
 	if err := store.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
+	// The admin had two-factor sign-in on and lost the phone.
+	if err := store.SetTOTP(ctx, u.ID, engine.NewTOTPSecret()); err != nil {
+		t.Fatal(err)
+	}
 	store.Close()
 
 	var out, errOut bytes.Buffer
 	if err := run(ctx, []string{"admin", "password", "--email", "ops@example.com", "--data-dir", dir}, env, &out, &errOut); err != nil {
 		t.Fatalf("admin password: %v (%s)", err, errOut.String())
 	}
-	if !strings.Contains(out.String(), "password changed for ops@example.com") {
+	if !strings.Contains(out.String(), "password changed for ops@example.com") ||
+		!strings.Contains(out.String(), "two-factor sign-in turned off for ops@example.com") {
 		t.Errorf("output %q", out.String())
 	}
 	store, err = db.Open(ctx, dir+"/"+db.FileName, box)
@@ -58,6 +63,9 @@ func TestAdminPassword(t *testing.T) {
 	}
 	if !engine.CheckPassword(got.PasswordHash, "a brand new passphrase") || engine.CheckPassword(got.PasswordHash, "the old password!") {
 		t.Error("the stored hash is not the new password's")
+	}
+	if got.TOTPSecret != "" {
+		t.Error("two-factor sign-in still on")
 	}
 
 	for _, tc := range []struct {

@@ -49,7 +49,8 @@ Commands:
   token create --name N create an admin API token and print it once
   admin password --email E
                         set an admin's password (from HOOKFLOW_ADMIN_PASSWORD
-                        or the first line of standard input) and sign them out
+                        or the first line of standard input), sign them out
+                        and turn their two-factor sign-in off
   backup FILE           write a consistent copy of the database to FILE
   migrate               apply database migrations and exit
   version               print the version
@@ -376,7 +377,8 @@ func tokenCreate(ctx context.Context, args []string, getenv func(string) string,
 }
 
 // adminPassword sets a new password for an admin account, for when it is
-// lost, and ends that admin's sessions.
+// lost, ends that admin's sessions and turns their two-factor sign-in off
+// (for when the phone is lost).
 func adminPassword(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, c := newFlagSet("admin password", getenv, stderr)
 	email := fs.String("email", "", "the admin account (required)")
@@ -416,7 +418,14 @@ func adminPassword(ctx context.Context, args []string, getenv func(string) strin
 	if err := store.DeleteSessionsOfUser(ctx, u.ID, ""); err != nil {
 		return err
 	}
+	// The recovery path when the phone with the authenticator app is lost.
+	if err := store.SetTOTP(ctx, u.ID, ""); err != nil {
+		return err
+	}
 	fmt.Fprintln(stdout, "password changed for", u.Email)
+	if u.TOTPSecret != "" {
+		fmt.Fprintln(stdout, "two-factor sign-in turned off for", u.Email, "(turn it on again on the Account page)")
+	}
 	return nil
 }
 

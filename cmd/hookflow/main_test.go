@@ -521,7 +521,7 @@ func TestCommands(t *testing.T) {
 		{name: "bad log format", args: []string{"--log-format", "xml", "--data-dir", dir}, wantErr: `--log-format: "xml" is not text or json`},
 		{name: "bad body limit", args: []string{"--body-limit", "lots", "--data-dir", dir}, wantErr: "--body-limit"},
 		{name: "bad public url", args: []string{"--public-url", "hooks.example.com", "--data-dir", dir}, wantErr: "--public-url"},
-		{name: "migrate", args: []string{"migrate", "--data-dir", dir}, stdout: `^database schema at version 1\n$`},
+		{name: "migrate", args: []string{"migrate", "--data-dir", dir}, stdout: `^database schema at version 2\n$`},
 		{name: "backup without file", args: []string{"backup", "--data-dir", dir}, wantErr: "usage: hookflow backup"},
 		{name: "backup", args: []string{"backup", "--data-dir", dir, filepath.Join(t.TempDir(), "copy.db")}, stdout: `^backup written to `},
 	} {
