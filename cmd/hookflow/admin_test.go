@@ -91,3 +91,18 @@ func TestAdminPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestBrowseURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ public, addr, want string }{
+		{"", "[::]:13000", "http://localhost:13000"},
+		{"", "0.0.0.0:13000", "http://localhost:13000"},
+		{"", "127.0.0.1:4321", "http://127.0.0.1:4321"},
+		{"", "[::1]:80", "http://[::1]:80"},
+		{"https://hooks.example.com/", "[::]:13000", "https://hooks.example.com"},
+	} {
+		if got := browseURL(tc.public, tc.addr); got != tc.want {
+			t.Errorf("browseURL(%q, %q) = %q, want %q", tc.public, tc.addr, got, tc.want)
+		}
+	}
+}

@@ -270,7 +270,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	ln := web.NewListener(rawLn)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
-	log.Info("hookflow started", "addr", ln.Addr().String(), "data_dir", c.dataDir, "version", buildVersion())
+	log.Info("hookflow started", "addr", ln.Addr().String(), "url", browseURL(c.publicURL, ln.Addr().String()), "data_dir", c.dataDir, "version", buildVersion())
 
 	select {
 	case <-ctx.Done():
@@ -304,6 +304,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// browseURL is where to open the admin UI: the public URL when set, else
+// the listening address, with "localhost" for an all-interfaces listener.
+func browseURL(public, addr string) string {
+	if public != "" {
+		return strings.TrimRight(public, "/")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // sweepSessions deletes expired sessions every ten minutes. Expired ones are
