@@ -41,8 +41,12 @@ CREATE TABLE executions (
     started_at  INTEGER,
     finished_at INTEGER
 );
-CREATE INDEX executions_by_workflow ON executions (workflow_id, id);
-CREATE INDEX executions_by_workflow_status ON executions (workflow_id, status, id);
+-- One index serves a workflow's list, newest first, with or without a status
+-- filter: the status is read from the index, not the row. An index keyed by
+-- (workflow_id, status, id) would find rare statuses faster, but every run
+-- would move its entry across the tree (running -> resolved); with status
+-- last, the entry is rewritten in place, which keeps the hot path cheap.
+CREATE INDEX executions_by_workflow ON executions (workflow_id, id, status);
 CREATE INDEX executions_pending ON executions (status, id) WHERE status IN ('queued', 'running');
 
 CREATE TABLE users (
