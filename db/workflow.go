@@ -104,7 +104,7 @@ func (d *DB) scanWorkflow(row *sql.Row, what string) (*engine.Workflow, error) {
 	}
 	w.Stored, w.Secret = []byte(doc), secret
 	w.CreatedAt, w.UpdatedAt = fromMS(cre), fromMS(upd)
-	w.Doc, err = engine.ParseDocument(engine.InjectSecret(w.Stored, secret))
+	w.Doc, err = engine.DecodeDocument(w.Stored, secret)
 	if err != nil {
 		return nil, fmt.Errorf("db: workflow %d revision %d: stored document invalid: %w", w.ID, w.Revision, err)
 	}

@@ -283,3 +283,21 @@ func TestSetTopLevel(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeDocument(t *testing.T) {
+	t.Parallel()
+	stored, secret, _, err := PrepareDocument([]byte(example9Doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := DecodeDocument(stored, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Trigger.BasicAuth.Password != "s3cret" || d.Title != "Payment callback" || len(d.Nodes) != 1 {
+		t.Errorf("decoded %+v", d)
+	}
+	if _, err := DecodeDocument([]byte(`{"title":`), ""); ErrorCode(err) != EINVALID {
+		t.Errorf("truncated document: %v, want EINVALID", err)
+	}
+}

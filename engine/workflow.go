@@ -120,13 +120,33 @@ func ParseDocument(raw []byte) (*Document, error) {
 	if err := CheckJSON(raw, MaxJSONDepth); err != nil {
 		return nil, Errorf(EINVALID, "document: %s", ErrorMessage(err))
 	}
-	var d Document
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&d); err != nil {
-		return nil, Errorf(EINVALID, "document: %s", jsonErrorMessage(err))
+	d, err := decodeDocument(raw)
+	if err != nil {
+		return nil, err
 	}
 	if err := d.Validate(); err != nil {
 		return nil, err
+	}
+	return d, nil
+}
+
+// DecodeDocument decodes a stored document (see PrepareDocument) and puts
+// its Basic Auth password back. Stored documents were validated when they
+// were saved, and Compile checks them again before they run, so reading one
+// costs a decode only.
+func DecodeDocument(stored []byte, secret string) (*Document, error) {
+	d, err := decodeDocument(stored)
+	if err != nil {
+		return nil, err
+	}
+	d.Trigger.BasicAuth.Password = secret
+	return d, nil
+}
+
+func decodeDocument(raw []byte) (*Document, error) {
+	var d Document
+	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&d); err != nil {
+		return nil, Errorf(EINVALID, "document: %s", jsonErrorMessage(err))
 	}
 	return &d, nil
 }

@@ -48,24 +48,12 @@ func parseEditorForm(c *fiber.Ctx, dst any) error {
 // loadEditor returns the current revision of the workflow named by :id and
 // its document, Basic Auth password included.
 func (h *Handlers) loadEditor(c *fiber.Ctx) (*engine.Workflow, *engine.Document, error) {
-	id, err := paramID(c, "id")
+	w, err := h.workflowParam(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	w, err := h.Svc.GetWorkflow(userContext(c), id)
-	if err != nil {
-		return nil, nil, err
-	}
-	d, err := editorDecodeDoc(w)
-	return w, d, err
-}
-
-func editorDecodeDoc(w *engine.Workflow) (*engine.Document, error) {
-	var d engine.Document
-	if err := json.Unmarshal(engine.InjectSecret(w.Stored, w.Secret), &d); err != nil {
-		return nil, fmt.Errorf("editor: decode workflow %d: %w", w.ID, err)
-	}
-	return &d, nil
+	// w.Doc is this request's own decoded copy: the editor may change it.
+	return w, w.Doc, nil
 }
 
 // saveDoc saves d as a new revision and returns it with its document.
@@ -82,12 +70,11 @@ func (h *Handlers) saveDoc(c *fiber.Ctx, id int64, d *engine.Document) (*engine.
 	if err != nil {
 		return nil, nil, fmt.Errorf("editor: encode workflow %d: %w", id, err)
 	}
-	w, err := h.Svc.UpdateWorkflow(userContext(c), id, raw)
+	w, err := h.Svc.UpdateWorkflow(c.UserContext(), id, raw)
 	if err != nil {
 		return nil, nil, err
 	}
-	nd, err := editorDecodeDoc(w)
-	return w, nd, err
+	return w, w.Doc, nil
 }
 
 func editorCSRF(c *fiber.Ctx) string {

@@ -22,14 +22,11 @@ const executionPageSize = 50
 // executions of a workflow, newest first. htmx requests (the page polling
 // itself) get the table alone.
 func (h *Handlers) ExecutionListPage(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	w, err := h.workflowParam(c)
 	if err != nil {
 		return err
 	}
-	w, err := h.Svc.GetWorkflow(c.UserContext(), id)
-	if err != nil {
-		return err
-	}
+	id := w.ID
 	f := engine.ExecutionFilter{WorkflowID: id, Status: engine.ExecStatus(c.Query("status")), Limit: executionPageSize + 1}
 	if v := c.Query("before"); v != "" {
 		if f.Before, err = strconv.ParseInt(v, 10, 64); err != nil || f.Before < 1 {

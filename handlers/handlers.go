@@ -67,6 +67,16 @@ func (h *Handlers) WebhookURL(c *fiber.Ctx, key string) string {
 	return h.BaseURL(c) + TriggerPath(key)
 }
 
+// workflowParam loads the current revision of the workflow named by the
+// :id route parameter.
+func (h *Handlers) workflowParam(c *fiber.Ctx) (*engine.Workflow, error) {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	return h.Svc.GetWorkflow(c.UserContext(), id)
+}
+
 // paramID parses a numeric route parameter; a bad one is a 404 like a
 // missing row.
 func paramID(c *fiber.Ctx, name string) (int64, error) {

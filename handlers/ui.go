@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -118,6 +117,3 @@ func safeNext(next string) string {
 	}
 	return next
 }
-
-// userContext is a short alias used by UI handlers.
-func userContext(c *fiber.Ctx) context.Context { return c.UserContext() }

@@ -54,11 +54,7 @@ func (h *Handlers) WorkflowCreateAPI(c *fiber.Ctx) error {
 
 // WorkflowGetAPI is GET /api/v1/workflows/{id}: the document (export).
 func (h *Handlers) WorkflowGetAPI(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
-	if err != nil {
-		return err
-	}
-	w, err := h.Svc.GetWorkflow(c.UserContext(), id)
+	w, err := h.workflowParam(c)
 	if err != nil {
 		return err
 	}

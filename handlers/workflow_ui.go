@@ -152,14 +152,11 @@ func copyTitle(title string) string {
 // the same document (secret included), "Copy of …" as title and a new key
 // and URL; then its editor.
 func (h *Handlers) WorkflowDuplicate(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	w, err := h.workflowParam(c)
 	if err != nil {
 		return err
 	}
-	w, err := h.Svc.GetWorkflow(c.UserContext(), id)
-	if err != nil {
-		return err
-	}
+	id := w.ID
 	title := copyTitle(w.Doc.Title)
 	doc := engine.SetTopLevel(engine.InjectSecret(w.Stored, w.Secret), "title", engine.AppendJSONString(nil, title))
 	cp, err := h.Svc.CreateWorkflow(c.UserContext(), doc)
@@ -173,14 +170,11 @@ func (h *Handlers) WorkflowDuplicate(c *fiber.Ctx) error {
 
 // WorkflowDelete is POST /workflows/:id/delete (the list asks first).
 func (h *Handlers) WorkflowDelete(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	w, err := h.workflowParam(c)
 	if err != nil {
 		return err
 	}
-	w, err := h.Svc.GetWorkflow(c.UserContext(), id)
-	if err != nil {
-		return err
-	}
+	id := w.ID
 	if err := h.Svc.DeleteWorkflow(c.UserContext(), id); err != nil {
 		return err
 	}

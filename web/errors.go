@@ -72,11 +72,9 @@ func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRend
 
 // SendError sends the JSON error format of product.md §2.
 func SendError(c *fiber.Ctx, status int, message string) error {
-	b := append([]byte(`{"errors":[{"message":`), nil...)
-	b = engine.AppendJSONString(b, message)
-	b = append(b, "}]}"...)
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Status(status).Send(b)
+	r := engine.ErrorResponse(status, message)
+	c.Set(fiber.HeaderContentType, r.ContentType)
+	return c.Status(r.Status).Send(r.Body)
 }
 
 func isAPI(c *fiber.Ctx) bool     { return strings.HasPrefix(c.Path(), "/api/") }

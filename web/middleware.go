@@ -1,21 +1,17 @@
 package web
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
 )
-
-type ctxKey int
-
-const requestIDKey ctxKey = iota
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
@@ -25,8 +21,8 @@ func requestID(c *fiber.Ctx) string {
 }
 
 // withRequest gives each request an id (the caller's X-Request-Id when it is
-// sane, else a random one), echoes it, and puts a context carrying it into
-// c.UserContext for the handlers.
+// sane, else a random one), echoes it, and keeps it in the locals, where the
+// handlers' and the error handler's log lines take it from.
 func withRequest() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id := c.Get(fiber.HeaderXRequestID)
@@ -35,11 +31,10 @@ func withRequest() fiber.Handler {
 			rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
 		} else {
-			id = string([]byte(id))
+			id = strings.Clone(id) // fiber reuses the header buffer
 		}
 		c.Locals("request_id", id)
 		c.Set(fiber.HeaderXRequestID, id)
-		c.SetUserContext(context.WithValue(context.Background(), requestIDKey, id))
 		return c.Next()
 	}
 }
