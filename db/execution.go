@@ -1,14 +1,17 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hookflow/hookflow/engine"
+	"github.com/tidwall/gjson"
 )
 
 var _ engine.ExecutionStore = (*DB)(nil)
@@ -21,18 +24,32 @@ type storedResponse struct {
 	Body        string               `json:"body"`
 }
 
+// encodeResponse stores a reply as the JSON of storedResponse, written by
+// hand: it runs once per execution, on the hot path, and gives the bytes
+// encoding/json would (TestStoredEncodingMatchesEncodingJSON).
 func encodeResponse(r *engine.Response) (sql.NullString, error) {
 	if r == nil {
 		return sql.NullString{}, nil
 	}
-	h := r.Headers
-	if h == nil {
-		h = []engine.HeaderValue{}
+	b := make([]byte, 0, 64+len(r.ContentType)+len(r.Body)+len(r.Headers)*32)
+	b = append(b, `{"status":`...)
+	b = strconv.AppendInt(b, int64(r.Status), 10)
+	b = append(b, `,"headers":[`...)
+	for i, h := range r.Headers {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":`...)
+		b = engine.AppendJSONString(b, h.Name)
+		b = append(b, `,"value":`...)
+		b = engine.AppendJSONString(b, h.Value)
+		b = append(b, '}')
 	}
-	b, err := json.Marshal(storedResponse{Status: r.Status, Headers: h, ContentType: r.ContentType, Body: string(r.Body)})
-	if err != nil {
-		return sql.NullString{}, err
-	}
+	b = append(b, `],"contentType":`...)
+	b = engine.AppendJSONString(b, r.ContentType)
+	b = append(b, `,"body":`...)
+	b = engine.AppendJSONString(b, string(r.Body))
+	b = append(b, '}')
 	return sql.NullString{String: string(b), Valid: true}, nil
 }
 
@@ -47,15 +64,65 @@ func decodeResponse(s sql.NullString) (*engine.Response, error) {
 	return &engine.Response{Status: r.Status, Headers: r.Headers, ContentType: r.ContentType, Body: []byte(r.Body)}, nil
 }
 
+// encodeJobs stores jobs as the JSON array encoding/json would give for
+// []engine.Job, written by hand for the hot path. A result that is not
+// valid JSON (a node kind's bug) is an error, as it is for encoding/json.
 func encodeJobs(jobs []engine.Job) (sql.NullString, error) {
 	if jobs == nil {
 		return sql.NullString{}, nil
 	}
-	b, err := json.Marshal(jobs)
-	if err != nil {
-		return sql.NullString{}, err
+	b := make([]byte, 0, len(jobs)*200)
+	b = append(b, '[')
+	for i := range jobs {
+		j := &jobs[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"nodeKey":`...)
+		b = engine.AppendJSONString(b, j.NodeKey)
+		b = append(b, `,"nodeType":`...)
+		b = engine.AppendJSONString(b, j.NodeType)
+		b = append(b, `,"status":`...)
+		b = engine.AppendJSONString(b, string(j.Status))
+		b = append(b, `,"result":`...)
+		switch {
+		case len(j.Result) == 0:
+			b = append(b, "null"...)
+		case !gjson.ValidBytes(j.Result):
+			return sql.NullString{}, fmt.Errorf("job %s: result is not valid JSON", j.NodeKey)
+		default:
+			b = appendCompactJSON(b, j.Result)
+		}
+		if j.Branch != "" {
+			b = append(b, `,"branch":`...)
+			b = engine.AppendJSONString(b, j.Branch)
+		}
+		if j.Error != "" {
+			b = append(b, `,"error":`...)
+			b = engine.AppendJSONString(b, j.Error)
+		}
+		b = append(b, `,"startedAt":"`...)
+		b = j.StartedAt.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `","durationNs":`...)
+		b = strconv.AppendInt(b, int64(j.Duration), 10)
+		b = append(b, '}')
 	}
+	b = append(b, ']')
 	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+// appendCompactJSON appends valid JSON without its insignificant spaces,
+// as encoding/json does for a json.RawMessage; results are usually compact
+// already and are copied as they are.
+func appendCompactJSON(dst, src []byte) []byte {
+	if bytes.IndexAny(src, " \t\r\n") < 0 {
+		return append(dst, src...)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, src); err != nil {
+		return append(dst, src...)
+	}
+	return append(dst, buf.Bytes()...)
 }
 
 const insertExecutionSQL = `INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, jobs, response, error, attempts, created_at, started_at, finished_at)

@@ -23,6 +23,9 @@ func init() { RegisterNodeKind("condition", conditionKind{}) }
 // template; any other JSON value is a literal.
 type conditionKind struct{}
 
+// Pure implements PureKind: the node evaluates rules over the scope.
+func (conditionKind) Pure() bool { return true }
+
 func (conditionKind) Compile(n *Node, _ CompileEnv) (Step, error) {
 	return compileCondition(n.Config)
 }

@@ -17,6 +17,9 @@ type Flow struct {
 	Nodes []*FlowNode
 	// Reply is the async trigger's reply.
 	Reply *CompiledReply
+	// Pure is set when every node's kind is a PureKind: the flow computes
+	// from its scope only, so it can run before its async request is stored.
+	Pure  bool
 	byKey map[string]*FlowNode
 }
 
@@ -38,7 +41,7 @@ func Compile(d *Document) (*Flow, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &compiler{env: CompileEnv{Mode: d.Mode}, f: &Flow{Doc: d, Reply: reply, byKey: map[string]*FlowNode{}}}
+	c := &compiler{env: CompileEnv{Mode: d.Mode}, f: &Flow{Doc: d, Reply: reply, Pure: true, byKey: map[string]*FlowNode{}}}
 	c.f.Nodes, err = c.chain(d.Nodes, "nodes", 1)
 	if err != nil {
 		return nil, err
@@ -83,6 +86,9 @@ func (c *compiler) chain(nodes []Node, field string, depth int) ([]*FlowNode, er
 		kind, ok := NodeKindFor(n.Type)
 		if !ok {
 			return nil, Errorf(EINVALID, "%s.type: unknown node type %q", nf, n.Type)
+		}
+		if pk, ok := kind.(PureKind); !ok || !pk.Pure() {
+			c.f.Pure = false
 		}
 		step, err := kind.Compile(n, c.env)
 		if err != nil {

@@ -28,6 +28,17 @@ type NodeKind interface {
 	Compile(n *Node, env CompileEnv) (Step, error)
 }
 
+// PureKind is implemented by node kinds whose steps only compute from the
+// scope: no I/O, no waiting, no effect outside their execution, so running
+// one twice changes nothing but the time it took. A flow made only of pure
+// nodes runs while its async request is accepted (see Service.accept);
+// a kind that does not implement PureKind (an HTTP call, a delay) sends its
+// executions to the worker pool.
+type PureKind interface {
+	NodeKind
+	Pure() bool
+}
+
 // CompileEnv tells a NodeKind about the workflow its node belongs to.
 type CompileEnv struct {
 	Mode Mode

@@ -14,6 +14,9 @@ func init() { RegisterNodeKind("end", endKind{}) }
 // config or status means resolved, the harmless choice.
 type endKind struct{}
 
+// Pure implements PureKind: the node only decides the status.
+func (endKind) Pure() bool { return true }
+
 func (endKind) Compile(n *Node, _ CompileEnv) (Step, error) {
 	cfg := bytes.TrimSpace(n.Config)
 	status := StatusResolved

@@ -13,6 +13,9 @@ func init() { RegisterNodeKind("response", responseKind{}) }
 // first one reached in a sync workflow decides the HTTP reply.
 type responseKind struct{}
 
+// Pure implements PureKind: the node renders templates over the scope.
+func (responseKind) Pure() bool { return true }
+
 func (responseKind) Compile(n *Node, env CompileEnv) (Step, error) {
 	if env.Mode != ModeSync {
 		return nil, Errorf(EINVALID, "type: response nodes are only allowed in sync workflows")

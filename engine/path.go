@@ -176,27 +176,14 @@ func arrayItem(v gjson.Result, idx int) gjson.Result {
 	if !v.IsArray() {
 		return gjson.Result{}
 	}
-	return v.Get(strconv.Itoa(idx))
+	return arrayElement(v.Raw, idx)
 }
 
 func objectField(v gjson.Result, key string) gjson.Result {
 	if !v.IsObject() {
 		return gjson.Result{}
 	}
-	if key != "" {
-		// gjson's own lookup skips values without building them; the key
-		// is escaped so that none of its characters acts as path syntax.
-		return v.Get(gjson.Escape(key))
-	}
-	var out gjson.Result
-	v.ForEach(func(k, item gjson.Result) bool {
-		if k.Str == key {
-			out = item
-			return false
-		}
-		return true
-	})
-	return out
+	return objectMember(v.Raw, key)
 }
 
 func mapArray(v gjson.Result, rest Path) gjson.Result {

@@ -322,12 +322,24 @@ func (s *Service) Trigger(ctx context.Context, key string, creds Credentials, re
 	return s.runSync(ctx, lf, e)
 }
 
-// accept stores an async execution and renders the trigger's reply. When a
-// worker of this process has room, the row is stored already claimed
-// (running) and handed straight to it, which saves the claim transaction;
-// otherwise it is stored queued for the next claim. Either way the row is
-// durable before the reply, and a crash leaves it to RequeueRunning.
+// accept stores an async execution and renders the trigger's reply; the
+// row is durable before the reply either way.
+//
+// A pure flow (PureKind nodes only) runs first, within inlineBudget, and
+// the execution is stored finished: one write, and nothing left for the
+// workers. It never changes the reply, which comes from the trigger alone.
+// A flow that is not pure, or that needs longer, is stored for the worker
+// pool: already claimed (running) and handed straight to a worker of this
+// process when one has room, which saves the claim transaction, or queued
+// for the next claim otherwise. A crash leaves such a row to
+// RequeueRunning.
 func (s *Service) accept(ctx context.Context, lf *liveFlow, e *Execution) (*TriggerResult, error) {
+	if lf.flow.Pure && s.runInline(ctx, lf, e) {
+		if err := s.executions.InsertExecution(ctx, e); err != nil {
+			return nil, err
+		}
+		return &TriggerResult{Response: s.asyncReply(lf, e), ExecutionID: e.ID, Status: e.Status}, nil
+	}
 	direct := s.reserveHandoff()
 	if direct {
 		e.Status, e.StartedAt, e.Attempts = StatusRunning, s.now(), 1
@@ -340,12 +352,7 @@ func (s *Service) accept(ctx context.Context, lf *liveFlow, e *Execution) (*Trig
 		}
 		return nil, err
 	}
-	resp, err := lf.flow.Reply.Render(s.scope(lf.wf, e))
-	if err != nil {
-		// The request is stored and will run; answer the default.
-		s.log.Warn("render async reply", "workflow_id", lf.wf.ID, "execution_id", e.ID, "error", err)
-		resp = DefaultResponse()
-	}
+	resp := s.asyncReply(lf, e)
 	// Hand over only after the reply is rendered: from here on the worker
 	// owns e.
 	if direct {
@@ -354,6 +361,41 @@ func (s *Service) accept(ctx context.Context, lf *liveFlow, e *Execution) (*Trig
 		s.notify()
 	}
 	return &TriggerResult{Response: resp, ExecutionID: e.ID, Status: StatusQueued}, nil
+}
+
+// inlineBudget bounds how long a pure async flow may hold its request's
+// reply. Conditions, responses and end nodes take microseconds; a flow that
+// needs longer (huge bodies, thousands of rules) is abandoned and runs again,
+// from its first node, in the worker pool.
+const inlineBudget = 20 * time.Millisecond
+
+// runInline runs a pure async flow before its execution is stored and
+// fills in the outcome. It returns false, leaving e as it was, when the flow
+// did not finish within the budget.
+func (s *Service) runInline(ctx context.Context, lf *liveFlow, e *Execution) bool {
+	runCtx, cancel := context.WithTimeout(ctx, min(inlineBudget, lf.wf.Doc.Timeout()))
+	defer cancel()
+	start := s.now()
+	r := lf.flow.Run(runCtx, s.scope(lf.wf, e))
+	if r.Status == StatusAborted {
+		return false
+	}
+	e.Status, e.Jobs, e.Error, e.Response = r.Status, r.Jobs, r.Error, r.Response
+	e.StartedAt, e.FinishedAt, e.Attempts = start, s.now(), 1
+	return true
+}
+
+// asyncReply renders the trigger's reply. Its scope holds the context and
+// system values only, whether or not the flow ran already, so that the
+// reply never depends on how the flow was run.
+func (s *Service) asyncReply(lf *liveFlow, e *Execution) *Response {
+	resp, err := lf.flow.Reply.Render(s.scope(lf.wf, e))
+	if err != nil {
+		// The request is stored and will run; answer the default.
+		s.log.Warn("render async reply", "workflow_id", lf.wf.ID, "execution_id", e.ID, "error", err)
+		return DefaultResponse()
+	}
+	return resp
 }
 
 // reserveHandoff takes a place in the handoff channel, if there is a runner

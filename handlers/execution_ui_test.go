@@ -306,8 +306,9 @@ func TestExecutionPageQueued(t *testing.T) {
 	t.Parallel()
 	app, _, svc := newUITestServer(t)
 	s := signIn(t, app)
-	w := createWorkflow(t, svc, `{"title":"Later","mode":"async","trigger":{"response":{"status":202,"headers":[{"name":"X-Got","value":"{{$context.body.x}}"}],"body":{"execution":"{{$system.executionId}}"}}},"nodes":[]}`)
-	// No runner in this test: the execution stays queued.
+	w := createWorkflow(t, svc, `{"title":"Later","mode":"async","trigger":{"response":{"status":202,"headers":[{"name":"X-Got","value":"{{$context.body.x}}"}],"body":{"execution":"{{$system.executionId}}"}}},"nodes":[{"key":"nap","type":"wh-sleep"}]}`)
+	// No runner in this test, and a flow that is not pure: the execution
+	// stays queued.
 	r := trigger(t, svc, w.Key, jsonRequest(`{"x":1}`))
 	_, body := s.get(t, app, "/executions/"+strconv.FormatInt(r.ExecutionID, 10))
 	if got := textOf(element(t, body, "execution-status")); got != "queued" {

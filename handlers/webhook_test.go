@@ -43,7 +43,31 @@ func (whSleepStep) Run(ctx context.Context, _ *engine.Scope) (engine.Outcome, er
 	return engine.Outcome{}, ctx.Err()
 }
 
-func init() { engine.RegisterNodeKind("wh-sleep", whSleepKind{}) }
+// whNapKind is a test-only pure node kind that takes 200 ms unless its
+// context ends first: longer than an async flow may run inline.
+type whNapKind struct{}
+
+func (whNapKind) Pure() bool { return true }
+func (whNapKind) Compile(*engine.Node, engine.CompileEnv) (engine.Step, error) {
+	return whNapStep{}, nil
+}
+
+type whNapStep struct{}
+
+func (whNapStep) Branches() []string { return nil }
+func (whNapStep) Run(ctx context.Context, _ *engine.Scope) (engine.Outcome, error) {
+	select {
+	case <-time.After(200 * time.Millisecond):
+		return engine.Outcome{Result: []byte(`"rested"`)}, nil
+	case <-ctx.Done():
+		return engine.Outcome{}, ctx.Err()
+	}
+}
+
+func init() {
+	engine.RegisterNodeKind("wh-sleep", whSleepKind{})
+	engine.RegisterNodeKind("wh-nap", whNapKind{})
+}
 
 type whEnv struct {
 	app   *fiber.App
@@ -351,15 +375,17 @@ func TestWebhookAsyncReply(t *testing.T) {
 		t.Errorf("default reply: %d %q %q", r.status, r.header.Get("Content-Type"), r.body)
 	}
 	// The execution is committed before the reply: a read from the store's
-	// read pool, another connection, sees it.
+	// read pool, another connection, sees it. The flow is pure (no nodes),
+	// so it ran before the row was written, and no runner was needed.
 	list, err := e.svc.ListExecutions(ctx, engine.ExecutionFilter{WorkflowID: plain.ID})
-	if err != nil || len(list) != 1 || list[0].Status != engine.StatusQueued || list[0].Revision != 1 {
+	if err != nil || len(list) != 1 || list[0].Status != engine.StatusResolved || list[0].Revision != 1 {
 		t.Fatalf("executions after the reply: %+v, %v", list, err)
 	}
 
 	configured := e.create(t, `{"title":"reply","mode":"async","trigger":{"response":{"status":202,
 		"headers":[{"name":"X-Request-Echo","value":"{{$context.headers.x-request-id}}"},{"name":"X-Source","value":"src={{$context.query.source}}"}],
-		"body":{"received":true,"executionId":"{{$system.executionId}}","order":"{{$context.body.order.id}}"}}},"nodes":[]}`)
+		"body":{"received":true,"executionId":"{{$system.executionId}}","order":"{{$context.body.order.id}}"}}},
+		"nodes":[{"key":"nap","type":"wh-sleep"}]}`)
 	r = e.post(t, whPath(configured.Key)+"?source=shop", "application/json; charset=utf-8",
 		`{"order":{"id":12345678901234567891}}`, "X-Request-Id", "req-42")
 	if r.status != 202 || r.header.Get("X-Request-Echo") != "req-42" || r.header.Get("X-Source") != "src=shop" ||
@@ -375,11 +401,79 @@ func TestWebhookAsyncReply(t *testing.T) {
 	if err != nil {
 		t.Fatalf("execution %d named in the reply is not stored: %v", id, err)
 	}
-	if ex.WorkflowID != configured.ID || ex.Status != engine.StatusQueued || ex.Request.Method != "POST" || ex.Request.Query != "source=shop" ||
+	// Its flow is not pure: it waits for a worker, and there is none here.
+	if ex.WorkflowID != configured.ID || ex.Status != engine.StatusQueued || ex.Jobs != nil || ex.Request.Method != "POST" || ex.Request.Query != "source=shop" ||
 		string(ex.Request.Body) != `{"order":{"id":12345678901234567891}}` ||
 		gjson.GetBytes(ex.Context, "body.order.id").Raw != "12345678901234567891" ||
 		gjson.GetBytes(ex.Context, "headers.x-request-id").String() != "req-42" {
 		t.Errorf("stored execution %+v context %s", ex, ex.Context)
+	}
+}
+
+// TestWebhookAsyncInline: a pure async flow runs before its execution is
+// stored, so the row is written once, finished; one that overruns the
+// inline budget is stored queued and a worker runs it from the start.
+func TestWebhookAsyncInline(t *testing.T) {
+	t.Parallel()
+	e := whSetup(t, web.Config{})
+	ctx := context.Background()
+	w := e.create(t, `{"title":"inline","mode":"async","trigger":{"response":{"status":202,"body":"{{$jobsMapByNodeKey.paid}}"}},"nodes":[
+		{"key":"paid","type":"condition","config":{"mode":"branch","rules":{"and":[{"left":"{{$context.body.status}}","op":"equal","right":"paid"}]}},
+		 "branches":{"no":[{"key":"stop","type":"end","config":{"status":"failed"}}]}}]}`)
+	for _, status := range []string{"paid", "refunded"} {
+		r := e.post(t, whPath(w.Key), "application/json", `{"status":"`+status+`"}`)
+		// The reply comes from the trigger alone: the jobs are not in its
+		// scope (the value is missing, so null), though the flow ran already.
+		if r.status != 202 || string(r.body) != "null" {
+			t.Errorf("%s: reply %d %q", status, r.status, r.body)
+		}
+	}
+	list, err := e.svc.ListExecutions(ctx, engine.ExecutionFilter{WorkflowID: w.ID})
+	if err != nil || len(list) != 2 {
+		t.Fatalf("executions: %v %v", list, err)
+	}
+	for i, want := range []struct {
+		status engine.ExecStatus
+		jobs   int
+	}{{engine.StatusFailed, 2}, {engine.StatusResolved, 1}} { // newest first
+		ex, err := e.svc.GetExecution(ctx, list[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ex.Status != want.status || len(ex.Jobs) != want.jobs || ex.Attempts != 1 || ex.StartedAt.IsZero() || ex.FinishedAt.IsZero() ||
+			ex.Response != nil || ex.Jobs[0].NodeKey != "paid" {
+			t.Errorf("execution %d: %+v", i, ex)
+		}
+	}
+
+	// Over the budget: stored queued, then run by a worker, once.
+	slow := e.create(t, `{"title":"slow","mode":"async","nodes":[{"key":"nap","type":"wh-nap"}]}`)
+	if r := e.post(t, whPath(slow.Key), "application/json", `{}`); r.status != 200 {
+		t.Fatalf("slow: %d %s", r.status, r.body)
+	}
+	list, err = e.svc.ListExecutions(ctx, engine.ExecutionFilter{WorkflowID: slow.ID})
+	if err != nil || len(list) != 1 || list[0].Status != engine.StatusQueued {
+		t.Fatalf("slow execution after the reply: %+v %v", list, err)
+	}
+	runner := e.svc.NewRunner(engine.RunnerConfig{Workers: 1, Poll: 10 * time.Millisecond})
+	runner.Start()
+	t.Cleanup(func() { runner.Stop(context.Background()) })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ex, err := e.svc.GetExecution(ctx, list[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ex.Status == engine.StatusResolved {
+			if ex.Attempts != 1 || len(ex.Jobs) != 1 || string(ex.Jobs[0].Result) != `"rested"` {
+				t.Errorf("slow execution: %+v", ex)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("slow execution still %s", ex.Status)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

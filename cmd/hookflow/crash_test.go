@@ -62,10 +62,16 @@ func TestCrashSafety(t *testing.T) {
 
 	srv := crashStart(t, bin, env)
 	phase("started")
-	wfID, hookPath := crashCreateWorkflow(t, srv, token)
+	// Two workflows, sent every other request: one whose flow is pure and
+	// runs as its request is accepted, one whose flow goes through the
+	// worker pool (its first node is a kind that exists only in the
+	// crashtest build of the server).
+	inlineID, inlinePath := crashCreateWorkflow(t, srv, token, crashDoc)
+	workerID, workerPath := crashCreateWorkflow(t, srv, token, crashWorkerDoc)
+	wfIDs, hookPaths := []int64{inlineID, workerID}, []string{inlinePath, workerPath}
 
 	// SIGKILL: a crash in the middle of the stream.
-	sent := crashFire(t, srv, hookPath, "kill", 16, 300, syscall.SIGKILL)
+	sent := crashFire(t, srv, hookPaths, "kill", 16, 300, syscall.SIGKILL)
 	phase("fired, SIGKILL sent")
 	if err := srv.wait(10 * time.Second); err == nil {
 		t.Fatal("the server exited 0 after SIGKILL")
@@ -80,12 +86,12 @@ func TestCrashSafety(t *testing.T) {
 	if n, ok := srv.requeued(); ok {
 		t.Logf("SIGKILL: the restart requeued %d executions left running", n)
 	}
-	crashDrain(t, srv, token, wfID)
+	crashDrain(t, srv, token, wfIDs)
 	phase("queue drained")
-	crashVerify(t, srv, wfID, "kill", sent.acked)
+	crashVerify(t, srv, wfIDs, "kill", sent.acked)
 
 	// SIGTERM: a graceful stop in the middle of the stream.
-	sent = crashFire(t, srv, hookPath, "term", 16, 300, syscall.SIGTERM)
+	sent = crashFire(t, srv, hookPaths, "term", 16, 300, syscall.SIGTERM)
 	phase("fired, SIGTERM sent")
 	t.Logf("SIGTERM: %d requests acknowledged, %d connection errors, %d other replies", len(sent.acked), sent.connErrors, len(sent.other))
 	if len(sent.other) > 0 {
@@ -112,16 +118,16 @@ func TestCrashSafety(t *testing.T) {
 	// A graceful stop finishes the batches it claimed: nothing is left
 	// running. Requests stored but not yet claimed stay queued for the
 	// next start.
-	left := crashStatuses(t, dir, wfID)
+	left := crashStatuses(t, dir, wfIDs)
 	if left["running"] > 0 {
 		t.Errorf("SIGTERM: %d executions left running by a graceful stop", left["running"])
 	}
 	t.Logf("SIGTERM: left queued for the next start: %d", left["queued"])
 	srv = crashStart(t, bin, env)
 	phase("restarted")
-	crashDrain(t, srv, token, wfID)
+	crashDrain(t, srv, token, wfIDs)
 	phase("queue drained")
-	crashVerify(t, srv, wfID, "term", sent.acked)
+	crashVerify(t, srv, wfIDs, "term", sent.acked)
 
 	srv.cmd.Process.Signal(syscall.SIGTERM)
 	if err := srv.wait(40 * time.Second); err != nil {
@@ -160,7 +166,9 @@ func crashBuild(t *testing.T) string {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	bin := filepath.Join(t.TempDir(), "hookflow")
-	args := []string{"build", "-o", bin}
+	// The crashtest tag adds a node kind that sends its executions to the
+	// worker pool (crashkind.go).
+	args := []string{"build", "-tags", "crashtest", "-o", bin}
 	// Under `go test -race` (make test) the server is built with -race
 	// too: it reuses the packages just compiled for the test, and the
 	// server runs under the race detector while it is hammered.
@@ -378,15 +386,19 @@ const crashDoc = `{"title":"crash test","mode":"async","nodes":[
      "no":[{"key":"odd","type":"end","config":{"status":"failed"}}]}}
 ]}`
 
-// crashCreateWorkflow creates the workflow and returns its id and the path
+// crashWorkerDoc is crashDoc behind a node that is not pure: its
+// executions are stored for the worker pool instead of running inline.
+var crashWorkerDoc = strings.Replace(crashDoc, `"nodes":[`, `"nodes":[{"key":"work","type":"crashtest-worker"},`, 1)
+
+// crashCreateWorkflow creates a workflow and returns its id and the path
 // of its URL (the port changes at each restart).
-func crashCreateWorkflow(t *testing.T, srv *crashServer, token string) (int64, string) {
+func crashCreateWorkflow(t *testing.T, srv *crashServer, token, doc string) (int64, string) {
 	t.Helper()
 	var w struct {
 		ID  int64
 		URL string
 	}
-	crashAPI(t, srv, token, http.MethodPost, "/api/v1/workflows", []byte(crashDoc), &w)
+	crashAPI(t, srv, token, http.MethodPost, "/api/v1/workflows", []byte(doc), &w)
 	u, err := url.Parse(w.URL)
 	if err != nil || w.ID == 0 || !strings.HasPrefix(u.Path, "/api/webhook:trigger/") {
 		t.Fatalf("created workflow: %+v (%v)", w, err)
@@ -407,11 +419,10 @@ type crashSent struct {
 // unique id, and sends sig to the server once after acks requests were
 // acknowledged. Every goroutine stops at its first failed request after the
 // signal (the server is gone), or after 20 s.
-func crashFire(t *testing.T, srv *crashServer, hookPath, prefix string, workers, acks int, sig os.Signal) *crashSent {
+func crashFire(t *testing.T, srv *crashServer, hookPaths []string, prefix string, workers, acks int, sig os.Signal) *crashSent {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	hookURL := "http://" + srv.addr + hookPath
 	var (
 		mu       sync.Mutex
 		res      = &crashSent{}
@@ -438,6 +449,7 @@ func crashFire(t *testing.T, srv *crashServer, hookPath, prefix string, workers,
 				n := next.Add(1)
 				id := fmt.Sprintf("%s-%06d", prefix, n)
 				body := fmt.Sprintf(`{"id":%q,"n":%d}`, id, n)
+				hookURL := "http://" + srv.addr + hookPaths[int(n)%len(hookPaths)]
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := crashClient.Do(req)
@@ -478,17 +490,19 @@ func crashFire(t *testing.T, srv *crashServer, hookPath, prefix string, workers,
 	return res
 }
 
-// crashDrain waits (at most 20 s) until the workflow has no execution
+// crashDrain waits (at most 20 s) until the workflows have no execution
 // queued or running, as the admin API reports it.
-func crashDrain(t *testing.T, srv *crashServer, token string, wfID int64) {
+func crashDrain(t *testing.T, srv *crashServer, token string, wfIDs []int64) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		pending := 0
-		for _, status := range []string{"queued", "running"} {
-			var page struct{ Items []json.RawMessage }
-			crashAPI(t, srv, token, http.MethodGet, fmt.Sprintf("/api/v1/workflows/%d/executions?status=%s&limit=1", wfID, status), nil, &page)
-			pending += len(page.Items)
+		for _, wfID := range wfIDs {
+			for _, status := range []string{"queued", "running"} {
+				var page struct{ Items []json.RawMessage }
+				crashAPI(t, srv, token, http.MethodGet, fmt.Sprintf("/api/v1/workflows/%d/executions?status=%s&limit=1", wfID, status), nil, &page)
+				pending += len(page.Items)
+			}
 		}
 		if pending == 0 {
 			return
@@ -512,11 +526,11 @@ func crashOpenDB(t *testing.T, dir string) *sql.DB {
 	return conn
 }
 
-// crashStatuses counts the workflow's executions by status.
-func crashStatuses(t *testing.T, dir string, wfID int64) map[string]int {
+// crashStatuses counts the workflows' executions by status.
+func crashStatuses(t *testing.T, dir string, wfIDs []int64) map[string]int {
 	t.Helper()
 	conn := crashOpenDB(t, dir)
-	rows, err := conn.Query(`SELECT status, COUNT(*) FROM executions WHERE workflow_id = ? GROUP BY status`, wfID)
+	rows, err := conn.Query(`SELECT status, COUNT(*) FROM executions WHERE workflow_id IN (?, ?) GROUP BY status`, wfIDs[0], wfIDs[1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +553,7 @@ func crashStatuses(t *testing.T, dir string, wfID int64) map[string]int {
 // crashVerify reads the executions of the workflow from the SQLite file,
 // read-only, while the server runs, and checks that every acknowledged id
 // has a resolved execution and that nothing is left queued or running.
-func crashVerify(t *testing.T, srv *crashServer, wfID int64, prefix string, acked []string) {
+func crashVerify(t *testing.T, srv *crashServer, wfIDs []int64, prefix string, acked []string) {
 	t.Helper()
 	dir := ""
 	for _, kv := range srv.cmd.Env {
@@ -548,7 +562,7 @@ func crashVerify(t *testing.T, srv *crashServer, wfID int64, prefix string, acke
 		}
 	}
 	conn := crashOpenDB(t, dir)
-	rows, err := conn.Query(`SELECT id, status, attempts, COALESCE(json_extract(context, '$.body.id'), '') FROM executions WHERE workflow_id = ?`, wfID)
+	rows, err := conn.Query(`SELECT id, status, attempts, COALESCE(json_extract(context, '$.body.id'), '') FROM executions WHERE workflow_id IN (?, ?)`, wfIDs[0], wfIDs[1])
 	if err != nil {
 		t.Fatal(err)
 	}
