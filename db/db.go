@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"runtime"
@@ -35,23 +36,45 @@ const FileName = "hookflow.db"
 type DB struct {
 	read  *sql.DB
 	write *sql.DB
+	ckpt  *sql.DB
 	w     *writer
+	c     *checkpointer
 	box   *SecretBox
 	path  string
 }
 
+// Option tunes Open.
+type Option func(*options)
+
+type options struct {
+	log             *slog.Logger
+	checkpointEvery time.Duration
+	walResetFrames  int
+}
+
+// WithLogger sets where background database work (checkpoints) reports
+// problems; the default is slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
 // Open opens (creating if needed) the database file at path, applies
-// pending migrations and starts the write batcher. box encrypts webhook
-// secrets at rest.
-func Open(ctx context.Context, path string, box *SecretBox) (*DB, error) {
+// pending migrations and starts the write batcher and the checkpointer.
+// box encrypts webhook secrets at rest.
+func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB, error) {
 	if box == nil {
 		return nil, errors.New("db: open: no secret box")
 	}
+	o := options{log: slog.Default(), checkpointEvery: defaultCheckpointEvery, walResetFrames: defaultWALResetFrames}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	dsn := func(extra string) string {
-		q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)" + extra
+		// journal_size_limit: when the WAL starts over, a file that a burst
+		// made larger than 32 MiB is cut back to that.
+		q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=journal_size_limit(33554432)" + extra
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q
 	}
-	write, err := sql.Open("sqlite", dsn("&_txlock=immediate"))
+	// The write connection never checkpoints on its own: see checkpoint.go.
+	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("db: open: %w", err)
 	}
@@ -66,7 +89,14 @@ func Open(ctx context.Context, path string, box *SecretBox) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	d := &DB{read: read, write: write, box: box, path: path}
+	ckpt, err := sql.Open("sqlite", dsn(""))
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("db: open: %w", err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	d := &DB{read: read, write: write, ckpt: ckpt, box: box, path: path}
 	if err := d.migrate(ctx); err != nil {
 		d.closeConns()
 		return nil, err
@@ -80,7 +110,8 @@ func Open(ctx context.Context, path string, box *SecretBox) (*DB, error) {
 		}
 		prepared[q] = st
 	}
-	d.w = newWriter(write, prepared)
+	d.w = newWriter(write, prepared, o.log)
+	d.c = startCheckpointer(ckpt, d.w, o)
 	return d, nil
 }
 
@@ -89,6 +120,9 @@ func (d *DB) Path() string { return d.path }
 
 // Close flushes pending writes and closes the database.
 func (d *DB) Close() error {
+	if d.c != nil {
+		d.c.close()
+	}
 	if d.w != nil {
 		d.w.close()
 	}
@@ -96,7 +130,7 @@ func (d *DB) Close() error {
 }
 
 func (d *DB) closeConns() error {
-	return errors.Join(d.read.Close(), d.write.Close())
+	return errors.Join(d.read.Close(), d.ckpt.Close(), d.write.Close())
 }
 
 // Ping checks that the database answers.

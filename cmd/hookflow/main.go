@@ -155,7 +155,7 @@ func newLogger(c *config, stderr io.Writer) (*slog.Logger, error) {
 }
 
 // openDB opens the database in the data directory, creating both.
-func openDB(ctx context.Context, c *config) (*db.DB, error) {
+func openDB(ctx context.Context, c *config, opts ...db.Option) (*db.DB, error) {
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -163,7 +163,7 @@ func openDB(ctx context.Context, c *config) (*db.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	return db.Open(ctx, filepath.Join(c.dataDir, db.FileName), box)
+	return db.Open(ctx, filepath.Join(c.dataDir, db.FileName), box, opts...)
 }
 
 func parseSize(s string) (int, error) {
@@ -220,7 +220,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	store, err := openDB(ctx, c)
+	store, err := openDB(ctx, c, db.WithLogger(log))
 	if err != nil {
 		return err
 	}

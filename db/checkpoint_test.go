@@ -1,0 +1,66 @@
+package db
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestCheckpointsKeepTheWALShort: the write connection never checkpoints by
+// itself, yet under a steady stream of group commits the background
+// checkpoints (and the writer's own when the WAL passes the reset size)
+// keep the WAL file far smaller than what was written through it.
+func TestCheckpointsKeepTheWALShort(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	d, err := Open(context.Background(), path, testBox(t, testKey), withCheckpoints(5*time.Millisecond, 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var auto int
+	if err := d.write.QueryRow("PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("write connection wal_autocheckpoint = %d (%v), want 0", auto, err)
+	}
+	w := createWorkflow(t, d, testDocument)
+	var next atomic.Int64
+	next.Store(testIDs.Next())
+	const rows = 6000
+	var left atomic.Int64
+	left.Store(rows)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for left.Add(-1) >= 0 {
+				if err := d.InsertExecution(context.Background(), benchExecution(w, next.Add(1))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	db, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// About 6 MB went through the WAL; without checkpoints the file would
+	// hold all of it.
+	if wal.Size() > db.Size()/2 {
+		t.Errorf("WAL file %d bytes for a %d-byte database: checkpoints do not keep up", wal.Size(), db.Size())
+	}
+	t.Logf("database %d bytes, WAL %d bytes", db.Size(), wal.Size())
+	var n int
+	if err := d.read.QueryRow("SELECT COUNT(*) FROM executions").Scan(&n); err != nil || n != rows {
+		t.Errorf("%d rows (%v), want %d", n, err, rows)
+	}
+}
