@@ -19,8 +19,9 @@ type Flow struct {
 	Reply *CompiledReply
 	// Pure is set when every node's kind is a PureKind: the flow computes
 	// from its scope only, so it can run before its async request is stored.
-	Pure  bool
-	byKey map[string]*FlowNode
+	Pure      bool
+	byKey     map[string]*FlowNode
+	nodeCount int
 }
 
 // FlowNode is a node of a compiled flow with its branches.
@@ -46,6 +47,7 @@ func Compile(d *Document) (*Flow, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.f.nodeCount = c.count
 	return c.f, nil
 }
 
@@ -150,7 +152,7 @@ type RunResult struct {
 // ran, and stops at the first response node, at an end node, at a failure
 // or when ctx is done (status aborted).
 func (f *Flow) Run(ctx context.Context, s *Scope) RunResult {
-	r := RunResult{Status: StatusResolved}
+	r := RunResult{Status: StatusResolved, Jobs: make([]Job, 0, min(f.nodeCount, 8))}
 	f.runChain(ctx, s, f.Nodes, &r)
 	return r
 }

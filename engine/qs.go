@@ -90,6 +90,9 @@ const maxQSIndex = 15
 func ParseQS(s string, opt QSOptions) ([]byte, error) {
 	opt = opt.normalized()
 	s = strings.TrimPrefix(s, "?")
+	if s == "" {
+		return []byte("{}"), nil // most webhooks have no query
+	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}

@@ -20,6 +20,9 @@ type CompiledReply struct {
 	status  int
 	headers []replyHeader
 	body    replyBody
+	// fixed is the reply rendered once, when nothing in it is templated
+	// (the default "ok", most async replies).
+	fixed *Response
 }
 
 type replyHeader struct {
@@ -45,10 +48,11 @@ type replyBody struct {
 // null body is an empty text/plain body.
 func CompileReply(r *Reply, field string) (*CompiledReply, error) {
 	if r == nil {
-		return &CompiledReply{
+		c := &CompiledReply{
 			status: DefaultReplyStatus,
 			body:   replyBody{static: []byte(DefaultReplyBody), contentType: replyTextPlain},
-		}, nil
+		}
+		return c, c.fix()
 	}
 	if err := r.validate(field, true); err != nil {
 		return nil, err
@@ -69,7 +73,25 @@ func CompileReply(r *Reply, field string) (*CompiledReply, error) {
 		return nil, err
 	}
 	c.body = body
-	return c, nil
+	return c, c.fix()
+}
+
+// fix renders a reply without placeholders once, for every execution.
+func (c *CompiledReply) fix() error {
+	if c.body.json != nil || c.body.text != nil {
+		return nil
+	}
+	for _, h := range c.headers {
+		if !h.value.IsStatic() {
+			return nil
+		}
+	}
+	r, err := c.render(nil) // nothing in it reads the scope
+	if err != nil {
+		return Errorf(EINVALID, "%s", ErrorMessage(err))
+	}
+	c.fixed = r
+	return nil
 }
 
 func compileReplyBody(raw []byte, field string) (replyBody, error) {
@@ -108,7 +130,17 @@ func compileReplyBody(raw []byte, field string) (replyBody, error) {
 // cannot split headers. A configured Content-Type header sets ContentType
 // instead of being listed in Headers. Errors are ETOOLARGE, when the body
 // or a header value renders too large.
+//
+// The Response and its Headers may be shared between executions: callers
+// must not modify them.
 func (c *CompiledReply) Render(s *Scope) (*Response, error) {
+	if c.fixed != nil {
+		return c.fixed, nil
+	}
+	return c.render(s)
+}
+
+func (c *CompiledReply) render(s *Scope) (*Response, error) {
 	resp := &Response{Status: c.status, Headers: make([]HeaderValue, 0, len(c.headers))}
 	contentType := ""
 	for i := range c.headers {

@@ -232,3 +232,42 @@ func TestEndNode(t *testing.T) {
 		}
 	}
 }
+
+// A reply without placeholders is rendered once, when compiled; one with
+// placeholders is rendered per execution.
+func TestReplyFixedRenderedOnce(t *testing.T) {
+	def, err := CompileReply(nil, "trigger.response")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := def.Render(NewScope([]byte(`{}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := def.Render(nil) // a fixed reply never reads the scope
+	if a != b || a.Status != 200 || string(a.Body) != "ok" || a.ContentType != "text/plain; charset=utf-8" {
+		t.Errorf("default reply %+v / %+v", a, b)
+	}
+	fixed, err := CompileReply(&Reply{Status: 202, Headers: []ReplyHeader{{Name: "X-A", Value: "1"}, {Name: "Content-Type", Value: "application/xml"}},
+		Body: []byte(`"<ok/>"`)}, "trigger.response")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := fixed.Render(nil)
+	if fixed.fixed == nil || r.Status != 202 || len(r.Headers) != 1 || r.Headers[0].Value != "1" || r.ContentType != "application/xml" || string(r.Body) != "<ok/>" {
+		t.Errorf("fixed reply %+v", r)
+	}
+	tpl, err := CompileReply(&Reply{Status: 200, Headers: []ReplyHeader{{Name: "X-Id", Value: "{{$context.body.id}}"}}}, "trigger.response")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tpl.fixed != nil {
+		t.Error("a templated header was rendered once")
+	}
+	for _, id := range []string{"1", "2"} {
+		r, err := tpl.Render(NewScope([]byte(`{"body":{"id":` + id + `}}`)))
+		if err != nil || r.Headers[0].Value != id {
+			t.Errorf("templated reply %+v %v", r, err)
+		}
+	}
+}
