@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -307,6 +308,7 @@ func (s *Service) Trigger(ctx context.Context, key string, creds Credentials, re
 		if subtle.ConstantTimeCompare(sum[:], lf.authSum[:]) != 1 || !creds.Present {
 			return nil, Errorf(EUNAUTHORIZED, "valid Basic Auth credentials are required")
 		}
+		redactAuthorization(req)
 	}
 	context, err := BuildContext(req)
 	if err != nil {
@@ -320,6 +322,19 @@ func (s *Service) Trigger(ctx context.Context, key string, creds Credentials, re
 		return s.accept(ctx, lf, e)
 	}
 	return s.runSync(ctx, lf, e)
+}
+
+// redactedAuthorization replaces the Authorization header of a request
+// whose Basic Auth credentials were checked: they are the webhook's secret,
+// which is stored encrypted, and must not sit in clear in every execution.
+const redactedAuthorization = "Basic [redacted]"
+
+func redactAuthorization(req *Request) {
+	for i := range req.Headers {
+		if strings.EqualFold(req.Headers[i].Name, "Authorization") {
+			req.Headers[i].Value = redactedAuthorization
+		}
+	}
 }
 
 // accept stores an async execution and renders the trigger's reply; the

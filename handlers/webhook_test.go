@@ -274,10 +274,44 @@ func TestWebhookBasicAuth(t *testing.T) {
 			}
 		})
 	}
-	// Only the accepted request was stored.
+	// Only the accepted request was stored, and without the credentials:
+	// the Authorization header is redacted in the stored context.
 	list, err := e.svc.ListExecutions(context.Background(), engine.ExecutionFilter{WorkflowID: w.ID})
 	if err != nil || len(list) != 2 {
-		t.Errorf("%d executions stored, want 2 (%v)", len(list), err)
+		t.Fatalf("%d executions stored, want 2 (%v)", len(list), err)
+	}
+	for _, x := range list {
+		ex, err := e.svc.GetExecution(context.Background(), x.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := gjson.GetBytes(ex.Context, "headers.authorization").String(); got != "Basic [redacted]" {
+			t.Errorf("stored authorization header %q", got)
+		}
+		secret := base64.StdEncoding.EncodeToString([]byte("hook:s3cret"))
+		if raw, _ := json.Marshal(ex); strings.Contains(string(raw), secret) || strings.Contains(string(raw), "s3cret") {
+			t.Errorf("the stored execution holds the credentials: %s", raw)
+		}
+	}
+}
+
+// Without Basic Auth on the trigger, an Authorization header is the
+// sender's business (a flow may check a shared token): it is kept.
+func TestWebhookAuthorizationKeptWithoutBasicAuth(t *testing.T) {
+	t.Parallel()
+	e := whSetup(t, web.Config{})
+	w := e.create(t, whAsyncDoc)
+	r := e.post(t, whPath(w.Key), "application/json", `{}`, "Authorization", "Bearer shared-token")
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	list, err := e.svc.ListExecutions(context.Background(), engine.ExecutionFilter{WorkflowID: w.ID})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%v %v", list, err)
+	}
+	ex, err := e.svc.GetExecution(context.Background(), list[0].ID)
+	if err != nil || gjson.GetBytes(ex.Context, "headers.authorization").String() != "Bearer shared-token" {
+		t.Errorf("authorization header %s (%v)", ex.Context, err)
 	}
 }
 
