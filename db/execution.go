@@ -142,9 +142,12 @@ RETURNING id, workflow_id, revision, mode, method, query, body, context, attempt
 // the claim it repeats the partial index's condition.
 const requeueRunningSQL = `UPDATE executions SET status = 'queued' WHERE status IN ('queued', 'running') AND status = 'running' AND mode = 'async'`
 
+// countExecutionsSQL adds a batch's new executions to a workflow's counter.
+const countExecutionsSQL = `UPDATE workflows SET execution_count = execution_count + ? WHERE id = ?`
+
 // preparedSQL lists the statements of the hot paths, prepared once on the
 // write connection.
-var preparedSQL = []string{insertExecutionSQL, finishExecutionSQL, claimExecutionsSQL}
+var preparedSQL = []string{insertExecutionSQL, finishExecutionSQL, claimExecutionsSQL, countExecutionsSQL}
 
 // InsertExecution implements engine.ExecutionStore. The insert shares a
 // transaction with concurrent ones (group commit) and returns once durable.

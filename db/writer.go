@@ -154,10 +154,17 @@ func (w *writer) run(ops []*writeOp) error {
 			return err
 		}
 	}
-	for id, n := range b.counts {
-		if _, err := tx.Exec(`UPDATE workflows SET execution_count = execution_count + ? WHERE id = ?`, n, id); err != nil {
+	if len(b.counts) > 0 {
+		stmt, err := b.stmt(countExecutionsSQL)
+		if err != nil {
 			tx.Rollback()
 			return err
+		}
+		for id, n := range b.counts {
+			if _, err := stmt.Exec(n, id); err != nil {
+				tx.Rollback()
+				return err
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -58,6 +58,9 @@ func saneRequestID(id string) bool {
 // which holds webhook keys), status and duration. Bodies are never logged.
 func accessLog(log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
+		if !log.Enabled(c.UserContext(), slog.LevelDebug) {
+			return c.Next()
+		}
 		start := time.Now()
 		err := c.Next()
 		status := c.Response().StatusCode()
@@ -71,10 +74,8 @@ func accessLog(log *slog.Logger) fiber.Handler {
 				status = s
 			}
 		}
-		if log.Enabled(c.UserContext(), slog.LevelDebug) {
-			log.Debug("request", "method", c.Method(), "route", routePath(c), "status", status,
-				"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", requestID(c))
-		}
+		log.Debug("request", "method", c.Method(), "route", routePath(c), "status", status,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", requestID(c))
 		return err
 	}
 }
