@@ -42,18 +42,28 @@ type writeOp struct {
 type batch struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt // prepared on the write connection, reused
+	bound map[string]*sql.Stmt // stmts bound to tx, by stmt
 	// counts accumulates new executions per workflow; the counters are
 	// updated once per batch instead of once per insert.
 	counts map[int64]int64
 }
 
-// stmt returns the prepared statement for query, bound to this batch.
+// stmt returns the prepared statement for query, bound to this batch's
+// transaction once and reused by the batch's other operations.
 func (b *batch) stmt(query string) (*sql.Stmt, error) {
+	if st, ok := b.bound[query]; ok {
+		return st, nil
+	}
 	s, ok := b.stmts[query]
 	if !ok {
 		return nil, fmt.Errorf("statement not prepared: %s", query)
 	}
-	return b.tx.Stmt(s), nil
+	st := b.tx.Stmt(s)
+	if b.bound == nil {
+		b.bound = make(map[string]*sql.Stmt, len(b.stmts))
+	}
+	b.bound[query] = st
+	return st, nil
 }
 
 func newWriter(db *sql.DB, prepared map[string]*sql.Stmt, log *slog.Logger) *writer {
