@@ -152,7 +152,10 @@ type RunResult struct {
 // ran, and stops at the first response node, at an end node, at a failure
 // or when ctx is done (status aborted).
 func (f *Flow) Run(ctx context.Context, s *Scope) RunResult {
-	r := RunResult{Status: StatusResolved, Jobs: make([]Job, 0, min(f.nodeCount, 8))}
+	r := RunResult{Status: StatusResolved}
+	if f.nodeCount > 0 {
+		r.Jobs = make([]Job, 0, min(f.nodeCount, 8))
+	}
 	f.runChain(ctx, s, f.Nodes, &r)
 	return r
 }
