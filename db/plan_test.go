@@ -16,23 +16,47 @@ func TestQueueQueriesUseIndexes(t *testing.T) {
 		"claim":   claimExecutionsSQL,
 		"requeue": requeueRunningSQL,
 	} {
-		rows, err := d.write.Query("EXPLAIN QUERY PLAN "+q, 0, 10)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		all := strings.Join(plan, "; ")
+		all := queryPlan(t, d, q, 0, 10)
 		if strings.Contains(all, "SCAN executions") || !strings.Contains(all, "executions_pending") {
 			t.Errorf("%s: plan %q must search executions_pending, not scan the table", name, all)
 		}
 	}
+}
+
+// TestPruneQueriesUseIndexes: retention reads the rows it deletes from the
+// oldest end of the primary key (age) or of the workflow's index (count),
+// with no sort and no scan of the table.
+func TestPruneQueriesUseIndexes(t *testing.T) {
+	t.Parallel()
+	d := openPruneTestDB(t)
+	for name, tc := range map[string]struct {
+		q, want string
+	}{
+		"age":   {pruneByAgeSQL, "SEARCH executions USING INTEGER PRIMARY KEY (rowid<?)"},
+		"count": {pruneByCountSQL, "SEARCH executions USING COVERING INDEX executions_by_workflow (workflow_id=?)"},
+	} {
+		all := queryPlan(t, d, tc.q, 1, 10)
+		if !strings.Contains(all, tc.want) || strings.Contains(all, "TEMP B-TREE") || strings.Contains(all, "SCAN executions") {
+			t.Errorf("%s: plan %q, want %q without a sort or a scan", name, all, tc.want)
+		}
+	}
+}
+
+func queryPlan(t *testing.T, d *DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := d.write.Query("EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "; ")
 }

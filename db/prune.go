@@ -8,20 +8,29 @@ import (
 	"github.com/hookflow/hookflow/engine"
 )
 
+// The deletions of retention: the oldest finished rows of the table (age)
+// or of one workflow (count), oldest first (TestPruneQueriesUseIndexes).
+const (
+	pruneByAgeSQL   = `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE id < ? AND status NOT IN ('queued', 'running') ORDER BY id LIMIT ?) RETURNING workflow_id`
+	pruneByCountSQL = `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE workflow_id = ? AND status NOT IN ('queued', 'running') ORDER BY id LIMIT ?)`
+)
+
 // PruneExecutions implements engine.Pruner: it deletes at most limit
 // finished executions created before cutoff, or beyond the newest keep of
 // their workflow, in one short write so that the endpoint never waits long
 // behind it. Execution ids grow with time, so the age rule walks the
-// primary key and the count rule the (workflow_id, id) index: neither scans
-// the table.
+// primary key from its oldest end; the count rule deletes, from the oldest
+// end of the (workflow_id, id, status) index, as many as the workflow's
+// counter says are too many. Neither scans the table, and neither walks
+// past the rows it deletes (an OFFSET to find the newest keep-th row would
+// walk 100,000 index entries for every batch).
 func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit int) (int64, error) {
 	var deleted int64
 	err := d.w.do(ctx, func(b *batch) error {
 		tx := b.tx
 		deleted = 0
 		if !cutoff.IsZero() {
-			n, err := deleteExecutions(tx, `SELECT id, workflow_id FROM executions WHERE id < ? AND status NOT IN ('queued', 'running') ORDER BY id LIMIT ?`,
-				engine.FirstIDAt(cutoff), limit)
+			n, err := deleteByAge(tx, engine.FirstIDAt(cutoff), limit)
 			if err != nil {
 				return err
 			}
@@ -45,74 +54,66 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 			overs = append(overs, o)
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		for _, o := range overs {
 			left := int64(limit) - deleted
 			if left <= 0 {
 				break
 			}
-			var boundary int64
-			err := tx.QueryRow(`SELECT id FROM executions WHERE workflow_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?`, o.id, keep-1).Scan(&boundary)
-			if err == sql.ErrNoRows {
-				// The counter ran ahead of the rows: resynchronise it.
-				if _, err := tx.Exec(`UPDATE workflows SET execution_count = (SELECT COUNT(*) FROM executions WHERE workflow_id = ?) WHERE id = ?`, o.id, o.id); err != nil {
-					return err
-				}
-				continue
-			}
+			want := min(left, o.count-int64(keep))
+			res, err := tx.Exec(pruneByCountSQL, o.id, want)
 			if err != nil {
 				return err
 			}
-			n, err := deleteExecutions(tx, `SELECT id, workflow_id FROM executions WHERE workflow_id = ? AND id < ? AND status NOT IN ('queued', 'running') ORDER BY id LIMIT ?`,
-				o.id, boundary, left)
+			n, err := res.RowsAffected()
 			if err != nil {
 				return err
 			}
 			deleted += n
+			if n < want {
+				// The counter ran ahead of the deletable rows: count again.
+				_, err = tx.Exec(`UPDATE workflows SET execution_count = (SELECT COUNT(*) FROM executions WHERE workflow_id = ?) WHERE id = ?`, o.id, o.id)
+			} else {
+				_, err = tx.Exec(`UPDATE workflows SET execution_count = MAX(execution_count - ?, 0) WHERE id = ?`, n, o.id)
+			}
+			if err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	return deleted, mapErr("prune executions", err)
 }
 
-// deleteExecutions deletes the rows the query selects (id, workflow_id) and
-// keeps the per-workflow counters right.
-func deleteExecutions(tx *sql.Tx, query string, args ...any) (int64, error) {
-	rows, err := tx.Query(query, args...)
+// deleteByAge deletes at most limit finished executions with ids below
+// before, oldest first, in one statement, and keeps the per-workflow
+// counters right.
+func deleteByAge(tx *sql.Tx, before int64, limit int) (int64, error) {
+	rows, err := tx.Query(pruneByAgeSQL, before, limit)
 	if err != nil {
 		return 0, err
 	}
-	var ids []int64
+	var deleted int64
 	perWorkflow := map[int64]int64{}
 	for rows.Next() {
-		var id, wf int64
-		if err := rows.Scan(&id, &wf); err != nil {
+		var wf int64
+		if err := rows.Scan(&wf); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		ids = append(ids, id)
 		perWorkflow[wf]++
+		deleted++
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
-	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	stmt, err := tx.Prepare(`DELETE FROM executions WHERE id = ?`)
-	if err != nil {
-		return 0, err
-	}
-	defer stmt.Close()
-	for _, id := range ids {
-		if _, err := stmt.Exec(id); err != nil {
-			return 0, err
-		}
 	}
 	for wf, n := range perWorkflow {
 		if _, err := tx.Exec(`UPDATE workflows SET execution_count = MAX(execution_count - ?, 0) WHERE id = ?`, n, wf); err != nil {
 			return 0, err
 		}
 	}
-	return int64(len(ids)), nil
+	return deleted, nil
 }
