@@ -167,13 +167,16 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution) error {
 	if body == nil {
 		body = []byte{}
 	}
+	// The arguments are converted here, in the caller's goroutine: the
+	// writer's one goroutine is the serial part of every request.
+	args := []any{e.ID, e.WorkflowID, e.Revision, string(e.Status), string(e.Mode), e.Request.Method, e.Request.Query, body, string(e.Context),
+		jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullable(e.StartedAt), nullable(e.FinishedAt)}
 	err = d.w.do(ctx, func(b *batch) error {
 		stmt, err := b.stmt(insertExecutionSQL)
 		if err != nil {
 			return err
 		}
-		if _, err := stmt.Exec(e.ID, e.WorkflowID, e.Revision, string(e.Status), string(e.Mode), e.Request.Method, e.Request.Query, body, string(e.Context),
-			jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullable(e.StartedAt), nullable(e.FinishedAt)); err != nil {
+		if _, err := stmt.Exec(args...); err != nil {
 			return err
 		}
 		if b.counts == nil {

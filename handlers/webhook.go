@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
+	"github.com/valyala/fasthttp"
 )
 
 // WebhookTrigger is the public endpoint POST /api/webhook:trigger/<key>.
@@ -18,9 +19,7 @@ func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
 		Query:  string(c.Request().URI().QueryString()),
 		Body:   bytes.Clone(c.Body()),
 	}
-	c.Request().Header.VisitAll(func(k, v []byte) {
-		req.Headers = append(req.Headers, engine.HeaderValue{Name: string(k), Value: string(v)})
-	})
+	req.Headers = copyHeaders(&c.Request().Header)
 	res, err := h.Svc.Trigger(c.UserContext(), strings.Clone(c.Params("key")), basicAuth(c), req)
 	if err != nil {
 		return err
@@ -32,6 +31,29 @@ func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
 func (h *Handlers) WebhookMethodNotAllowed(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderAllow, fiber.MethodPost)
 	return engine.Errorf(engine.EMETHOD, "method %s not allowed: use POST", c.Method())
+}
+
+// copyHeaders copies the request headers out of fasthttp's buffers with
+// two allocations: every name and value is a slice of one string.
+func copyHeaders(h *fasthttp.RequestHeader) []engine.HeaderValue {
+	n, size := 0, 0
+	h.VisitAll(func(k, v []byte) {
+		n++
+		size += len(k) + len(v)
+	})
+	buf := make([]byte, 0, size)
+	h.VisitAll(func(k, v []byte) {
+		buf = append(buf, k...)
+		buf = append(buf, v...)
+	})
+	all := string(buf)
+	out := make([]engine.HeaderValue, 0, n)
+	i := 0
+	h.VisitAll(func(k, v []byte) {
+		out = append(out, engine.HeaderValue{Name: all[i : i+len(k)], Value: all[i+len(k) : i+len(k)+len(v)]})
+		i += len(k) + len(v)
+	})
+	return out
 }
 
 func basicAuth(c *fiber.Ctx) engine.Credentials {
