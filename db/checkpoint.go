@@ -24,7 +24,9 @@ import (
 // 4,096 frames (16 MiB), the checkpointer therefore asks the writer for one
 // checkpoint between two batches (writer.checkpoint): the background ones
 // have copied nearly everything by then, so that pause is short, and the
-// next transaction starts the WAL over.
+// next transaction starts the WAL over, unless a reader still holds an
+// older snapshot (reads are short; the next request for a checkpoint comes
+// 50 ms later).
 
 const (
 	defaultCheckpointEvery = 50 * time.Millisecond

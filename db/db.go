@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookflow/hookflow/engine"
@@ -41,6 +42,11 @@ type DB struct {
 	c     *checkpointer
 	box   *SecretBox
 	path  string
+
+	// recountAt is when the count rule of retention last counted each
+	// workflow's rows (prune.go).
+	recountMu sync.Mutex
+	recountAt map[int64]time.Time
 }
 
 // Option tunes Open.

@@ -21,6 +21,11 @@ func TestStoredEncodingMatchesEncodingJSON(t *testing.T) {
 			{NodeKey: "x-1", NodeType: "test", Status: engine.JobError, Error: "bad <input> & \"quotes\"\n\u2028\xff", StartedAt: time.Time{}, Duration: -1},
 			{NodeKey: "é", NodeType: "end", Status: engine.JobFailed, Result: nil, StartedAt: at.Round(time.Second)},
 		},
+		{
+			{NodeKey: "html", NodeType: "t", Status: engine.JobResolved, Result: []byte(`{"html":"<b>&amp;</b>","sep":"  "}`), StartedAt: at},
+			{NodeKey: "ctl", NodeType: "t", Status: engine.JobError, Result: []byte(`"tab\tbell\u0007"`), Error: "a\bb\fc\x01\u2028", StartedAt: at},
+			{NodeKey: "spaced", NodeType: "t", Status: engine.JobResolved, Result: []byte("[ 1 ,\n {\"a\" : \"<\"} ]"), StartedAt: at},
+		},
 	}
 	for _, js := range jobs {
 		got, err := encodeJobs(js)
@@ -46,6 +51,7 @@ func TestStoredEncodingMatchesEncodingJSON(t *testing.T) {
 		{Status: 200, ContentType: "text/plain; charset=utf-8", Body: []byte("ok")},
 		{Status: 422, Headers: []engine.HeaderValue{{Name: "X-Order", Value: "1<2>&3"}, {Name: "X-Empty"}}, ContentType: "application/json", Body: []byte(`{"ok":false}`)},
 		{Status: 500, Body: []byte("\xff\xfe binary \x00")},
+		{Status: 200, ContentType: "text/plain", Body: []byte("a\bb\fc\td\u2028<&>")},
 	} {
 		got, err := encodeResponse(r)
 		if err != nil {

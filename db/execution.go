@@ -111,18 +111,19 @@ func encodeJobs(jobs []engine.Job) (sql.NullString, error) {
 	return sql.NullString{String: string(b), Valid: true}, nil
 }
 
-// appendCompactJSON appends valid JSON without its insignificant spaces,
-// as encoding/json does for a json.RawMessage; results are usually compact
-// already and are copied as they are.
+// appendCompactJSON appends valid JSON as encoding/json does for a
+// json.RawMessage: compacted, with <, >, &, U+2028 and U+2029 escaped.
+// Results are usually compact and plain already, and are copied as they
+// are; the others go through encoding/json.
 func appendCompactJSON(dst, src []byte) []byte {
-	if bytes.IndexAny(src, " \t\r\n") < 0 {
+	if bytes.IndexAny(src, " \t\r\n<>&\xe2") < 0 {
 		return append(dst, src...)
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, src); err != nil {
+	b, err := json.Marshal(json.RawMessage(src))
+	if err != nil {
 		return append(dst, src...)
 	}
-	return append(dst, buf.Bytes()...)
+	return append(dst, b...)
 }
 
 const insertExecutionSQL = `INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, jobs, response, error, attempts, created_at, started_at, finished_at)

@@ -32,8 +32,9 @@ func TestPruneQueriesUseIndexes(t *testing.T) {
 	for name, tc := range map[string]struct {
 		q, want string
 	}{
-		"age":   {pruneByAgeSQL, "SEARCH executions USING INTEGER PRIMARY KEY (rowid<?)"},
-		"count": {pruneByCountSQL, "SEARCH executions USING COVERING INDEX executions_by_workflow (workflow_id=?)"},
+		"age":    {pruneByAgeSQL, "SEARCH executions USING INTEGER PRIMARY KEY (rowid<?)"},
+		"window": {pruneWindowSQL, "SEARCH executions USING COVERING INDEX executions_by_workflow (workflow_id=?)"},
+		"count":  {pruneByCountSQL, "SEARCH executions USING COVERING INDEX executions_by_workflow (workflow_id=? AND id<?)"},
 	} {
 		all := queryPlan(t, d, tc.q, 1, 10)
 		if !strings.Contains(all, tc.want) || strings.Contains(all, "TEMP B-TREE") || strings.Contains(all, "SCAN executions") {

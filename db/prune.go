@@ -9,26 +9,37 @@ import (
 )
 
 // The deletions of retention: the oldest finished rows of the table (age)
-// or of one workflow (count), oldest first (TestPruneQueriesUseIndexes).
+// or of a window at the oldest end of one workflow's rows (count), oldest
+// first (TestPruneQueriesUseIndexes).
 const (
 	pruneByAgeSQL   = `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE id < ? AND status NOT IN ('queued', 'running') ORDER BY id LIMIT ?) RETURNING workflow_id`
-	pruneByCountSQL = `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE workflow_id = ? AND status NOT IN ('queued', 'running') ORDER BY id LIMIT ?)`
+	pruneWindowSQL  = `SELECT id FROM executions WHERE workflow_id = ? ORDER BY id LIMIT 1 OFFSET ?`
+	pruneByCountSQL = `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE workflow_id = ? AND id <= ? AND status NOT IN ('queued', 'running'))`
+	recountSQL      = `UPDATE workflows SET execution_count = (SELECT COUNT(*) FROM executions WHERE workflow_id = ?) WHERE id = ? RETURNING execution_count`
 )
+
+// recountEvery is how often the count rule counts a workflow's rows again
+// before trusting its counter (which every insert and deletion keeps
+// exact; the recount only guards against edits made outside Hookflow).
+const recountEvery = 10 * time.Minute
 
 // PruneExecutions implements engine.Pruner: it deletes at most limit
 // finished executions created before cutoff, or beyond the newest keep of
 // their workflow, in one short write so that the endpoint never waits long
 // behind it. Execution ids grow with time, so the age rule walks the
-// primary key from its oldest end; the count rule deletes, from the oldest
-// end of the (workflow_id, id, status) index, as many as the workflow's
-// counter says are too many. Neither scans the table, and neither walks
-// past the rows it deletes (an OFFSET to find the newest keep-th row would
-// walk 100,000 index entries for every batch).
+// primary key from its oldest end. The count rule takes, at the oldest end
+// of the workflow's index, a window of at most limit rows among the
+// count-keep that are too many, and deletes the finished ones in it; queued
+// and running rows stay, and still count. Neither rule scans the table or
+// walks past the rows it deletes (an OFFSET from the newest end would walk
+// 100,000 index entries for every batch).
 func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit int) (int64, error) {
 	var deleted int64
+	recounted := map[int64]bool{}
 	err := d.w.do(ctx, func(b *batch) error {
 		tx := b.tx
 		deleted = 0
+		clear(recounted)
 		if !cutoff.IsZero() {
 			n, err := deleteByAge(tx, engine.FirstIDAt(cutoff), limit)
 			if err != nil {
@@ -58,12 +69,30 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 			return err
 		}
 		for _, o := range overs {
-			left := int64(limit) - deleted
-			if left <= 0 {
-				break
+			if d.dueRecount(o.id) {
+				if err := tx.QueryRow(recountSQL, o.id, o.id).Scan(&o.count); err != nil {
+					return err
+				}
+				recounted[o.id] = true
 			}
-			want := min(left, o.count-int64(keep))
-			res, err := tx.Exec(pruneByCountSQL, o.id, want)
+			want := min(int64(limit)-deleted, o.count-int64(keep))
+			if want <= 0 {
+				continue
+			}
+			var last int64
+			err := tx.QueryRow(pruneWindowSQL, o.id, want-1).Scan(&last)
+			if err == sql.ErrNoRows {
+				// The counter ran ahead of the rows: count them again.
+				if _, err := tx.Exec(recountSQL, o.id, o.id); err != nil {
+					return err
+				}
+				recounted[o.id] = true
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			res, err := tx.Exec(pruneByCountSQL, o.id, last)
 			if err != nil {
 				return err
 			}
@@ -72,19 +101,44 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 				return err
 			}
 			deleted += n
-			if n < want {
-				// The counter ran ahead of the deletable rows: count again.
-				_, err = tx.Exec(`UPDATE workflows SET execution_count = (SELECT COUNT(*) FROM executions WHERE workflow_id = ?) WHERE id = ?`, o.id, o.id)
-			} else {
-				_, err = tx.Exec(`UPDATE workflows SET execution_count = MAX(execution_count - ?, 0) WHERE id = ?`, n, o.id)
-			}
-			if err != nil {
+			if _, err := tx.Exec(`UPDATE workflows SET execution_count = MAX(execution_count - ?, 0) WHERE id = ?`, n, o.id); err != nil {
 				return err
+			}
+			if deleted >= int64(limit) {
+				break
 			}
 		}
 		return nil
 	})
+	if err == nil {
+		d.recounted(recounted)
+	}
 	return deleted, mapErr("prune executions", err)
+}
+
+// dueRecount reports whether the count rule should count a workflow's rows
+// again before trusting its counter.
+func (d *DB) dueRecount(workflowID int64) bool {
+	d.recountMu.Lock()
+	defer d.recountMu.Unlock()
+	at, ok := d.recountAt[workflowID]
+	return !ok || time.Since(at) > recountEvery
+}
+
+// recounted records the recounts of a committed prune.
+func (d *DB) recounted(ids map[int64]bool) {
+	if len(ids) == 0 {
+		return
+	}
+	d.recountMu.Lock()
+	defer d.recountMu.Unlock()
+	if d.recountAt == nil {
+		d.recountAt = map[int64]time.Time{}
+	}
+	now := time.Now()
+	for id := range ids {
+		d.recountAt[id] = now
+	}
 }
 
 // deleteByAge deletes at most limit finished executions with ids below

@@ -104,3 +104,72 @@ func TestPruneExecutions(t *testing.T) {
 		t.Errorf("second prune: %d, %v; want 0, nil", n, err)
 	}
 }
+
+// An old execution still queued or running counts among the rows of its
+// workflow: the count rule never deletes one of the newest keep to make up
+// for it.
+func TestPruneCountKeepsTheNewest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := openPruneTestDB(t)
+	wf := pruneTestWorkflow(t, d, "w")
+	var ids engine.IDGenerator
+	var all []int64
+	for i, status := range []engine.ExecStatus{engine.StatusRunning, engine.StatusResolved, engine.StatusResolved, engine.StatusResolved} {
+		e := &engine.Execution{ID: ids.Next(), WorkflowID: wf, Revision: 1, Status: status, Mode: engine.ModeAsync,
+			Request: engine.Request{Method: "POST"}, Context: []byte(`{}`), CreatedAt: time.Now().Add(time.Duration(i) * time.Millisecond)}
+		if err := d.InsertExecution(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, e.ID)
+	}
+	r := &engine.Retention{Store: d, MaxCount: 3, Batch: 10, Pause: time.Millisecond}
+	if n, err := r.PruneOnce(ctx); err != nil || n != 0 {
+		t.Errorf("pruned %d (%v), want 0: the one too many is still running", n, err)
+	}
+	for _, id := range all {
+		if _, err := d.GetExecution(ctx, id); err != nil {
+			t.Errorf("execution %d: %v", id, err)
+		}
+	}
+	// Once it finished, it is the one deleted.
+	if _, err := d.write.Exec(`UPDATE executions SET status = 'resolved' WHERE id = ?`, all[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.PruneOnce(ctx); err != nil || n != 1 {
+		t.Errorf("pruned %d (%v), want 1", n, err)
+	}
+	if _, err := d.GetExecution(ctx, all[0]); err == nil {
+		t.Error("the oldest execution was kept")
+	}
+	if rows, counter := countExecutions(t, d, wf); rows != 3 || counter != 3 {
+		t.Errorf("%d rows, counter %d; want 3 and 3", rows, counter)
+	}
+}
+
+// A counter that ran ahead of the rows (an edit outside Hookflow) is
+// counted again rather than trusted.
+func TestPruneCountRecountsADriftedCounter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := openPruneTestDB(t)
+	wf := pruneTestWorkflow(t, d, "w")
+	var ids engine.IDGenerator
+	for i := 0; i < 5; i++ {
+		e := &engine.Execution{ID: ids.Next(), WorkflowID: wf, Revision: 1, Status: engine.StatusResolved, Mode: engine.ModeAsync,
+			Request: engine.Request{Method: "POST"}, Context: []byte(`{}`), CreatedAt: time.Now()}
+		if err := d.InsertExecution(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.write.Exec(`UPDATE workflows SET execution_count = 1000 WHERE id = ?`, wf); err != nil {
+		t.Fatal(err)
+	}
+	r := &engine.Retention{Store: d, MaxCount: 3, Batch: 10, Pause: time.Millisecond}
+	if n, err := r.PruneOnce(ctx); err != nil || n != 2 {
+		t.Errorf("pruned %d (%v), want the 2 oldest", n, err)
+	}
+	if rows, counter := countExecutions(t, d, wf); rows != 3 || counter != 3 {
+		t.Errorf("%d rows, counter %d; want 3 and 3", rows, counter)
+	}
+}

@@ -42,7 +42,7 @@ type writeOp struct {
 type batch struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt // prepared on the write connection, reused
-	bound map[string]*sql.Stmt // stmts bound to tx, by stmt
+	bound map[string]*sql.Stmt // stmts bound to tx, by query
 	// counts accumulates new executions per workflow; the counters are
 	// updated once per batch instead of once per insert.
 	counts map[int64]int64
@@ -128,7 +128,7 @@ func (w *writer) loop() {
 // checkpoint runs a PASSIVE checkpoint on the write connection between two
 // batches. No write can come in meanwhile, so it copies the frames the
 // background checkpoints left (see checkpointer), and the next transaction
-// starts the WAL file over.
+// starts the WAL file over if no reader still uses an older snapshot.
 func (w *writer) checkpoint() {
 	if _, err := w.db.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil && w.log != nil {
 		w.log.Warn("checkpoint", "error", err)

@@ -43,8 +43,11 @@ func (c *conditionStep) Branches() []string {
 	return nil
 }
 
-func (c *conditionStep) Run(_ context.Context, s *Scope) (Outcome, error) {
-	ok := c.rules.eval(s)
+func (c *conditionStep) Run(ctx context.Context, s *Scope) (Outcome, error) {
+	ok, err := c.rules.eval(ctx, s)
+	if err != nil {
+		return Outcome{}, err
+	}
 	out := Outcome{Result: []byte("false")}
 	if ok {
 		out.Result = []byte("true")
@@ -295,20 +298,30 @@ func compileOperand(v gjson.Result, field string) (operand, error) {
 }
 
 // eval evaluates the group; an empty "and" is true, an empty "or" false.
-func (g *ruleGroup) eval(s *Scope) bool {
+// eval evaluates the group left to right, stopping early. It checks ctx
+// before each rule: up to 1,000 rules over a body of megabytes take long
+// enough to matter to a flow run while its request waits (an inline async
+// run) or against the workflow's timeout.
+func (g *ruleGroup) eval(ctx context.Context, s *Scope) (bool, error) {
 	for i := range g.items {
 		it := &g.items[i]
 		var v bool
 		if it.group != nil {
-			v = it.group.eval(s)
+			var err error
+			if v, err = it.group.eval(ctx, s); err != nil {
+				return false, err
+			}
 		} else {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
 			v = it.rule.eval(s)
 		}
 		if v == g.or {
-			return v
+			return v, nil
 		}
 	}
-	return !g.or
+	return !g.or, nil
 }
 
 func (r *rule) eval(s *Scope) bool {

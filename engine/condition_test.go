@@ -505,7 +505,7 @@ func BenchmarkEvaluateRules(b *testing.B) {
 	s := NewScope([]byte(benchContext))
 	b.ReportAllocs()
 	for b.Loop() {
-		if !step.rules.eval(s) {
+		if ok, _ := step.rules.eval(context.Background(), s); !ok {
 			b.Fatal("rule is false")
 		}
 	}

@@ -129,7 +129,8 @@ func AppendHeadersJSON(dst []byte, headers []HeaderValue) []byte {
 	return append(dst, '}')
 }
 
-// AppendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+// AppendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it (HTML-safe); invalid UTF-8 becomes U+FFFD.
 func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
@@ -146,6 +147,10 @@ func AppendJSONString(dst []byte, s string) []byte {
 					dst = append(dst, '\\', 'r')
 				case '\t':
 					dst = append(dst, '\\', 't')
+				case '\b':
+					dst = append(dst, '\\', 'b')
+				case '\f':
+					dst = append(dst, '\\', 'f')
 				default:
 					dst = append(dst, `\u00`...)
 					dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])

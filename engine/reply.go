@@ -90,6 +90,9 @@ func (c *CompiledReply) fix() error {
 	if err != nil {
 		return Errorf(EINVALID, "%s", ErrorMessage(err))
 	}
+	// Shared by every execution: an append must copy, never write into
+	// spare capacity.
+	r.Headers = r.Headers[:len(r.Headers):len(r.Headers)]
 	c.fixed = r
 	return nil
 }

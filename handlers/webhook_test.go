@@ -480,6 +480,23 @@ func TestWebhookAsyncInline(t *testing.T) {
 		}
 	}
 
+	// A condition whose rules outlast the budget is stopped between rules
+	// (1,000 lookups of a missing key in a 256 KB body scan 256 MB): the
+	// reply does not wait for it, and the execution goes to the queue.
+	rules := make([]string, 1000)
+	for i := range rules {
+		rules[i] = `{"left":"{{$context.body.missing}}","op":"equal","right":"x"}`
+	}
+	heavy := e.create(t, `{"title":"heavy","mode":"async","nodes":[{"key":"many","type":"condition","config":{"mode":"continue","rules":{"or":[`+
+		strings.Join(rules, ",")+`]}}}]}`)
+	if r := e.post(t, whPath(heavy.Key), "application/json", `{"pad":"`+strings.Repeat("x", 256<<10)+`"}`); r.status != 200 {
+		t.Fatalf("heavy: %d %s", r.status, r.body)
+	}
+	list, err = e.svc.ListExecutions(ctx, engine.ExecutionFilter{WorkflowID: heavy.ID})
+	if err != nil || len(list) != 1 || list[0].Status != engine.StatusQueued {
+		t.Fatalf("heavy execution after the reply: %+v %v", list, err)
+	}
+
 	// Over the budget: stored queued, then run by a worker, once.
 	slow := e.create(t, `{"title":"slow","mode":"async","nodes":[{"key":"nap","type":"wh-nap"}]}`)
 	if r := e.post(t, whPath(slow.Key), "application/json", `{}`); r.status != 200 {
