@@ -327,6 +327,37 @@ func TestExecutionPageQueued(t *testing.T) {
 	}
 }
 
+// An async execution whose pure flow ran as its request was accepted is
+// finished at once: the page shows its outcome, its path and the reply the
+// caller got, and does not poll.
+func TestExecutionPageAsyncInline(t *testing.T) {
+	t.Parallel()
+	app, _, svc := newUITestServer(t)
+	s := signIn(t, app)
+	w := createWorkflow(t, svc, `{"title":"Inline","mode":"async","trigger":{"response":{"status":202,"headers":[{"name":"X-Got","value":"{{$context.body.x}}"}]}},"nodes":[
+		{"key":"big","type":"condition","config":{"mode":"branch","rules":{"and":[{"left":"{{$context.body.x}}","op":"gt","right":10}]}},
+		 "branches":{"no":[{"key":"stop","type":"end","config":{"status":"failed"}}]}}]}`)
+	r := trigger(t, svc, w.Key, jsonRequest(`{"x":1}`))
+	_, body := s.get(t, app, "/executions/"+strconv.FormatInt(r.ExecutionID, 10))
+	mustTestID(t, body, "job-big", "job-stop", "execution-response")
+	if got := textOf(element(t, body, "execution-status")); got != "failed" {
+		t.Errorf("status %q, want failed (the no branch ended it)", got)
+	}
+	canvas := element(t, body, "execution-canvas")
+	if !strings.Contains(element(t, canvas, "node-big"), "on-path") || !strings.Contains(element(t, canvas, "node-stop"), "on-path") {
+		t.Error("the nodes that ran are not on the path")
+	}
+	reply := textOf(element(t, body, "execution-response"))
+	for _, want := range []string{"202", "X-Got 1"} {
+		if !strings.Contains(reply, want) {
+			t.Errorf("async reply lacks %q: %s", want, reply)
+		}
+	}
+	if strings.Contains(body, `hx-trigger="every 2s`) {
+		t.Error("a finished execution polls")
+	}
+}
+
 func TestExecutionPageNotFound(t *testing.T) {
 	t.Parallel()
 	app, _, _ := newUITestServer(t)
