@@ -126,6 +126,10 @@ func compileReplyBody(raw []byte, field string) (replyBody, error) {
 	return replyBody{json: jt}, nil
 }
 
+// Fixed returns the reply when nothing in it is templated, or nil: a caller
+// may then skip building a scope. Like Render's, the Response is shared.
+func (c *CompiledReply) Fixed() *Response { return c.fixed }
+
 // Render renders the reply for one execution. A body that renders to a
 // JSON string is sent as text/plain with the string's text; any other value
 // as application/json. Header values are rendered as text with control

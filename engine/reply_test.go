@@ -245,7 +245,7 @@ func TestReplyFixedRenderedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := def.Render(nil) // a fixed reply never reads the scope
-	if a != b || a.Status != 200 || string(a.Body) != "ok" || a.ContentType != "text/plain; charset=utf-8" {
+	if a != b || a != def.Fixed() || a.Status != 200 || string(a.Body) != "ok" || a.ContentType != "text/plain; charset=utf-8" {
 		t.Errorf("default reply %+v / %+v", a, b)
 	}
 	fixed, err := CompileReply(&Reply{Status: 202, Headers: []ReplyHeader{{Name: "X-A", Value: "1"}, {Name: "Content-Type", Value: "application/xml"}},
@@ -261,7 +261,7 @@ func TestReplyFixedRenderedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tpl.fixed != nil {
+	if tpl.fixed != nil || tpl.Fixed() != nil {
 		t.Error("a templated header was rendered once")
 	}
 	for _, id := range []string{"1", "2"} {

@@ -426,6 +426,9 @@ func (s *Service) runInline(ctx context.Context, lf *liveFlow, e *Execution) boo
 // system values only, whether or not the flow ran already, so that the
 // reply never depends on how the flow was run.
 func (s *Service) asyncReply(lf *liveFlow, e *Execution) *Response {
+	if r := lf.flow.Reply.Fixed(); r != nil {
+		return r // no scope to build
+	}
 	resp, err := lf.flow.Reply.Render(s.scope(lf.wf, e))
 	if err != nil {
 		// The request is stored and will run; answer the default.
