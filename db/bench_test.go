@@ -38,26 +38,33 @@ func BenchmarkInsertExecution(b *testing.B) {
 		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
 			d := openTest(b)
 			w := createWorkflow(b, d.DB, testDocument)
-			var next atomic.Int64
-			next.Store(testIDs.Next())
-			var left atomic.Int64
-			left.Store(int64(b.N))
-			var wg sync.WaitGroup
 			b.ReportAllocs()
 			b.ResetTimer()
-			for range callers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for left.Add(-1) >= 0 {
-						if err := d.InsertExecution(context.Background(), benchExecution(w, next.Add(1))); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
+			insertFinished(b, d.DB, w, b.N, callers)
 		})
 	}
+}
+
+// insertFinished stores rows finished executions (benchExecution) from
+// callers goroutines at once, as that many connections would.
+func insertFinished(tb testing.TB, d *DB, w *engine.Workflow, rows, callers int) {
+	tb.Helper()
+	var next atomic.Int64
+	next.Store(testIDs.Next())
+	var left atomic.Int64
+	left.Store(int64(rows))
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for left.Add(-1) >= 0 {
+				if err := d.InsertExecution(context.Background(), benchExecution(w, next.Add(1))); err != nil {
+					tb.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

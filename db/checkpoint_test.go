@@ -4,8 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -25,26 +23,8 @@ func TestCheckpointsKeepTheWALShort(t *testing.T) {
 	if err := d.write.QueryRow("PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
 		t.Fatalf("write connection wal_autocheckpoint = %d (%v), want 0", auto, err)
 	}
-	w := createWorkflow(t, d, testDocument)
-	var next atomic.Int64
-	next.Store(testIDs.Next())
 	const rows = 6000
-	var left atomic.Int64
-	left.Store(rows)
-	var wg sync.WaitGroup
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for left.Add(-1) >= 0 {
-				if err := d.InsertExecution(context.Background(), benchExecution(w, next.Add(1))); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	insertFinished(t, d, createWorkflow(t, d, testDocument), rows, 32)
 	db, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)

@@ -35,11 +35,9 @@ const recountEvery = 10 * time.Minute
 // 100,000 index entries for every batch).
 func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit int) (int64, error) {
 	var deleted int64
-	recounted := map[int64]bool{}
 	err := d.w.do(ctx, func(b *batch) error {
 		tx := b.tx
 		deleted = 0
-		clear(recounted)
 		if !cutoff.IsZero() {
 			n, err := deleteByAge(tx, engine.FirstIDAt(cutoff), limit)
 			if err != nil {
@@ -73,7 +71,6 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 				if err := tx.QueryRow(recountSQL, o.id, o.id).Scan(&o.count); err != nil {
 					return err
 				}
-				recounted[o.id] = true
 			}
 			want := min(int64(limit)-deleted, o.count-int64(keep))
 			if want <= 0 {
@@ -86,7 +83,6 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 				if _, err := tx.Exec(recountSQL, o.id, o.id); err != nil {
 					return err
 				}
-				recounted[o.id] = true
 				continue
 			}
 			if err != nil {
@@ -110,35 +106,24 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 		}
 		return nil
 	})
-	if err == nil {
-		d.recounted(recounted)
-	}
 	return deleted, mapErr("prune executions", err)
 }
 
 // dueRecount reports whether the count rule should count a workflow's rows
-// again before trusting its counter.
+// again before trusting its counter, and if so notes the recount as done:
+// should its transaction fail, the counter (exact in every other case) is
+// trusted until the next one is due.
 func (d *DB) dueRecount(workflowID int64) bool {
 	d.recountMu.Lock()
 	defer d.recountMu.Unlock()
-	at, ok := d.recountAt[workflowID]
-	return !ok || time.Since(at) > recountEvery
-}
-
-// recounted records the recounts of a committed prune.
-func (d *DB) recounted(ids map[int64]bool) {
-	if len(ids) == 0 {
-		return
+	if at, ok := d.recountAt[workflowID]; ok && time.Since(at) <= recountEvery {
+		return false
 	}
-	d.recountMu.Lock()
-	defer d.recountMu.Unlock()
 	if d.recountAt == nil {
 		d.recountAt = map[int64]time.Time{}
 	}
-	now := time.Now()
-	for id := range ids {
-		d.recountAt[id] = now
-	}
+	d.recountAt[workflowID] = time.Now()
+	return true
 }
 
 // deleteByAge deletes at most limit finished executions with ids below

@@ -36,6 +36,17 @@ func pruneTestWorkflow(t *testing.T, d *DB, title string) int64 {
 	return w.ID
 }
 
+// pruneInsert stores an execution of workflow wf and returns its id.
+func pruneInsert(t *testing.T, d *DB, wf, id int64, at time.Time, status engine.ExecStatus) int64 {
+	t.Helper()
+	e := &engine.Execution{ID: id, WorkflowID: wf, Revision: 1, Status: status, Mode: engine.ModeAsync,
+		Request: engine.Request{Method: "POST"}, Context: []byte(`{}`), CreatedAt: at}
+	if err := d.InsertExecution(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func countExecutions(t *testing.T, d *DB, workflowID int64) (rows, counter int64) {
 	t.Helper()
 	if err := d.read.QueryRow(`SELECT COUNT(*) FROM executions WHERE workflow_id = ?`, workflowID).Scan(&rows); err != nil {
@@ -56,13 +67,7 @@ func TestPruneExecutions(t *testing.T) {
 	var ids engine.IDGenerator
 	insert := func(wf int64, at time.Time, status engine.ExecStatus) int64 {
 		// Ids encode their creation time; build one for the given time.
-		id := engine.FirstIDAt(at) + ids.Next()%4096
-		e := &engine.Execution{ID: id, WorkflowID: wf, Revision: 1, Status: status, Mode: engine.ModeAsync,
-			Request: engine.Request{Method: "POST"}, Context: []byte(`{}`), CreatedAt: at}
-		if err := d.InsertExecution(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-		return id
+		return pruneInsert(t, d, wf, engine.FirstIDAt(at)+ids.Next()%4096, at, status)
 	}
 	// Workflow a: 5 old finished, 1 old still queued (never pruned), 3 new.
 	for i := 0; i < 5; i++ {
@@ -116,12 +121,7 @@ func TestPruneCountKeepsTheNewest(t *testing.T) {
 	var ids engine.IDGenerator
 	var all []int64
 	for i, status := range []engine.ExecStatus{engine.StatusRunning, engine.StatusResolved, engine.StatusResolved, engine.StatusResolved} {
-		e := &engine.Execution{ID: ids.Next(), WorkflowID: wf, Revision: 1, Status: status, Mode: engine.ModeAsync,
-			Request: engine.Request{Method: "POST"}, Context: []byte(`{}`), CreatedAt: time.Now().Add(time.Duration(i) * time.Millisecond)}
-		if err := d.InsertExecution(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, e.ID)
+		all = append(all, pruneInsert(t, d, wf, ids.Next(), time.Now().Add(time.Duration(i)*time.Millisecond), status))
 	}
 	r := &engine.Retention{Store: d, MaxCount: 3, Batch: 10, Pause: time.Millisecond}
 	if n, err := r.PruneOnce(ctx); err != nil || n != 0 {
@@ -156,11 +156,7 @@ func TestPruneCountRecountsADriftedCounter(t *testing.T) {
 	wf := pruneTestWorkflow(t, d, "w")
 	var ids engine.IDGenerator
 	for i := 0; i < 5; i++ {
-		e := &engine.Execution{ID: ids.Next(), WorkflowID: wf, Revision: 1, Status: engine.StatusResolved, Mode: engine.ModeAsync,
-			Request: engine.Request{Method: "POST"}, Context: []byte(`{}`), CreatedAt: time.Now()}
-		if err := d.InsertExecution(ctx, e); err != nil {
-			t.Fatal(err)
-		}
+		pruneInsert(t, d, wf, ids.Next(), time.Now(), engine.StatusResolved)
 	}
 	if _, err := d.write.Exec(`UPDATE workflows SET execution_count = 1000 WHERE id = ?`, wf); err != nil {
 		t.Fatal(err)

@@ -130,7 +130,7 @@ func (w *writer) loop() {
 // background checkpoints left (see checkpointer), and the next transaction
 // starts the WAL file over if no reader still uses an older snapshot.
 func (w *writer) checkpoint() {
-	if _, err := w.db.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil && w.log != nil {
+	if _, err := w.db.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
 		w.log.Warn("checkpoint", "error", err)
 	}
 }

@@ -614,3 +614,42 @@ func TestServiceCacheUpdateRace(t *testing.T) {
 		}
 	}
 }
+
+// A flow without nodes records no jobs: stored as null, not [].
+func TestFlowRunNoNodes(t *testing.T) {
+	t.Parallel()
+	r := compileFlow(t, flowSyncDoc(`[]`)).Run(context.Background(), NewScope([]byte(`{}`)))
+	if r.Status != StatusResolved || r.Jobs != nil {
+		t.Errorf("status %q jobs %#v, want resolved and nil", r.Status, r.Jobs)
+	}
+}
+
+// expiringCtx reports its deadline as passed from its n-th Err call on.
+type expiringCtx struct {
+	context.Context
+	calls, n int
+}
+
+func (c *expiringCtx) Err() error {
+	c.calls++
+	if c.calls >= c.n {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// A condition checks its context between rules, so a run that outlasts
+// its deadline stops inside a long condition, not after it.
+func TestFlowRunStopsBetweenRules(t *testing.T) {
+	t.Parallel()
+	rules := strings.Repeat(`{"left":"{{$context.body.x}}","op":"equal","right":"y"},`, 10)
+	f := compileFlow(t, flowSyncDoc(`[{"key":"c","type":"condition","config":{"mode":"continue","rules":{"or":[`+strings.TrimSuffix(rules, ",")+`]}}}]`))
+	ctx := &expiringCtx{Context: context.Background(), n: 4} // before the node, then rules 1, 2 and 3
+	r := f.Run(ctx, NewScope([]byte(`{"body":{}}`)))
+	if r.Status != StatusAborted || r.Error != "workflow timed out at node c" || len(r.Jobs) != 1 || r.Jobs[0].Status != JobAborted {
+		t.Errorf("status %q error %q jobs %+v, want aborted at node c", r.Status, r.Error, r.Jobs)
+	}
+	if ctx.calls > 5 {
+		t.Errorf("%d context checks: the rules went on after the deadline", ctx.calls)
+	}
+}

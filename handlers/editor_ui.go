@@ -1189,22 +1189,23 @@ func (h *Handlers) NodeCreate(c *fiber.Ctx) error {
 		message: "Added " + strings.ToLower(views.NodeTypeLabel(typ)) + " " + key + " · revision " + strconv.Itoa(nw.Revision)})
 }
 
-// findNodeParam returns the node named by :key.
-func findNodeParam(c *fiber.Ctx, d *engine.Document) (*engine.Node, error) {
+// loadNode loads the editor's workflow (loadEditor) and the node named by
+// :key in its document.
+func (h *Handlers) loadNode(c *fiber.Ctx) (*engine.Workflow, *engine.Document, *engine.Node, error) {
+	w, d, err := h.loadEditor(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	n, ok := engine.FindNode(d, c.Params("key"))
 	if !ok {
-		return nil, engine.Errorf(engine.ENOTFOUND, "this step no longer exists: reload the page")
+		return nil, nil, nil, engine.Errorf(engine.ENOTFOUND, "this step no longer exists: reload the page")
 	}
-	return n, nil
+	return w, d, n, nil
 }
 
 // NodePanel is GET /workflows/:id/nodes/:key/panel.
 func (h *Handlers) NodePanel(c *fiber.Ctx) error {
-	w, d, err := h.loadEditor(c)
-	if err != nil {
-		return err
-	}
-	n, err := findNodeParam(c, d)
+	w, d, n, err := h.loadNode(c)
 	if err != nil {
 		return err
 	}
@@ -1219,11 +1220,7 @@ func (h *Handlers) NodePanel(c *fiber.Ctx) error {
 // node form from the posted state after an action (add or remove a rule,
 // a group or a header); nothing is saved.
 func (h *Handlers) NodePanelRefresh(c *fiber.Ctx) error {
-	w, d, err := h.loadEditor(c)
-	if err != nil {
-		return err
-	}
-	n, err := findNodeParam(c, d)
+	w, d, n, err := h.loadNode(c)
 	if err != nil {
 		return err
 	}
@@ -1280,11 +1277,7 @@ func (h *Handlers) NodePanelRefresh(c *fiber.Ctx) error {
 
 // NodeSave is POST /workflows/:id/nodes/:key: saves the node's panel.
 func (h *Handlers) NodeSave(c *fiber.Ctx) error {
-	w, d, err := h.loadEditor(c)
-	if err != nil {
-		return err
-	}
-	n, err := findNodeParam(c, d)
+	w, d, n, err := h.loadNode(c)
 	if err != nil {
 		return err
 	}
@@ -1327,11 +1320,7 @@ func (h *Handlers) NodeSave(c *fiber.Ctx) error {
 // NodeDelete is POST /workflows/:id/nodes/:key/delete: removes the node
 // and its branches.
 func (h *Handlers) NodeDelete(c *fiber.Ctx) error {
-	w, d, err := h.loadEditor(c)
-	if err != nil {
-		return err
-	}
-	n, err := findNodeParam(c, d)
+	w, d, n, err := h.loadNode(c)
 	if err != nil {
 		return err
 	}
@@ -1353,11 +1342,7 @@ func (h *Handlers) NodeDelete(c *fiber.Ctx) error {
 
 // NodeMove is POST /workflows/:id/nodes/:key/move?dir=up|down.
 func (h *Handlers) NodeMove(c *fiber.Ctx) error {
-	w, d, err := h.loadEditor(c)
-	if err != nil {
-		return err
-	}
-	n, err := findNodeParam(c, d)
+	w, d, n, err := h.loadNode(c)
 	if err != nil {
 		return err
 	}

@@ -2,14 +2,8 @@ package web_test
 
 import (
 	"context"
-	"log/slog"
-	"path/filepath"
 	"testing"
 
-	"github.com/gofiber/fiber/v2"
-	"github.com/hookflow/hookflow/db"
-	"github.com/hookflow/hookflow/engine"
-	"github.com/hookflow/hookflow/handlers"
 	"github.com/hookflow/hookflow/web"
 	"github.com/valyala/fasthttp"
 )
@@ -32,29 +26,12 @@ func BenchmarkWebhook(b *testing.B) {
 		{"sync", readSection9("../engine/testdata/section9.json")},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			ctx := context.Background()
-			box, err := db.NewSecretBox([]byte("bench-key-0123456789"))
+			srv := newTestServer(b, web.Config{}, "http://127.0.0.1")
+			w, err := srv.svc.CreateWorkflow(context.Background(), []byte(tc.doc))
 			if err != nil {
 				b.Fatal(err)
 			}
-			store, err := db.Open(ctx, filepath.Join(b.TempDir(), db.FileName), box)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer store.Close()
-			log := slog.New(slog.DiscardHandler)
-			svc := engine.NewService(store, store, log)
-			runner := svc.NewRunner(engine.RunnerConfig{})
-			runner.Start()
-			defer runner.Stop(ctx)
-			h := &handlers.Handlers{Svc: svc, Auth: store, Log: log, Ping: store.Ping, Throttle: handlers.NewThrottle(),
-				PublicURL: "http://127.0.0.1", FirstRun: func(*fiber.Ctx) bool { return false }}
-			app := web.New(web.Config{}, h, log)
-			w, err := svc.CreateWorkflow(ctx, []byte(tc.doc))
-			if err != nil {
-				b.Fatal(err)
-			}
-			handler := app.Handler()
+			handler := srv.app.Handler()
 			uri := "/api/webhook:trigger/" + w.Key
 			b.SetParallelism(32) // 64 goroutines on 2 CPUs, like 64 connections
 			b.ReportAllocs()

@@ -1,19 +1,12 @@
 package web_test
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/gofiber/fiber/v2"
-	"github.com/hookflow/hookflow/db"
-	"github.com/hookflow/hookflow/engine"
-	"github.com/hookflow/hookflow/handlers"
 	"github.com/hookflow/hookflow/static"
 	"github.com/hookflow/hookflow/web"
 )
@@ -22,23 +15,7 @@ import (
 // without a session, to the SVG icon, which is served as an image.
 func TestFavicon(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	box, err := db.NewSecretBox([]byte("favicon-test-key-0123456789"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(ctx, filepath.Join(t.TempDir(), db.FileName), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	log := slog.New(slog.DiscardHandler)
-	h := &handlers.Handlers{
-		Svc: engine.NewService(store, store, log), Auth: store, Log: log, Ping: store.Ping,
-		Throttle: handlers.NewThrottle(),
-		FirstRun: func(*fiber.Ctx) bool { return false },
-	}
-	app := web.New(web.Config{}, h, log)
+	app := newTestServer(t, web.Config{}, "").app
 
 	get := func(path string) (*http.Response, []byte) {
 		t.Helper()

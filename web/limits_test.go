@@ -8,17 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-	"github.com/hookflow/hookflow/db"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/handlers"
 	"github.com/hookflow/hookflow/web"
@@ -44,39 +40,11 @@ import (
 // These tests run one after another (not t.Parallel): web.New sets a
 // package-level HTML error renderer.
 
-type limitsEnv struct {
-	app   *fiber.App
-	svc   *engine.Service
-	store *db.DB
-	token string
-}
+type limitsEnv struct{ *testServer }
 
 func newLimitsEnv(t *testing.T, cfg web.Config) *limitsEnv {
 	t.Helper()
-	ctx := context.Background()
-	box, err := db.NewSecretBox(bytes.Repeat([]byte("k"), 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(ctx, filepath.Join(t.TempDir(), db.FileName), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	log := slog.New(slog.DiscardHandler)
-	svc := engine.NewService(store, store, log)
-	h := &handlers.Handlers{
-		Svc: svc, Auth: store, Log: log, Ping: store.Ping, Throttle: handlers.NewThrottle(),
-		FirstRun: func(*fiber.Ctx) bool { return false },
-	}
-	tok, rec, err := engine.NewAPIToken("limits test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.CreateAPIToken(ctx, rec); err != nil {
-		t.Fatal(err)
-	}
-	return &limitsEnv{app: web.New(cfg, h, log), svc: svc, store: store, token: tok}
+	return &limitsEnv{newTestServer(t, cfg, "")}
 }
 
 // listen serves the app on a real socket on 127.0.0.1 and returns its

@@ -29,39 +29,50 @@ import (
 
 const apiPublicURL = "https://hooks.example.com"
 
-type apiEnv struct {
+// testServer is the real server assembly (web.New) over a SQLite store in
+// a temporary directory, with one API token; every test of this package
+// builds its server with newTestServer.
+type testServer struct {
 	app   *fiber.App
+	svc   *engine.Service
 	store *db.DB
 	token string
 }
 
-func apiSetup(t *testing.T) *apiEnv {
-	t.Helper()
+func newTestServer(tb testing.TB, cfg web.Config, publicURL string) *testServer {
+	tb.Helper()
 	ctx := context.Background()
-	box, err := db.NewSecretBox([]byte("api-test-key-0123456789"))
+	box, err := db.NewSecretBox([]byte("web-test-key-0123456789"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	store, err := db.Open(ctx, filepath.Join(t.TempDir(), db.FileName), box)
+	store, err := db.Open(ctx, filepath.Join(tb.TempDir(), db.FileName), box)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
+	tb.Cleanup(func() { store.Close() })
 	log := slog.New(slog.DiscardHandler)
 	svc := engine.NewService(store, store, log)
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, Ping: store.Ping, Throttle: handlers.NewThrottle(),
-		PublicURL: apiPublicURL + "/",
+		PublicURL: publicURL,
 		FirstRun:  func(*fiber.Ctx) bool { return false },
 	}
-	tok, rec, err := engine.NewAPIToken("api test")
+	tok, rec, err := engine.NewAPIToken("web test")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := store.CreateAPIToken(ctx, rec); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return &apiEnv{app: web.New(web.Config{}, h, log), store: store, token: tok}
+	return &testServer{app: web.New(cfg, h, log), svc: svc, store: store, token: tok}
+}
+
+type apiEnv struct{ *testServer }
+
+func apiSetup(t *testing.T) *apiEnv {
+	t.Helper()
+	return &apiEnv{newTestServer(t, web.Config{}, apiPublicURL+"/")}
 }
 
 type apiReply struct {
