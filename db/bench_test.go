@@ -59,7 +59,7 @@ func insertFinished(tb testing.TB, d *DB, w *engine.Workflow, rows, callers int)
 		go func() {
 			defer wg.Done()
 			for left.Add(-1) >= 0 {
-				if err := d.InsertExecution(context.Background(), benchExecution(w, next.Add(1))); err != nil {
+				if err := d.InsertExecution(context.Background(), benchExecution(w, next.Add(1)), "", time.Time{}); err != nil {
 					tb.Error(err)
 					return
 				}

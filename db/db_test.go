@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -111,7 +112,7 @@ func insertExecutions(tb testing.TB, d *DB, w *engine.Workflow, status engine.Ex
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = d.InsertExecution(context.Background(), e)
+			errs[i] = d.InsertExecution(context.Background(), e, "", time.Time{})
 		}()
 	}
 	wg.Wait()
@@ -127,8 +128,13 @@ func TestMigrations(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := openTest(t)
-	if v, err := d.SchemaVersion(ctx); err != nil || v != 2 {
-		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("embedded migrations %v, %v", files, err)
+	}
+	latest := len(files) // numbered 1, 2, 3, ... without gaps
+	if v, err := d.SchemaVersion(ctx); err != nil || v != latest {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, latest)
 	}
 	if err := d.Ping(ctx); err != nil {
 		t.Fatalf("Ping: %v", err)
@@ -143,7 +149,7 @@ func TestMigrations(t *testing.T) {
 	// Reopening applies nothing twice and keeps the data.
 	for i := range 2 {
 		d2 := reopen(t, d.path, testKey)
-		if v, err := d2.SchemaVersion(ctx); err != nil || v != 2 {
+		if v, err := d2.SchemaVersion(ctx); err != nil || v != latest {
 			t.Fatalf("reopen %d: SchemaVersion = %d, %v", i, v, err)
 		}
 		if _, err := d2.GetWorkflow(ctx, w.ID); err != nil {
@@ -154,8 +160,8 @@ func TestMigrations(t *testing.T) {
 		}
 	}
 	raw := rawDB(t, d.path)
-	if n := countRows(t, raw, `SELECT COUNT(*) FROM schema_migrations`); n != 2 {
-		t.Errorf("%d rows in schema_migrations, want 2", n)
+	if n := countRows(t, raw, `SELECT COUNT(*) FROM schema_migrations`); n != latest {
+		t.Errorf("%d rows in schema_migrations, want %d", n, latest)
 	}
 	for _, table := range []string{"workflows", "workflow_revisions", "executions", "users", "sessions", "api_tokens"} {
 		if n := countRows(t, raw, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, table); n != 1 {
@@ -188,7 +194,7 @@ func TestClosedWrites(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.InsertExecution(context.Background(), newExecution(w, engine.StatusQueued)); err == nil {
+	if err := d.InsertExecution(context.Background(), newExecution(w, engine.StatusQueued), "", time.Time{}); err == nil {
 		t.Error("InsertExecution after Close succeeded")
 	}
 }
@@ -209,7 +215,7 @@ func TestGroupCommit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			e := newExecution(w, engine.StatusQueued)
-			if err := d.InsertExecution(ctx, e); err != nil {
+			if err := d.InsertExecution(ctx, e, "", time.Time{}); err != nil {
 				errs <- err
 				return
 			}
@@ -249,7 +255,7 @@ func TestGroupCommitFailureIsolated(t *testing.T) {
 	d := openTest(t)
 	w := createWorkflow(t, d.DB, testDocument)
 	dup := newExecution(w, engine.StatusQueued)
-	if err := d.InsertExecution(ctx, dup); err != nil {
+	if err := d.InsertExecution(ctx, dup, "", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -262,7 +268,7 @@ func TestGroupCommitFailureIsolated(t *testing.T) {
 			if i%10 == 0 {
 				e.ID = dup.ID // primary key conflict
 			}
-			results[i] = d.InsertExecution(ctx, e)
+			results[i] = d.InsertExecution(ctx, e, "", time.Time{})
 		}()
 	}
 	wg.Wait()

@@ -105,6 +105,28 @@ func encodeJobs(jobs []engine.Job) (sql.NullString, error) {
 		b = j.StartedAt.AppendFormat(b, time.RFC3339Nano)
 		b = append(b, `","durationNs":`...)
 		b = strconv.AppendInt(b, int64(j.Duration), 10)
+		if !j.DueAt.IsZero() {
+			b = append(b, `,"dueAt":"`...)
+			b = j.DueAt.AppendFormat(b, time.RFC3339Nano)
+			b = append(b, '"')
+		}
+		// Request nodes' records are rarer and richer: encoding/json.
+		if j.Request != nil {
+			r, err := json.Marshal(j.Request)
+			if err != nil {
+				return sql.NullString{}, fmt.Errorf("job %s: request: %w", j.NodeKey, err)
+			}
+			b = append(b, `,"request":`...)
+			b = append(b, r...)
+		}
+		if len(j.Attempts) > 0 {
+			a, err := json.Marshal(j.Attempts)
+			if err != nil {
+				return sql.NullString{}, fmt.Errorf("job %s: attempts: %w", j.NodeKey, err)
+			}
+			b = append(b, `,"attempts":`...)
+			b = append(b, a...)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, ']')
@@ -126,33 +148,72 @@ func appendCompactJSON(dst, src []byte) []byte {
 	return append(dst, b...)
 }
 
-const insertExecutionSQL = `INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, jobs, response, error, attempts, created_at, started_at, finished_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertExecutionSQL = `INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, lease_owner, replay_of)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-const finishExecutionSQL = `UPDATE executions SET status = ?, jobs = ?, response = ?, error = ?, started_at = ?, finished_at = ? WHERE id = ?`
+// pendingCondition repeats the condition of the partial index
+// executions_due: SQLite uses a partial index only for queries that imply
+// its condition, and without it the queue queries scan every stored
+// execution.
+const pendingCondition = `status IN ('queued', 'running', 'waiting')`
 
-// claimExecutionsSQL repeats the condition of the partial index
-// executions_pending (status IN ('queued', 'running')): SQLite uses a partial
-// index only for queries that imply its condition, and without it the claim
-// scans every stored execution.
-const claimExecutionsSQL = `UPDATE executions SET status = 'running', started_at = ?, attempts = attempts + 1
-WHERE id IN (SELECT id FROM executions WHERE status IN ('queued', 'running') AND status = 'queued' ORDER BY id LIMIT ?)
-RETURNING id, workflow_id, revision, mode, method, query, body, context, attempts, created_at`
+// claimExecutionsSQL leases the rows due at a time: queued ones, waiting
+// ones whose time came and running ones whose lease expired, oldest due
+// first.
+const claimExecutionsSQL = `UPDATE executions SET status = 'running', lease_owner = ?, due_at = ?, started_at = COALESCE(started_at, ?), attempts = attempts + 1
+WHERE id IN (SELECT id FROM executions WHERE ` + pendingCondition + ` AND due_at <= ? ORDER BY due_at LIMIT ?)
+RETURNING id, workflow_id, revision, mode, method, query, body, context, jobs, response, attempts, created_at, started_at, replay_of`
 
-// requeueRunningSQL puts executions left running back in the queue; like
-// the claim it repeats the partial index's condition.
-const requeueRunningSQL = `UPDATE executions SET status = 'queued' WHERE status IN ('queued', 'running') AND status = 'running' AND mode = 'async'`
+// updateExecutionSQL stores a run's progress or outcome if the run still
+// holds the lease. An execution cancelled meanwhile keeps its aborted
+// status and reason; its jobs are recorded, and RETURNING tells the run to
+// stop. (In an UPDATE, every expression reads the row as it was.)
+const updateExecutionSQL = `UPDATE executions SET
+	status = CASE WHEN status = 'aborted' THEN 'aborted' ELSE ? END,
+	jobs = ?, response = ?,
+	error = CASE WHEN status = 'aborted' THEN error ELSE ? END,
+	started_at = ?,
+	finished_at = CASE WHEN status = 'aborted' THEN finished_at ELSE ? END,
+	due_at = CASE WHEN status = 'aborted' THEN NULL ELSE ? END,
+	lease_owner = CASE WHEN status = 'aborted' THEN NULL ELSE ? END
+WHERE id = ? AND lease_owner = ? AND status IN ('running', 'aborted')
+RETURNING status`
+
+// renewLeasesSQL extends the leases an owner still holds among a JSON
+// array of ids.
+const renewLeasesSQL = `UPDATE executions SET due_at = ?
+WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status = 'running'
+RETURNING id`
+
+// releaseLeasesSQL makes an owner's running rows due at once.
+const releaseLeasesSQL = `UPDATE executions SET due_at = ?, lease_owner = NULL WHERE ` + pendingCondition + ` AND status = 'running' AND lease_owner = ?`
+
+// expireLeasesSQL makes every running row due at once, whoever holds it.
+const expireLeasesSQL = `UPDATE executions SET due_at = ?, lease_owner = NULL WHERE ` + pendingCondition + ` AND status = 'running'`
+
+const nextDueSQL = `SELECT MIN(due_at) FROM executions WHERE ` + pendingCondition
+
+const cancelExecutionSQL = `UPDATE executions SET status = 'aborted', error = ?, finished_at = ?, due_at = NULL
+WHERE id = ? AND ` + pendingCondition
+
+const retryExecutionSQL = `UPDATE executions SET status = 'queued', error = '', finished_at = NULL, due_at = ?, lease_owner = NULL
+WHERE id = ? AND status IN ('failed', 'error', 'aborted')`
+
+// replayExecutionSQL copies one execution's request and context into a new
+// queued execution, inside SQLite: the bodies never pass through Go.
+const replayExecutionSQL = `INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, error, attempts, created_at, due_at, replay_of)
+SELECT ?, workflow_id, ?, 'queued', ?, method, query, body, context, '', 0, ?, ?, id FROM executions WHERE id = ? AND workflow_id = ?`
 
 // countExecutionsSQL adds a batch's new executions to a workflow's counter.
 const countExecutionsSQL = `UPDATE workflows SET execution_count = execution_count + ? WHERE id = ?`
 
 // preparedSQL lists the statements of the hot paths, prepared once on the
 // write connection.
-var preparedSQL = []string{insertExecutionSQL, finishExecutionSQL, claimExecutionsSQL, countExecutionsSQL}
+var preparedSQL = []string{insertExecutionSQL, updateExecutionSQL, claimExecutionsSQL, countExecutionsSQL, renewLeasesSQL, replayExecutionSQL}
 
 // InsertExecution implements engine.ExecutionStore. The insert shares a
 // transaction with concurrent ones (group commit) and returns once durable.
-func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution) error {
+func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner string, leaseUntil time.Time) error {
 	if e.ID == 0 {
 		return fmt.Errorf("db: insert execution: no id")
 	}
@@ -168,10 +229,23 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution) error {
 	if body == nil {
 		body = []byte{}
 	}
+	var (
+		due   sql.NullInt64
+		lease sql.NullString
+	)
+	switch e.Status {
+	case engine.StatusQueued:
+		due = sql.NullInt64{Int64: ms(e.CreatedAt), Valid: true}
+	case engine.StatusRunning:
+		due = sql.NullInt64{Int64: ms(leaseUntil), Valid: true}
+		lease = sql.NullString{String: owner, Valid: owner != ""}
+	case engine.StatusWaiting:
+		due = sql.NullInt64{Int64: ms(e.DueAt), Valid: true}
+	}
 	// The arguments are converted here, in the caller's goroutine: the
 	// writer's one goroutine is the serial part of every request.
 	args := []any{e.ID, e.WorkflowID, e.Revision, string(e.Status), string(e.Mode), e.Request.Method, e.Request.Query, body, string(e.Context),
-		jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullable(e.StartedAt), nullable(e.FinishedAt)}
+		jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullable(e.StartedAt), nullable(e.FinishedAt), due, lease, nullID(e.ReplayOf)}
 	err = d.w.do(ctx, func(b *batch) error {
 		stmt, err := b.stmt(insertExecutionSQL)
 		if err != nil {
@@ -180,10 +254,7 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution) error {
 		if _, err := stmt.Exec(args...); err != nil {
 			return err
 		}
-		if b.counts == nil {
-			b.counts = map[int64]int64{}
-		}
-		b.counts[e.WorkflowID]++
+		b.count(e.WorkflowID, 1)
 		return nil
 	})
 	return mapErr("insert execution", err)
@@ -196,30 +267,42 @@ func nullable(t time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
 }
 
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
 // ClaimExecutions implements engine.ExecutionStore with one UPDATE ...
 // RETURNING over the partial index of pending rows.
-func (d *DB) ClaimExecutions(ctx context.Context, limit int) ([]*engine.Execution, error) {
+func (d *DB) ClaimExecutions(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*engine.Execution, error) {
 	var out []*engine.Execution
-	now := ms(time.Now())
 	err := d.w.do(ctx, func(b *batch) error {
 		out = out[:0]
 		stmt, err := b.stmt(claimExecutionsSQL)
 		if err != nil {
 			return err
 		}
-		rows, err := stmt.Query(now, limit)
+		rows, err := stmt.Query(owner, ms(leaseUntil), ms(now), ms(now), limit)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			e := &engine.Execution{Status: engine.StatusRunning, StartedAt: fromMS(now)}
-			var mode, ctxJSON string
-			var created int64
-			if err := rows.Scan(&e.ID, &e.WorkflowID, &e.Revision, &mode, &e.Request.Method, &e.Request.Query, &e.Request.Body, &ctxJSON, &e.Attempts, &created); err != nil {
+			e := &engine.Execution{Status: engine.StatusRunning}
+			var (
+				mode, ctxJSON    string
+				jobs, resp       sql.NullString
+				created, started int64
+				replayOf         sql.NullInt64
+			)
+			if err := rows.Scan(&e.ID, &e.WorkflowID, &e.Revision, &mode, &e.Request.Method, &e.Request.Query, &e.Request.Body, &ctxJSON,
+				&jobs, &resp, &e.Attempts, &created, &started, &replayOf); err != nil {
 				return err
 			}
-			e.Mode, e.Context, e.CreatedAt = engine.Mode(mode), json.RawMessage(ctxJSON), fromMS(created)
+			e.Mode, e.Context, e.CreatedAt, e.StartedAt, e.ReplayOf = engine.Mode(mode), json.RawMessage(ctxJSON), fromMS(created), fromMS(started), replayOf.Int64
+			if err := decodeJobs(jobs, &e.Jobs); err != nil {
+				return fmt.Errorf("execution %d: jobs: %w", e.ID, err)
+			}
+			if e.Response, err = decodeResponse(resp); err != nil {
+				return fmt.Errorf("execution %d: response: %w", e.ID, err)
+			}
 			out = append(out, e)
 		}
 		return rows.Err()
@@ -240,49 +323,234 @@ func sortByID(es []*engine.Execution) {
 	}
 }
 
-// FinishExecutions implements engine.ExecutionStore.
-func (d *DB) FinishExecutions(ctx context.Context, es []*engine.Execution) error {
+// UpdateExecutions implements engine.ExecutionStore.
+func (d *DB) UpdateExecutions(ctx context.Context, owner string, leaseUntil time.Time, es []*engine.Execution) ([]engine.UpdateOutcome, error) {
 	type row struct {
 		jobs, resp sql.NullString
+		due        sql.NullInt64
+		lease      sql.NullString
 	}
 	rows := make([]row, len(es))
 	for i, e := range es {
 		var err error
 		if rows[i].jobs, err = encodeJobs(e.Jobs); err != nil {
-			return fmt.Errorf("db: finish executions: %w", err)
+			return nil, fmt.Errorf("db: update executions: %w", err)
 		}
 		if rows[i].resp, err = encodeResponse(e.Response); err != nil {
-			return fmt.Errorf("db: finish executions: %w", err)
+			return nil, fmt.Errorf("db: update executions: %w", err)
+		}
+		switch e.Status {
+		case engine.StatusRunning:
+			rows[i].due = sql.NullInt64{Int64: ms(leaseUntil), Valid: true}
+			rows[i].lease = sql.NullString{String: owner, Valid: true}
+		case engine.StatusWaiting, engine.StatusQueued:
+			rows[i].due = sql.NullInt64{Int64: ms(e.DueAt), Valid: true}
 		}
 	}
+	out := make([]engine.UpdateOutcome, len(es))
 	err := d.w.do(ctx, func(b *batch) error {
-		stmt, err := b.stmt(finishExecutionSQL)
+		stmt, err := b.stmt(updateExecutionSQL)
 		if err != nil {
 			return err
 		}
 		for i, e := range es {
-			if _, err := stmt.Exec(string(e.Status), rows[i].jobs, rows[i].resp, e.Error, nullable(e.StartedAt), nullable(e.FinishedAt), e.ID); err != nil {
+			var status string
+			err := stmt.QueryRow(string(e.Status), rows[i].jobs, rows[i].resp, e.Error, nullable(e.StartedAt), nullable(e.FinishedAt),
+				rows[i].due, rows[i].lease, e.ID, owner).Scan(&status)
+			switch {
+			case err == sql.ErrNoRows:
+				out[i] = engine.LeaseLost
+			case err != nil:
 				return err
+			case status == string(engine.StatusAborted):
+				out[i] = engine.Cancelled
+			default:
+				out[i] = engine.Updated
 			}
 		}
 		return nil
 	})
-	return mapErr("finish executions", err)
+	if err != nil {
+		return nil, mapErr("update executions", err)
+	}
+	return out, nil
 }
 
-// RequeueRunning implements engine.ExecutionStore.
-func (d *DB) RequeueRunning(ctx context.Context) (int64, error) {
+// RenewLeases implements engine.ExecutionStore.
+func (d *DB) RenewLeases(ctx context.Context, owner string, ids []int64, leaseUntil time.Time) ([]int64, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("db: renew leases: %w", err)
+	}
+	held := make(map[int64]bool, len(ids))
+	err = d.w.do(ctx, func(b *batch) error {
+		clear(held)
+		stmt, err := b.stmt(renewLeasesSQL)
+		if err != nil {
+			return err
+		}
+		rows, err := stmt.Query(ms(leaseUntil), string(list), owner)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			held[id] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, mapErr("renew leases", err)
+	}
+	var lost []int64
+	for _, id := range ids {
+		if !held[id] {
+			lost = append(lost, id)
+		}
+	}
+	return lost, nil
+}
+
+// ReleaseLeases implements engine.ExecutionStore.
+func (d *DB) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
+	return d.execCount(ctx, "release leases", releaseLeasesSQL, ms(time.Now()), owner)
+}
+
+// ExpireLeases makes every running execution due at once, whoever holds
+// it: at start-up, executions left running by a dead process resume without
+// waiting for their leases to expire. Only for a database that one process
+// uses, as SQLite's is; with several instances, leases expire on their own.
+func (d *DB) ExpireLeases(ctx context.Context) (int64, error) {
+	return d.execCount(ctx, "expire leases", expireLeasesSQL, ms(time.Now()))
+}
+
+func (d *DB) execCount(ctx context.Context, op, q string, args ...any) (int64, error) {
 	var n int64
 	err := d.w.do(ctx, func(b *batch) error {
-		tx := b.tx
-		res, err := tx.Exec(requeueRunningSQL)
+		res, err := b.tx.Exec(q, args...)
 		if err != nil {
 			return err
 		}
 		n, err = res.RowsAffected()
 		return err
 	})
-	return n, mapErr("requeue executions", err)
+	return n, mapErr(op, err)
+}
+
+// NextDue implements engine.ExecutionStore.
+func (d *DB) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var v sql.NullInt64
+	if err := d.read.QueryRowContext(ctx, nextDueSQL).Scan(&v); err != nil {
+		return time.Time{}, false, mapErr("next due", err)
+	}
+	return fromMS(v.Int64), v.Valid, nil
+}
+
+// CancelExecution implements engine.ExecutionStore.
+func (d *DB) CancelExecution(ctx context.Context, id int64, reason string, now time.Time) (*engine.Execution, error) {
+	n, err := d.execCount(ctx, "cancel execution", cancelExecutionSQL, reason, ms(now), id)
+	if err != nil {
+		return nil, err
+	}
+	return d.afterAction(ctx, id, n, "cancelled", "only queued, running or waiting executions can be cancelled")
+}
+
+// RetryExecution implements engine.ExecutionStore.
+func (d *DB) RetryExecution(ctx context.Context, id int64, now time.Time) (*engine.Execution, error) {
+	n, err := d.execCount(ctx, "retry execution", retryExecutionSQL, ms(now), id)
+	if err != nil {
+		return nil, err
+	}
+	return d.afterAction(ctx, id, n, "retried", "only failed, error or aborted executions can be retried")
+}
+
+// afterAction returns the execution an action changed, or says why it
+// changed nothing.
+func (d *DB) afterAction(ctx context.Context, id, changed int64, verb, rule string) (*engine.Execution, error) {
+	e, err := d.GetExecution(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if changed == 0 {
+		return nil, engine.Errorf(engine.ECONFLICT, "execution %d is %s and cannot be %s: %s", id, e.Status, verb, rule)
+	}
+	return e, nil
+}
+
+// ReplayExecutions implements engine.ExecutionStore: the matching ids are
+// read first, then copied in transactions of replayChunk rows.
+func (d *DB) ReplayExecutions(ctx context.Context, f engine.ReplayFilter, rev int, mode engine.Mode, newID func() int64, now time.Time) (int, error) {
+	where, args := []string{"workflow_id = ?"}, []any{f.WorkflowID}
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, string(f.Status))
+	}
+	// Ids grow with creation time: the time bounds are id bounds, which
+	// the workflow's index serves.
+	if !f.Since.IsZero() {
+		where, args = append(where, "id >= ?"), append(args, engine.FirstIDAt(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "id < ?"), append(args, engine.FirstIDAt(f.Until))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = engine.MaxBulkReplay
+	}
+	args = append(args, limit)
+	rows, err := d.read.QueryContext(ctx, `SELECT id FROM executions WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`, args...)
+	if err != nil {
+		return 0, mapErr("replay executions", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, mapErr("replay executions", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, mapErr("replay executions", err)
+	}
+	const replayChunk = 500
+	done := 0
+	for len(ids) > 0 {
+		chunk := ids[:min(replayChunk, len(ids))]
+		ids = ids[len(chunk):]
+		pairs := make([][2]int64, len(chunk))
+		for i, id := range chunk {
+			pairs[i] = [2]int64{newID(), id}
+		}
+		at := ms(now)
+		err := d.w.do(ctx, func(b *batch) error {
+			stmt, err := b.stmt(replayExecutionSQL)
+			if err != nil {
+				return err
+			}
+			n := int64(0)
+			for _, p := range pairs {
+				res, err := stmt.Exec(p[0], rev, string(mode), at, at, p[1], f.WorkflowID)
+				if err != nil {
+					return err
+				}
+				k, _ := res.RowsAffected()
+				n += k
+			}
+			b.count(f.WorkflowID, n)
+			return nil
+		})
+		if err != nil {
+			return done, mapErr("replay executions", err)
+		}
+		done += len(chunk)
+	}
+	return done, nil
 }
 
 // MaxExecutionID returns the largest execution id stored (0 if none), to
@@ -293,7 +561,7 @@ func (d *DB) MaxExecutionID(ctx context.Context) (int64, error) {
 	return id, mapErr("max execution id", err)
 }
 
-const executionColumns = `id, workflow_id, revision, status, mode, method, query, context, jobs, response, error, attempts, created_at, started_at, finished_at`
+const executionColumns = `id, workflow_id, revision, status, mode, method, query, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, replay_of`
 
 func scanExecution(scan func(...any) error, extra ...any) (*engine.Execution, error) {
 	var (
@@ -302,17 +570,21 @@ func scanExecution(scan func(...any) error, extra ...any) (*engine.Execution, er
 		jobs, resp        sql.NullString
 		created           int64
 		started, finished sql.NullInt64
+		due, replayOf     sql.NullInt64
 	)
-	dest := append([]any{&e.ID, &e.WorkflowID, &e.Revision, &status, &mode, &e.Request.Method, &e.Request.Query, &ctx, &jobs, &resp, &e.Error, &e.Attempts, &created, &started, &finished}, extra...)
+	dest := append([]any{&e.ID, &e.WorkflowID, &e.Revision, &status, &mode, &e.Request.Method, &e.Request.Query, &ctx, &jobs, &resp, &e.Error, &e.Attempts,
+		&created, &started, &finished, &due, &replayOf}, extra...)
 	if err := scan(dest...); err != nil {
 		return nil, err
 	}
 	e.Status, e.Mode, e.Context = engine.ExecStatus(status), engine.Mode(mode), json.RawMessage(ctx)
 	e.CreatedAt, e.StartedAt, e.FinishedAt = fromMS(created), nullMS(started), nullMS(finished)
-	if jobs.Valid && jobs.String != "" {
-		if err := json.Unmarshal([]byte(jobs.String), &e.Jobs); err != nil {
-			return nil, fmt.Errorf("jobs: %w", err)
-		}
+	e.ReplayOf = replayOf.Int64
+	if e.Status == engine.StatusWaiting {
+		e.DueAt = nullMS(due)
+	}
+	if err := decodeJobs(jobs, &e.Jobs); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	var err error
 	if e.Response, err = decodeResponse(resp); err != nil {
@@ -333,7 +605,26 @@ func (d *DB) GetExecution(ctx context.Context, id int64) (*engine.Execution, err
 		return nil, fmt.Errorf("db: get execution: %w", err)
 	}
 	e.Request.Body = body
-	return e, nil
+	rows, err := d.read.QueryContext(ctx, `SELECT id FROM executions WHERE replay_of = ? ORDER BY id LIMIT 100`, id)
+	if err != nil {
+		return nil, mapErr("get execution replays", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r int64
+		if err := rows.Scan(&r); err != nil {
+			return nil, mapErr("get execution replays", err)
+		}
+		e.Replays = append(e.Replays, r)
+	}
+	return e, mapErr("get execution replays", rows.Err())
+}
+
+func decodeJobs(s sql.NullString, dst *[]engine.Job) error {
+	if !s.Valid || s.String == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s.String), dst)
 }
 
 // ListExecutions implements engine.ExecutionStore.

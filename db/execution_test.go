@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/engine/storetest"
 )
 
 func TestExecutionInsertGet(t *testing.T) {
@@ -34,7 +34,7 @@ func TestExecutionInsertGet(t *testing.T) {
 		Attempts:  1,
 		CreatedAt: started, StartedAt: started, FinishedAt: started.Add(2 * time.Millisecond),
 	}
-	if err := d.InsertExecution(ctx, e); err != nil {
+	if err := d.InsertExecution(ctx, e, "", time.Time{}); err != nil {
 		t.Fatalf("InsertExecution: %v", err)
 	}
 	got, err := d.GetExecution(ctx, e.ID)
@@ -61,7 +61,7 @@ func TestExecutionInsertGet(t *testing.T) {
 	// A queued execution has no jobs, response or run times yet.
 	q := newExecution(w, engine.StatusQueued)
 	q.Request.Body = nil
-	if err := d.InsertExecution(ctx, q); err != nil {
+	if err := d.InsertExecution(ctx, q, "", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = d.GetExecution(ctx, q.ID)
@@ -72,12 +72,12 @@ func TestExecutionInsertGet(t *testing.T) {
 		t.Errorf("queued execution %+v", got)
 	}
 
-	if err := d.InsertExecution(ctx, &engine.Execution{WorkflowID: w.ID}); err == nil {
+	if err := d.InsertExecution(ctx, &engine.Execution{WorkflowID: w.ID}, "", time.Time{}); err == nil {
 		t.Error("InsertExecution without id succeeded")
 	}
 	bad := newExecution(w, engine.StatusQueued)
 	bad.WorkflowID = w.ID + 100
-	if err := d.InsertExecution(ctx, bad); err == nil {
+	if err := d.InsertExecution(ctx, bad, "", time.Time{}); err == nil {
 		t.Error("InsertExecution for a missing workflow succeeded")
 	}
 	if _, err := d.GetExecution(ctx, 1); engine.ErrorCode(err) != engine.ENOTFOUND {
@@ -88,45 +88,34 @@ func TestExecutionInsertGet(t *testing.T) {
 	}
 }
 
-func TestExecutionClaim(t *testing.T) {
+// TestExecutionStore runs the store suite every execution store passes.
+func TestExecutionStore(t *testing.T) {
+	t.Parallel()
+	storetest.Executions(t, func(t *testing.T) storetest.Store { return openTest(t).DB })
+}
+
+// TestExpireLeases: at start-up, executions a dead process left running
+// are due at once, whoever held them.
+func TestExpireLeases(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := openTest(t)
 	w := createWorkflow(t, d.DB, testDocument)
-	done := insertExecutions(t, d.DB, w, engine.StatusResolved, 1)
-	queued := insertExecutions(t, d.DB, w, engine.StatusQueued, 5)
-
-	before := time.Now().Add(-time.Second)
-	batch, err := d.ClaimExecutions(ctx, 3)
-	if err != nil {
-		t.Fatalf("ClaimExecutions: %v", err)
+	now := time.Now()
+	a := newExecution(w, engine.StatusRunning)
+	if err := d.InsertExecution(ctx, a, "dead", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
 	}
-	if len(batch) != 3 {
-		t.Fatalf("claimed %d, want 3", len(batch))
+	insertExecutions(t, d.DB, w, engine.StatusResolved, 2)
+	if got, err := d.ClaimExecutions(ctx, "me", now, now.Add(time.Minute), 10); err != nil || len(got) != 0 {
+		t.Fatalf("claim before expiry = %v, %v", ids(got), err)
 	}
-	for i, e := range batch {
-		if e.ID != queued[i].ID {
-			t.Errorf("claim %d: id %d, want oldest first %d", i, e.ID, queued[i].ID)
-		}
-		if e.Status != engine.StatusRunning || e.Attempts != 1 || e.StartedAt.Before(before) || e.WorkflowID != w.ID || e.Revision != 1 ||
-			e.Mode != engine.ModeAsync || e.Request.Method != "POST" || e.Request.Query != "a=1" || string(e.Request.Body) != `{"order":{"id":1}}` ||
-			string(e.Context) != string(queued[i].Context) {
-			t.Errorf("claimed %+v", e)
-		}
-		stored, err := d.GetExecution(ctx, e.ID)
-		if err != nil || stored.Status != engine.StatusRunning || stored.Attempts != 1 || stored.StartedAt.IsZero() {
-			t.Errorf("stored after claim %+v, %v", stored, err)
-		}
+	if n, err := d.ExpireLeases(ctx); err != nil || n != 1 {
+		t.Fatalf("ExpireLeases = %d, %v; want 1", n, err)
 	}
-	rest, err := d.ClaimExecutions(ctx, 10)
-	if err != nil || len(rest) != 2 || rest[0].ID != queued[3].ID || rest[1].ID != queued[4].ID {
-		t.Fatalf("second claim = %v, %v", ids(rest), err)
-	}
-	if none, err := d.ClaimExecutions(ctx, 10); err != nil || len(none) != 0 {
-		t.Errorf("third claim = %v, %v; want none", ids(none), err)
-	}
-	if got, _ := d.GetExecution(ctx, done[0].ID); got.Status != engine.StatusResolved || got.Attempts != 0 {
-		t.Errorf("resolved execution touched by claim: %+v", got)
+	got, err := d.ClaimExecutions(ctx, "me", time.Now().Add(time.Millisecond), now.Add(time.Minute), 10)
+	if err != nil || len(got) != 1 || got[0].ID != a.ID || got[0].Attempts != 1 {
+		t.Fatalf("claim after expiry = %+v, %v", got, err)
 	}
 }
 
@@ -136,134 +125,6 @@ func ids(es []*engine.Execution) []int64 {
 		out[i] = e.ID
 	}
 	return out
-}
-
-// TestExecutionClaimConcurrent: claimers racing over one queue never get
-// the same row twice, and together they get every row.
-func TestExecutionClaimConcurrent(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	d := openTest(t)
-	w := createWorkflow(t, d.DB, testDocument)
-	const n = 500
-	want := make(map[int64]bool, n)
-	for _, e := range insertExecutions(t, d.DB, w, engine.StatusQueued, n) {
-		want[e.ID] = true
-	}
-	var (
-		mu   sync.Mutex
-		seen = map[int64]int{}
-		wg   sync.WaitGroup
-	)
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				batch, err := d.ClaimExecutions(ctx, 7)
-				if err != nil {
-					t.Errorf("ClaimExecutions: %v", err)
-					return
-				}
-				if len(batch) == 0 {
-					return
-				}
-				for i := 1; i < len(batch); i++ {
-					if batch[i].ID <= batch[i-1].ID {
-						t.Errorf("batch not oldest first: %v", ids(batch))
-					}
-				}
-				mu.Lock()
-				total := 0
-				for _, e := range batch {
-					seen[e.ID]++
-				}
-				for _, c := range seen {
-					total += c
-				}
-				mu.Unlock()
-				if total > n {
-					t.Errorf("%d claims of %d executions", total, n)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if len(seen) != n {
-		t.Errorf("claimed %d distinct executions, want %d", len(seen), n)
-	}
-	for id, c := range seen {
-		if c != 1 || !want[id] {
-			t.Errorf("execution %d claimed %d times (known: %v)", id, c, want[id])
-		}
-	}
-}
-
-func TestExecutionFinishAndRequeue(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	d := openTest(t)
-	w := createWorkflow(t, d.DB, testDocument)
-	insertExecutions(t, d.DB, w, engine.StatusQueued, 3)
-	syncRunning := newExecution(w, engine.StatusRunning)
-	syncRunning.Mode = engine.ModeSync
-	if err := d.InsertExecution(ctx, syncRunning); err != nil {
-		t.Fatal(err)
-	}
-	batch, err := d.ClaimExecutions(ctx, 10)
-	if err != nil || len(batch) != 3 {
-		t.Fatalf("claim = %v, %v", ids(batch), err)
-	}
-	// The first finishes; the others are left running, as by a crash.
-	fin := batch[0]
-	fin.Status, fin.Error, fin.FinishedAt = engine.StatusFailed, "workflow failed at node c", fin.StartedAt.Add(5*time.Millisecond)
-	fin.Jobs = []engine.Job{{NodeKey: "c", NodeType: "condition", Status: engine.JobFailed, Result: []byte("false")}}
-	if err := d.FinishExecutions(ctx, batch[:1]); err != nil {
-		t.Fatalf("FinishExecutions: %v", err)
-	}
-	got, err := d.GetExecution(ctx, fin.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Status != engine.StatusFailed || got.Error != "workflow failed at node c" || len(got.Jobs) != 1 || got.Jobs[0].Status != engine.JobFailed ||
-		got.Response != nil || got.Duration() != 5*time.Millisecond {
-		t.Errorf("finished %+v", got)
-	}
-
-	n, err := d.RequeueRunning(ctx)
-	if err != nil || n != 2 {
-		t.Fatalf("RequeueRunning = %d, %v; want 2 (sync executions are not requeued)", n, err)
-	}
-	if got, _ := d.GetExecution(ctx, syncRunning.ID); got.Status != engine.StatusRunning {
-		t.Errorf("sync execution requeued: %s", got.Status)
-	}
-	again, err := d.ClaimExecutions(ctx, 10)
-	if err != nil || len(again) != 2 || again[0].ID != batch[1].ID || again[1].ID != batch[2].ID {
-		t.Fatalf("claim after requeue = %v, %v", ids(again), err)
-	}
-	for _, e := range again {
-		if e.Attempts != 2 {
-			t.Errorf("execution %d: attempts %d, want 2", e.ID, e.Attempts)
-		}
-	}
-	// Finishing several in one call.
-	for _, e := range again {
-		e.Status, e.FinishedAt = engine.StatusResolved, time.Now()
-		e.Response = &engine.Response{Status: 202, ContentType: "text/plain; charset=utf-8", Body: []byte("ok")}
-	}
-	if err := d.FinishExecutions(ctx, again); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range again {
-		got, err := d.GetExecution(ctx, e.ID)
-		if err != nil || got.Status != engine.StatusResolved || got.Response == nil || got.Response.Status != 202 || got.Response.Headers == nil {
-			t.Errorf("finished %+v, %v", got, err)
-		}
-	}
-	if n, err := d.RequeueRunning(ctx); err != nil || n != 0 {
-		t.Errorf("RequeueRunning with nothing left = %d, %v", n, err)
-	}
 }
 
 func TestExecutionList(t *testing.T) {

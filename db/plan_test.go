@@ -5,20 +5,27 @@ import (
 	"testing"
 )
 
-// TestQueueQueriesUseIndexes guards the hot queue queries against full
-// table scans: SQLite uses the partial index executions_pending only when a
-// query implies its condition, and without it every claim reads every
-// stored execution (accepts fell from thousands to tens per second).
+// TestQueueQueriesUseIndexes guards the queue queries against full table
+// scans: SQLite uses the partial index executions_due only when a query
+// implies its condition, and without it every claim reads every stored
+// execution (accepts fell from thousands to tens per second).
 func TestQueueQueriesUseIndexes(t *testing.T) {
 	t.Parallel()
 	d := openPruneTestDB(t)
-	for name, q := range map[string]string{
-		"claim":   claimExecutionsSQL,
-		"requeue": requeueRunningSQL,
+	for name, tc := range map[string]struct {
+		q    string
+		args []any
+	}{
+		"claim":    {claimExecutionsSQL, []any{"o", 1, 1, 1, 10}},
+		"release":  {releaseLeasesSQL, []any{1, "o"}},
+		"expire":   {expireLeasesSQL, []any{1}},
+		"next due": {nextDueSQL, nil},
 	} {
-		all := queryPlan(t, d, q, 0, 10)
-		if strings.Contains(all, "SCAN executions") || !strings.Contains(all, "executions_pending") {
-			t.Errorf("%s: plan %q must search executions_pending, not scan the table", name, all)
+		all := queryPlan(t, d, tc.q, tc.args...)
+		// "SCAN executions USING INDEX executions_due" walks the partial
+		// index, which holds the pending rows only: fine.
+		if !strings.Contains(all, "USING INDEX executions_due") && !strings.Contains(all, "USING COVERING INDEX executions_due") {
+			t.Errorf("%s: plan %q must search executions_due, not scan the table", name, all)
 		}
 	}
 }

@@ -12,9 +12,9 @@ import (
 // or of a window at the oldest end of one workflow's rows (count), oldest
 // first (TestPruneQueriesUseIndexes).
 const (
-	pruneByAgeSQL   = `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE id < ? AND status NOT IN ('queued', 'running') ORDER BY id LIMIT ?) RETURNING workflow_id`
+	pruneByAgeSQL   = `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE id < ? AND status NOT IN ('queued', 'running', 'waiting') ORDER BY id LIMIT ?) RETURNING workflow_id`
 	pruneWindowSQL  = `SELECT id FROM executions WHERE workflow_id = ? ORDER BY id LIMIT 1 OFFSET ?`
-	pruneByCountSQL = `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE workflow_id = ? AND id <= ? AND status NOT IN ('queued', 'running'))`
+	pruneByCountSQL = `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE workflow_id = ? AND id <= ? AND status NOT IN ('queued', 'running', 'waiting'))`
 	recountSQL      = `UPDATE workflows SET execution_count = (SELECT COUNT(*) FROM executions WHERE workflow_id = ?) WHERE id = ? RETURNING execution_count`
 )
 

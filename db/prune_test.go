@@ -41,7 +41,7 @@ func pruneInsert(t *testing.T, d *DB, wf, id int64, at time.Time, status engine.
 	t.Helper()
 	e := &engine.Execution{ID: id, WorkflowID: wf, Revision: 1, Status: status, Mode: engine.ModeAsync,
 		Request: engine.Request{Method: "POST"}, Context: []byte(`{}`), CreatedAt: at}
-	if err := d.InsertExecution(context.Background(), e); err != nil {
+	if err := d.InsertExecution(context.Background(), e, "", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	return id

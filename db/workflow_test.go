@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookflow/hookflow/engine"
 )
@@ -231,7 +232,7 @@ func TestListWorkflows(t *testing.T) {
 	b := createWorkflow(t, d.DB, `{"title":"B","mode":"sync","enabled":false,"nodes":[]}`)
 	insertExecutions(t, d.DB, a, engine.StatusQueued, 2)
 	last := newExecution(a, engine.StatusFailed)
-	if err := d.InsertExecution(ctx, last); err != nil {
+	if err := d.InsertExecution(ctx, last, "", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := d.ListWorkflows(ctx)

@@ -66,6 +66,17 @@ func (b *batch) stmt(query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// count adds n new executions of a workflow to the batch's counters.
+func (b *batch) count(workflowID, n int64) {
+	if n == 0 {
+		return
+	}
+	if b.counts == nil {
+		b.counts = map[int64]int64{}
+	}
+	b.counts[workflowID] += n
+}
+
 func newWriter(db *sql.DB, prepared map[string]*sql.Stmt, log *slog.Logger) *writer {
 	w := &writer{db: db, ops: make(chan *writeOp, maxBatch*4), done: make(chan struct{}), stmts: prepared, log: log}
 	go w.loop()

@@ -11,8 +11,11 @@ type ExecStatus string
 
 // Execution statuses.
 const (
-	StatusQueued   ExecStatus = "queued"
-	StatusRunning  ExecStatus = "running"
+	StatusQueued  ExecStatus = "queued"
+	StatusRunning ExecStatus = "running"
+	// StatusWaiting: a delay, or a retry of a request node, is due later
+	// (§13); the execution is a row with a due time until then.
+	StatusWaiting  ExecStatus = "waiting"
 	StatusResolved ExecStatus = "resolved"
 	StatusFailed   ExecStatus = "failed"
 	StatusError    ExecStatus = "error"
@@ -20,7 +23,7 @@ const (
 )
 
 // ExecStatuses lists every status in lifecycle order.
-var ExecStatuses = []ExecStatus{StatusQueued, StatusRunning, StatusResolved, StatusFailed, StatusError, StatusAborted}
+var ExecStatuses = []ExecStatus{StatusQueued, StatusRunning, StatusWaiting, StatusResolved, StatusFailed, StatusError, StatusAborted}
 
 // Valid reports whether s is a known status.
 func (s ExecStatus) Valid() bool {
@@ -33,7 +36,13 @@ func (s ExecStatus) Valid() bool {
 }
 
 // Final reports whether an execution in this status will not run again.
-func (s ExecStatus) Final() bool { return s != StatusQueued && s != StatusRunning }
+func (s ExecStatus) Final() bool { return s != StatusQueued && s != StatusRunning && s != StatusWaiting }
+
+// Retryable reports whether an execution in this status may be retried
+// from the node that stopped it (§14).
+func (s ExecStatus) Retryable() bool {
+	return s == StatusFailed || s == StatusError || s == StatusAborted
+}
 
 // JobStatus is the outcome of one node's run.
 type JobStatus string
@@ -44,6 +53,9 @@ const (
 	JobFailed   JobStatus = "failed"
 	JobError    JobStatus = "error"
 	JobAborted  JobStatus = "aborted"
+	// JobWaiting: the node waits (a delay, or a request's next attempt) and
+	// runs again when the execution wakes at DueAt.
+	JobWaiting JobStatus = "waiting"
 )
 
 // Request is the inbound HTTP request as stored with its execution.
@@ -81,8 +93,17 @@ type Execution struct {
 	// Response is the reply sent (sync) or decided (async), if any.
 	Response *Response
 	// Error is a short, safe reason for failed, error and aborted runs.
-	Error      string
-	Attempts   int
+	Error string
+	// Attempts counts the runs of the execution: the first, and each resume
+	// after a wait, a crash or a retry.
+	Attempts int
+	// DueAt is when a waiting execution wakes (zero otherwise).
+	DueAt time.Time
+	// ReplayOf is the execution this one replays (§14), or 0.
+	ReplayOf int64
+	// Replays lists the executions that replay this one, oldest first
+	// (GetExecution only).
+	Replays    []int64
 	CreatedAt  time.Time
 	StartedAt  time.Time
 	FinishedAt time.Time
@@ -96,7 +117,8 @@ func (e *Execution) Duration() time.Duration {
 	return e.FinishedAt.Sub(e.StartedAt)
 }
 
-// Job records one node's run.
+// Job records one node's run. A node that ran again (a retry after a wait,
+// a retried execution) keeps one job, whose Attempts grow.
 type Job struct {
 	NodeKey   string          `json:"nodeKey"`
 	NodeType  string          `json:"nodeType"`
@@ -106,4 +128,52 @@ type Job struct {
 	Error     string          `json:"error,omitempty"`
 	StartedAt time.Time       `json:"startedAt"`
 	Duration  time.Duration   `json:"durationNs"`
+	// DueAt is when a waiting job runs again.
+	DueAt time.Time `json:"dueAt,omitzero"`
+	// Request is what a request node sent (its last rendering), with
+	// secrets redacted and the body capped.
+	Request *SentRequest `json:"request,omitempty"`
+	// Attempts are a request node's calls, oldest first.
+	Attempts []Attempt `json:"attempts,omitempty"`
 }
+
+// SentRequest is an outgoing request as recorded on its job: header values
+// that look secret and secret-looking query parameters are redacted, and
+// the body is capped (MaxRecordedBody).
+type SentRequest struct {
+	Method        string        `json:"method"`
+	URL           string        `json:"url"`
+	Headers       []HeaderValue `json:"headers"`
+	Body          string        `json:"body,omitempty"`
+	BodyTruncated bool          `json:"bodyTruncated,omitempty"`
+}
+
+// Attempt is one call of a request node.
+type Attempt struct {
+	// Number counts the attempts of one round, from 1: a retried execution
+	// starts a new round at 1, after the attempts of the earlier rounds.
+	Number    int           `json:"number"`
+	StartedAt time.Time     `json:"startedAt"`
+	Duration  time.Duration `json:"durationNs"`
+	// Status is the HTTP status of the reply, 0 when none came.
+	Status int `json:"status,omitempty"`
+	// Error says why the attempt failed ("" for a 2xx reply).
+	Error string `json:"error,omitempty"`
+	// Reply is the reply received, body capped, or nil.
+	Reply *ReceivedReply `json:"reply,omitempty"`
+	// Retry says the attempt was to be tried again, and when.
+	RetryAt time.Time `json:"retryAt,omitzero"`
+}
+
+// ReceivedReply is the reply of an attempt as recorded: headers as
+// received (names lower-cased), body capped (MaxRecordedBody).
+type ReceivedReply struct {
+	Headers       []HeaderValue `json:"headers"`
+	Body          string        `json:"body,omitempty"`
+	BodyTruncated bool          `json:"bodyTruncated,omitempty"`
+}
+
+// MaxRecordedBody caps the request and reply bodies recorded on a request
+// node's job for display; the body in the job's result is kept up to
+// DefaultOutboundMaxBody.
+const MaxRecordedBody = 16 << 10

@@ -29,6 +29,8 @@ type FlowNode struct {
 	Node     *Node
 	Step     Step
 	Branches map[string][]*FlowNode
+	// Pure is set when the node's kind is a PureKind.
+	Pure bool
 }
 
 // Compile validates a document and compiles it into a Flow. Errors are
@@ -89,14 +91,17 @@ func (c *compiler) chain(nodes []Node, field string, depth int) ([]*FlowNode, er
 		if !ok {
 			return nil, Errorf(EINVALID, "%s.type: unknown node type %q", nf, n.Type)
 		}
-		if pk, ok := kind.(PureKind); !ok || !pk.Pure() {
+		pure := false
+		if pk, ok := kind.(PureKind); ok && pk.Pure() {
+			pure = true
+		} else {
 			c.f.Pure = false
 		}
 		step, err := kind.Compile(n, c.env)
 		if err != nil {
 			return nil, Errorf(ErrorCode(err), "%s.%s", nf, ErrorMessage(err))
 		}
-		fn := &FlowNode{Node: n, Step: step}
+		fn := &FlowNode{Node: n, Step: step, Pure: pure}
 		c.f.byKey[n.Key] = fn
 		allowed := step.Branches()
 		for name := range n.Branches {
@@ -138,75 +143,183 @@ func (f *Flow) NodeByKey(key string) (*FlowNode, bool) {
 
 // RunResult is what running a flow decided.
 type RunResult struct {
+	// Status is the execution's status after the run: final, waiting (see
+	// WaitUntil), or running when the run stopped at a response node that
+	// continues (see Continue) or could not go on (see Stopped).
 	Status ExecStatus
 	Jobs   []Job
 	// Response is the reply of the first response node reached, if any.
 	Response *Response
+	// Continue is set when an inline run stopped at a response node with
+	// "continue": the reply is to be sent and the rest of the flow run in
+	// the background, from these jobs.
+	Continue bool
+	// WaitUntil is when a waiting execution wakes.
+	WaitUntil time.Time
 	// Error is a short reason, safe to show to the caller, for failed,
 	// error and aborted runs ("workflow failed at node paid").
 	Error string
+	// Stopped is the checkpoint's error when the run stopped because its
+	// progress could not be stored (its lease was lost, it was cancelled,
+	// the database failed); the run's outcome is then not to be recorded
+	// as if it had finished.
+	Stopped error
 }
 
-// Run executes the flow: it walks the main chain, enters the branch each
-// branching node picks and rejoins below it, records one job per node that
-// ran, and stops at the first response node, at an end node, at a failure
-// or when ctx is done (status aborted).
+// RunOptions tune a run of a flow.
+type RunOptions struct {
+	// Prior are the jobs of earlier runs of the execution: a resumed run
+	// (after a wait, a crash or a retry) keeps the resolved ones as they
+	// were and runs the first node that has none, or whose job did not
+	// resolve, with that job as Scope.Prior.
+	Prior []Job
+	// Checkpoint, when set, stores the jobs so far before a node that is
+	// not pure starts, whenever a job that acted (a request) has not been
+	// stored yet: a crash after the checkpoint never runs that job again.
+	// An error stops the run (RunResult.Stopped).
+	Checkpoint func(jobs []Job) error
+	// StopAtContinue makes a response node with "continue" stop the run
+	// (an inline sync run: the reply goes out, the rest runs later); in the
+	// background such a node is recorded and the flow goes on.
+	StopAtContinue bool
+}
+
+// Run executes the flow from its first node; see RunFrom.
 func (f *Flow) Run(ctx context.Context, s *Scope) RunResult {
-	r := RunResult{Status: StatusResolved}
-	if f.nodeCount > 0 {
-		r.Jobs = make([]Job, 0, min(f.nodeCount, 8))
-	}
-	f.runChain(ctx, s, f.Nodes, &r)
-	return r
+	return f.RunFrom(ctx, s, RunOptions{})
 }
 
-// runChain returns true when the execution must stop.
-func (f *Flow) runChain(ctx context.Context, s *Scope, nodes []*FlowNode, r *RunResult) bool {
+// RunFrom executes the flow: it walks the main chain, enters the branch
+// each branching node picks and rejoins below it, records one job per node
+// that ran, and stops at the first response node, at an end node, at a
+// failure, when a node waits, or when ctx is done (status aborted). Jobs of
+// o.Prior that resolved are kept without running their nodes again.
+func (f *Flow) RunFrom(ctx context.Context, s *Scope, o RunOptions) RunResult {
+	w := walker{f: f, o: &o, r: RunResult{Status: StatusResolved}}
+	if f.nodeCount > 0 {
+		w.r.Jobs = make([]Job, 0, min(f.nodeCount, 8))
+	}
+	if len(o.Prior) > 0 {
+		w.prior = make(map[string]*Job, len(o.Prior))
+		for i := range o.Prior {
+			w.prior[o.Prior[i].NodeKey] = &o.Prior[i]
+		}
+	}
+	w.chain(ctx, s, f.Nodes)
+	s.Prior = nil
+	return w.r
+}
+
+type walker struct {
+	f     *Flow
+	o     *RunOptions
+	r     RunResult
+	prior map[string]*Job
+	// unstored is set when a job that acted has not been checkpointed.
+	unstored bool
+}
+
+// chain returns true when the execution must stop.
+func (w *walker) chain(ctx context.Context, s *Scope, nodes []*FlowNode) bool {
+	r := &w.r
 	for _, n := range nodes {
 		if err := ctx.Err(); err != nil {
 			r.Status, r.Error = StatusAborted, "workflow timed out before node "+n.Node.Key
 			return true
 		}
-		start := time.Now()
-		out, err := n.Step.Run(ctx, s)
-		job := Job{NodeKey: n.Node.Key, NodeType: n.Node.Type, Status: JobResolved, StartedAt: start, Duration: time.Since(start), Branch: out.Branch}
-		if len(out.Result) > 0 {
-			job.Result = out.Result
-		} else {
-			job.Result = nullJSON
-		}
-		if err != nil {
-			job.Result = nullJSON
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || ctx.Err() != nil {
-				job.Status, job.Error = JobAborted, "timed out"
-				r.Jobs = append(r.Jobs, job)
-				r.Status, r.Error = StatusAborted, "workflow timed out at node "+n.Node.Key
+		pj := w.prior[n.Node.Key]
+		if pj != nil && pj.Status == JobResolved {
+			// Ran before this run: keep its job and follow its branch.
+			r.Jobs = append(r.Jobs, *pj)
+			s.Jobs[n.Node.Key] = resultValue(pj.Result)
+			if pj.Branch != "" && w.chain(ctx, s, n.Branches[pj.Branch]) {
 				return true
 			}
-			job.Status, job.Error = JobError, ErrorMessage(err)
+			continue
+		}
+		if !n.Pure && w.unstored && w.o.Checkpoint != nil {
+			if err := w.o.Checkpoint(r.Jobs); err != nil {
+				r.Status, r.Stopped = StatusRunning, err
+				return true
+			}
+			w.unstored = false
+		}
+		if w.step(ctx, s, n, pj) {
+			return true
+		}
+	}
+	return false
+}
+
+// step runs one node; it returns true when the execution must stop.
+func (w *walker) step(ctx context.Context, s *Scope, n *FlowNode, pj *Job) bool {
+	r := &w.r
+	start := time.Now()
+	s.Prior = pj
+	out, err := n.Step.Run(ctx, s)
+	s.Prior = nil
+	job := Job{NodeKey: n.Node.Key, NodeType: n.Node.Type, Status: JobResolved, StartedAt: start, Duration: time.Since(start),
+		Branch: out.Branch, Error: out.Error, Request: out.Request, Attempts: out.Attempts}
+	if pj != nil {
+		// One job per node: a node that runs again keeps its first start
+		// and adds up the time it ran.
+		job.StartedAt, job.Duration = pj.StartedAt, pj.Duration+job.Duration
+	}
+	if len(out.Result) > 0 {
+		job.Result = out.Result
+	} else {
+		job.Result = nullJSON
+	}
+	if err != nil {
+		job.Result, job.Branch = nullJSON, ""
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || ctx.Err() != nil {
+			job.Status, job.Error = JobAborted, "timed out"
 			r.Jobs = append(r.Jobs, job)
-			r.Status, r.Error = StatusError, "workflow failed at node "+n.Node.Key
+			r.Status, r.Error = StatusAborted, "workflow timed out at node "+n.Node.Key
 			return true
 		}
-		s.Jobs[n.Node.Key] = resultValue(job.Result)
-		if out.End == StatusFailed {
-			job.Status = JobFailed
-		}
+		job.Status, job.Error = JobError, ErrorMessage(err)
 		r.Jobs = append(r.Jobs, job)
-		switch {
-		case out.Response != nil:
+		r.Status, r.Error = StatusError, "workflow failed at node "+n.Node.Key
+		return true
+	}
+	if !out.Wait.IsZero() {
+		job.Status, job.DueAt, job.Result = JobWaiting, out.Wait, nullJSON
+		r.Jobs = append(r.Jobs, job)
+		r.Status, r.WaitUntil = StatusWaiting, out.Wait
+		return true
+	}
+	if !n.Pure {
+		w.unstored = true
+	}
+	s.Jobs[n.Node.Key] = resultValue(job.Result)
+	if out.End == StatusFailed {
+		job.Status = JobFailed
+	}
+	r.Jobs = append(r.Jobs, job)
+	switch {
+	case out.Response != nil && out.Continue:
+		if r.Response == nil {
 			r.Response = out.Response
+		}
+		if w.o.StopAtContinue {
+			r.Status, r.Continue = StatusRunning, true
 			return true
-		case out.End != "":
-			r.Status = out.End
-			if out.End != StatusResolved {
-				r.Error = "workflow failed at node " + n.Node.Key
-			}
+		}
+	case out.Response != nil:
+		if r.Response == nil {
+			r.Response = out.Response
+		}
+		return true
+	case out.End != "":
+		r.Status = out.End
+		if out.End != StatusResolved {
+			r.Error = "workflow failed at node " + n.Node.Key
+		}
+		return true
+	case out.Branch != "":
+		if w.chain(ctx, s, n.Branches[out.Branch]) {
 			return true
-		case out.Branch != "":
-			if f.runChain(ctx, s, n.Branches[out.Branch], r) {
-				return true
-			}
 		}
 	}
 	return false

@@ -549,15 +549,34 @@ func (m *flowTestStore) ListRevisions(context.Context, int64) ([]RevisionInfo, e
 func (m *flowTestStore) ListWorkflows(context.Context) ([]WorkflowSummary, error) {
 	return nil, m.unused
 }
-func (m *flowTestStore) InsertExecution(context.Context, *Execution) error {
+func (m *flowTestStore) InsertExecution(context.Context, *Execution, string, time.Time) error {
 	m.mu.Lock()
 	m.execs++
 	m.mu.Unlock()
 	return nil
 }
-func (m *flowTestStore) ClaimExecutions(context.Context, int) ([]*Execution, error) { return nil, nil }
-func (m *flowTestStore) FinishExecutions(context.Context, []*Execution) error       { return nil }
-func (m *flowTestStore) RequeueRunning(context.Context) (int64, error)              { return 0, nil }
+func (m *flowTestStore) ClaimExecutions(context.Context, string, time.Time, time.Time, int) ([]*Execution, error) {
+	return nil, nil
+}
+func (m *flowTestStore) UpdateExecutions(_ context.Context, _ string, _ time.Time, es []*Execution) ([]UpdateOutcome, error) {
+	return make([]UpdateOutcome, len(es)), nil
+}
+func (m *flowTestStore) RenewLeases(context.Context, string, []int64, time.Time) ([]int64, error) {
+	return nil, nil
+}
+func (m *flowTestStore) ReleaseLeases(context.Context, string) (int64, error) { return 0, nil }
+func (m *flowTestStore) NextDue(context.Context) (time.Time, bool, error) {
+	return time.Time{}, false, nil
+}
+func (m *flowTestStore) CancelExecution(context.Context, int64, string, time.Time) (*Execution, error) {
+	return nil, m.unused
+}
+func (m *flowTestStore) RetryExecution(context.Context, int64, time.Time) (*Execution, error) {
+	return nil, m.unused
+}
+func (m *flowTestStore) ReplayExecutions(context.Context, ReplayFilter, int, Mode, func() int64, time.Time) (int, error) {
+	return 0, m.unused
+}
 func (m *flowTestStore) GetExecution(context.Context, int64) (*Execution, error) {
 	return nil, m.unused
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Node is one step of the flow as written in the workflow document (§9).
@@ -66,6 +67,19 @@ type Outcome struct {
 	End ExecStatus
 	// Response, when set, ends the execution: in sync mode it is the reply.
 	Response *Response
+	// Continue, with Response, sends the reply and goes on with the flow
+	// (respond and continue, §13).
+	Continue bool
+	// Wait, when set, makes the execution wait until then; the node runs
+	// again when it wakes, with its job as Scope.Prior.
+	Wait time.Time
+	// Error says why the node failed (with End failed), or why it failed
+	// and the flow went on (continueOnFailure), or what a waiting node waits
+	// after (a failed attempt).
+	Error string
+	// Request and Attempts are a request node's call, recorded on its job.
+	Request  *SentRequest
+	Attempts []Attempt
 }
 
 // Response is an HTTP reply decided by the flow or by the trigger.

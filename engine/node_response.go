@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+
+	"github.com/tidwall/gjson"
 )
 
 func init() { RegisterNodeKind("response", responseKind{}) }
@@ -38,11 +40,24 @@ func (responseKind) Compile(n *Node, env CompileEnv) (Step, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &responseStep{reply: reply}, nil
+	st := &responseStep{reply: reply}
+	if c := gjson.GetBytes(n.Config, "continue"); c.Exists() {
+		switch c.Type {
+		case gjson.True:
+			st.cont = true
+		case gjson.False, gjson.Null:
+		default:
+			return nil, Errorf(EINVALID, "config.continue: must be true or false")
+		}
+	}
+	return st, nil
 }
 
 type responseStep struct {
 	reply *CompiledReply
+	// cont is "continue": the reply is sent when the node is reached and
+	// the rest of the flow runs in the background (§13).
+	cont bool
 }
 
 func (*responseStep) Branches() []string { return nil }
@@ -54,5 +69,5 @@ func (r *responseStep) Run(_ context.Context, s *Scope) (Outcome, error) {
 		return Outcome{}, err
 	}
 	result := strconv.AppendInt([]byte(`{"status":`), int64(resp.Status), 10)
-	return Outcome{Response: resp, Result: append(result, '}')}, nil
+	return Outcome{Response: resp, Continue: r.cont, Result: append(result, '}')}, nil
 }

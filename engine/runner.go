@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 	"time"
@@ -9,34 +10,59 @@ import (
 
 // RunnerConfig tunes the runner.
 type RunnerConfig struct {
-	// Workers is the number of claim-run-finish loops (default GOMAXPROCS).
+	// Workers is how many executions run at once (default 16 per CPU):
+	// flows that call other systems spend most of their time waiting for
+	// replies, so this is well above the number of CPUs.
 	Workers int
-	// Batch is how many executions a loop claims at once (default 128).
+	// Batch is how many executions one claim takes at most (default 128).
 	Batch int
-	// Poll is how often an idle loop looks for work queued by another
-	// process (default 1 s); work queued here wakes the loops at once.
+	// Poll is the longest the runner sleeps between two looks at the
+	// earliest due time (default 1 s): work queued or made due by another
+	// process is picked up within it; work queued here wakes it at once.
 	Poll time.Duration
+	// Lease is how long a claim holds an execution before another owner may
+	// take it over (default 30 s); leases of running executions are renewed
+	// every third of it.
+	Lease time.Duration
 }
 
-// Runner consumes queued async executions: each loop claims a batch with one
-// write, runs the flows and stores their outcomes with one more. Executions
-// are run at least once: a crash between claim and finish leaves them
-// running, and RequeueRunning at the next start queues them again.
+// Errors that end a run early, as the cause of its context.
+var (
+	errShutdown  = errors.New("runner stopped")
+	errCancelled = errors.New("cancelled by an admin")
+	errLeaseLost = errors.New("lease lost to another owner")
+)
+
+// Runner runs async executions: those accepted by this process (handed
+// over at once), and those it claims from the store when they are due
+// (queued, waiting executions whose time came, running ones whose lease
+// expired, retried and replayed ones). Each run holds a lease on its
+// execution, renewed while it runs; progress is stored at every node that
+// acted, so a run taken over after a crash resumes at the node that was
+// running. Executions run at least once.
 type Runner struct {
-	svc  *Service
-	cfg  RunnerConfig
-	stop chan struct{}
-	wg   sync.WaitGroup
+	svc   *Service
+	cfg   RunnerConfig
+	slots chan struct{}
+	stop  chan struct{}
+	// freed wakes the claimer when a slot frees up while all were taken.
+	freed chan struct{}
+	// wg counts the claimer and the runs; renewing stops after them.
+	wg      sync.WaitGroup
+	renewWG sync.WaitGroup
+	once    sync.Once
 
 	hardCtx    context.Context
-	hardCancel context.CancelFunc
-	once       sync.Once
+	hardCancel context.CancelCauseFunc
+
+	mu       sync.Mutex
+	inflight map[int64]context.CancelCauseFunc
 }
 
-// NewRunner returns a runner for the service's queue; Start starts it.
+// NewRunner returns a runner for the service's executions; Start starts it.
 func (s *Service) NewRunner(cfg RunnerConfig) *Runner {
 	if cfg.Workers <= 0 {
-		cfg.Workers = runtime.GOMAXPROCS(0)
+		cfg.Workers = 16 * runtime.GOMAXPROCS(0)
 	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = 128
@@ -44,117 +70,272 @@ func (s *Service) NewRunner(cfg RunnerConfig) *Runner {
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.handoff = make(chan *Execution, cfg.Workers*cfg.Batch*2)
-	return &Runner{svc: s, cfg: cfg, stop: make(chan struct{}), hardCtx: ctx, hardCancel: cancel}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 30 * time.Second
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	r := &Runner{
+		svc: s, cfg: cfg, slots: make(chan struct{}, cfg.Workers), stop: make(chan struct{}), freed: make(chan struct{}, 1),
+		hardCtx: ctx, hardCancel: cancel, inflight: map[int64]context.CancelCauseFunc{},
+	}
+	s.lease = cfg.Lease
+	s.runner = r
+	return r
 }
 
-// Recover puts executions left running by a previous process back in the
-// queue. Call it once at start-up, before Start.
-func (s *Service) Recover(ctx context.Context) (int64, error) {
-	n, err := s.executions.RequeueRunning(ctx)
-	if err != nil {
-		return 0, err
-	}
-	if n > 0 {
-		s.log.Info("requeued executions left running", "count", n)
-	}
-	return n, nil
-}
-
-// Start starts the worker loops.
+// Start starts claiming and running executions.
 func (r *Runner) Start() {
-	for i := 0; i < r.cfg.Workers; i++ {
-		r.wg.Add(1)
-		go r.loop()
-	}
+	r.wg.Add(1)
+	go r.claimLoop()
+	r.renewWG.Add(1)
+	go r.renewLoop()
 	r.svc.notify()
 }
 
-// Stop stops claiming work and waits for the batches in flight to finish.
-// If ctx ends first, running flows are cancelled and left running in the
-// database, to run again at the next start.
+// Stop stops claiming work and waits for the runs in flight to finish. If
+// ctx ends first, they are cancelled and their executions released: due at
+// once, for another instance or the next start, where they resume at the
+// node that was running.
 func (r *Runner) Stop(ctx context.Context) error {
 	r.once.Do(func() { close(r.stop) })
 	done := make(chan struct{})
 	go func() { r.wg.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
-		r.hardCancel()
-		return nil
 	case <-ctx.Done():
-		r.hardCancel()
-		<-done
-		return ctx.Err()
+		err = ctx.Err()
+	}
+	r.hardCancel(errShutdown)
+	<-done
+	r.renewWG.Wait()
+	if err != nil {
+		rel, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, rerr := r.svc.executions.ReleaseLeases(rel, r.svc.owner); rerr != nil {
+			r.svc.log.Error("release leases", "error", rerr)
+		}
+	}
+	return err
+}
+
+// tryAcquire takes a run slot if one is free.
+func (r *Runner) tryAcquire() bool {
+	select {
+	case <-r.stop:
+		return false
+	default:
+	}
+	select {
+	case r.slots <- struct{}{}:
+		return true
+	default:
+		return false
 	}
 }
 
-func (r *Runner) loop() {
+func (r *Runner) release(n int) {
+	for i := 0; i < n; i++ {
+		<-r.slots
+	}
+	select {
+	case r.freed <- struct{}{}:
+	default:
+	}
+}
+
+// start runs one execution, leased to this process, whose slot was taken
+// with tryAcquire.
+func (r *Runner) start(e *Execution) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer r.release(1)
+		r.runOne(e)
+	}()
+}
+
+func (r *Runner) claimLoop() {
 	defer r.wg.Done()
-	poll := time.NewTicker(r.cfg.Poll)
-	defer poll.Stop()
-	batch := make([]*Execution, 0, r.cfg.Batch)
+	timer := time.NewTimer(r.cfg.Poll)
+	defer timer.Stop()
 	for {
 		select {
 		case <-r.stop:
-			// Executions handed over are accepted and stored as running:
-			// finish them before stopping (the HTTP server stopped first,
-			// so no more arrive).
-			r.drainHandoff(batch)
 			return
 		default:
 		}
-		// Handed-over executions first: they are claimed already.
-		if batch = r.takeHandoff(batch[:0], nil); len(batch) > 0 {
-			r.report(r.runBatch(batch))
-			continue
+		claimed, full := r.claim()
+		if full {
+			continue // more may be due
 		}
-		claimed, err := r.svc.executions.ClaimExecutions(r.hardCtx, r.cfg.Batch)
-		if err != nil {
-			r.report(err)
-		} else if len(claimed) > 0 {
-			r.report(r.runBatch(claimed))
-			if len(claimed) == r.cfg.Batch {
-				r.svc.notify() // more may be waiting: wake another loop too
+		wait := r.cfg.Poll
+		if claimed >= 0 {
+			if next, ok, err := r.svc.executions.NextDue(r.hardCtx); err != nil {
+				r.report(err)
+			} else if ok {
+				wait = min(wait, max(time.Until(next), time.Millisecond))
 			}
-			continue
 		}
+		timer.Reset(wait)
 		select {
 		case <-r.stop:
-		case e := <-r.svc.handoff:
-			r.svc.inflight.Add(-1)
-			batch = r.takeHandoff(batch[:0], e)
-			r.report(r.runBatch(batch))
-		case <-r.svc.wake:
-		case <-poll.C:
-		}
-	}
-}
-
-// takeHandoff appends first (if any) and whatever else is waiting in the
-// handoff channel, up to a batch.
-func (r *Runner) takeHandoff(batch []*Execution, first *Execution) []*Execution {
-	if first != nil {
-		batch = append(batch, first)
-	}
-	for len(batch) < r.cfg.Batch {
-		select {
-		case e := <-r.svc.handoff:
-			r.svc.inflight.Add(-1)
-			batch = append(batch, e)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-func (r *Runner) drainHandoff(batch []*Execution) {
-	for r.hardCtx.Err() == nil {
-		if batch = r.takeHandoff(batch[:0], nil); len(batch) == 0 {
 			return
+		case <-r.svc.wake:
+		case <-r.freed:
+		case <-timer.C:
 		}
-		r.report(r.runBatch(batch))
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// claim takes free slots, claims up to that many due executions and starts
+// them. It returns how many it claimed (-1 when no slot was free) and
+// whether it got all it asked for.
+func (r *Runner) claim() (int, bool) {
+	n := 0
+	for n < r.cfg.Batch && r.tryAcquire() {
+		n++
+	}
+	if n == 0 {
+		return -1, false
+	}
+	now := time.Now()
+	es, err := r.svc.executions.ClaimExecutions(r.hardCtx, r.svc.owner, now, now.Add(r.cfg.Lease), n)
+	if err != nil {
+		r.release(n)
+		r.report(err)
+		return 0, false
+	}
+	r.release(n - len(es))
+	var pure []*Execution
+	for _, e := range es {
+		if r.running(e.ID) {
+			// Its lease expired while it still runs here (the store was
+			// slow to renew it): the run in flight goes on.
+			r.release(1)
+			continue
+		}
+		if rf, err := r.svc.flowFor(r.hardCtx, e.WorkflowID, e.Revision); err == nil && rf.flow.Pure {
+			pure = append(pure, e)
+			continue
+		}
+		r.start(e)
+	}
+	if len(pure) > 0 {
+		// Flows that only compute run one after another and are stored
+		// with one write.
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			defer r.release(len(pure))
+			r.runBatch(pure)
+		}()
+	}
+	return len(es), len(es) == n
+}
+
+func (r *Runner) running(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.inflight[id]
+	return ok
+}
+
+// track registers a run so that a cancel or a lost lease can stop it.
+func (r *Runner) track(id int64) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(r.hardCtx)
+	r.mu.Lock()
+	r.inflight[id] = cancel
+	r.mu.Unlock()
+	return ctx, func() {
+		r.mu.Lock()
+		delete(r.inflight, id)
+		r.mu.Unlock()
+		cancel(nil)
+	}
+}
+
+// cancelLocal stops the run of an execution in this process, if any.
+func (r *Runner) cancelLocal(id int64, cause error) {
+	r.mu.Lock()
+	cancel := r.inflight[id]
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel(cause)
+	}
+}
+
+func (r *Runner) runOne(e *Execution) {
+	ctx, done := r.track(e.ID)
+	defer done()
+	if r.svc.execute(ctx, e, r.cfg.Lease) {
+		r.store(ctx, []*Execution{e})
+	}
+}
+
+func (r *Runner) runBatch(es []*Execution) {
+	out := es[:0:0]
+	for _, e := range es {
+		ctx, done := r.track(e.ID)
+		if r.svc.execute(ctx, e, r.cfg.Lease) {
+			out = append(out, e)
+		}
+		done()
+	}
+	if len(out) > 0 {
+		r.store(r.hardCtx, out)
+	}
+}
+
+// store writes the outcome of runs. A run whose execution was cancelled
+// meanwhile has its jobs recorded, its status staying aborted.
+func (r *Runner) store(ctx context.Context, es []*Execution) {
+	if _, err := r.svc.executions.UpdateExecutions(context.WithoutCancel(ctx), r.svc.owner, time.Now().Add(r.cfg.Lease), es); err != nil {
+		r.report(err)
+	}
+	for _, e := range es {
+		if e.Status == StatusWaiting {
+			r.svc.notify() // the claimer's next look at the due time
+			break
+		}
+	}
+}
+
+// renewLoop extends the leases of the runs in flight every third of the
+// lease, and stops the runs whose lease it no longer holds.
+func (r *Runner) renewLoop() {
+	defer r.renewWG.Done()
+	t := time.NewTicker(r.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.hardCtx.Done():
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		ids := make([]int64, 0, len(r.inflight))
+		for id := range r.inflight {
+			ids = append(ids, id)
+		}
+		r.mu.Unlock()
+		if len(ids) == 0 {
+			continue
+		}
+		lost, err := r.svc.executions.RenewLeases(r.hardCtx, r.svc.owner, ids, time.Now().Add(r.cfg.Lease))
+		if err != nil {
+			r.report(err)
+			continue
+		}
+		for _, id := range lost {
+			r.cancelLocal(id, errLeaseLost)
+		}
 	}
 }
 
@@ -164,34 +345,68 @@ func (r *Runner) report(err error) {
 	}
 }
 
-// runBatch runs claimed executions and stores their outcomes in one write.
-func (r *Runner) runBatch(batch []*Execution) error {
-	ctx := r.hardCtx
-	for _, e := range batch {
-		r.svc.runAsync(ctx, e)
+// execute runs (or resumes) one execution leased to this process and fills
+// in its outcome. It reports whether that outcome is to be stored: not when
+// the run stopped because the runner is shutting down or the lease was
+// lost, nor when a checkpoint found the execution cancelled (then its jobs
+// are stored already).
+func (s *Service) execute(ctx context.Context, e *Execution, lease time.Duration) bool {
+	if e.StartedAt.IsZero() {
+		e.StartedAt = s.now()
 	}
-	if ctx.Err() != nil {
-		// Cancelled mid-batch: leave the rows running; they run again
-		// after the restart rather than being recorded as aborted.
-		return nil
-	}
-	return r.svc.executions.FinishExecutions(ctx, batch)
-}
-
-// runAsync runs one claimed execution and fills in its outcome.
-func (s *Service) runAsync(ctx context.Context, e *Execution) {
-	e.StartedAt = s.now()
 	rf, err := s.flowFor(ctx, e.WorkflowID, e.Revision)
 	if err != nil {
+		if context.Cause(ctx) == errShutdown {
+			return false
+		}
 		e.Status, e.Error, e.FinishedAt = StatusError, "workflow revision cannot run", s.now()
 		if ErrorCode(err) != ENOTFOUND {
 			s.log.Error("load workflow revision", "workflow_id", e.WorkflowID, "revision", e.Revision, "execution_id", e.ID, "error", err)
 		}
-		return
+		return true
 	}
 	runCtx, cancel := context.WithTimeout(ctx, rf.wf.Doc.Timeout())
-	res := rf.flow.Run(runCtx, s.scope(rf.wf, e))
-	cancel()
-	e.FinishedAt = s.now()
-	e.Status, e.Jobs, e.Error, e.Response = res.Status, res.Jobs, res.Error, res.Response
+	defer cancel()
+	sc := s.scope(rf.wf, e)
+	sc.Env = s.env
+	stored := false
+	res := rf.flow.RunFrom(runCtx, sc, RunOptions{Prior: e.Jobs, Checkpoint: func(jobs []Job) error {
+		e.Jobs, e.Status = jobs, StatusRunning
+		out, err := s.executions.UpdateExecutions(context.WithoutCancel(ctx), s.owner, time.Now().Add(lease), []*Execution{e})
+		switch {
+		case err != nil:
+			return err
+		case out[0] == Cancelled:
+			stored = true
+			return errCancelled
+		case out[0] == LeaseLost:
+			return errLeaseLost
+		}
+		return nil
+	}})
+	if res.Stopped != nil {
+		if !stored && !errors.Is(res.Stopped, errCancelled) && !errors.Is(res.Stopped, errLeaseLost) {
+			s.log.Error("store execution progress", "workflow_id", e.WorkflowID, "execution_id", e.ID, "error", res.Stopped)
+		}
+		return false
+	}
+	switch context.Cause(ctx) {
+	case errShutdown, errLeaseLost:
+		// Not this run's outcome to record: it resumes elsewhere, or
+		// after the restart, from the last checkpoint.
+		return false
+	}
+	e.Jobs, e.Error = res.Jobs, res.Error
+	e.Status = res.Status
+	if e.Response == nil {
+		e.Response = res.Response
+	}
+	e.DueAt = time.Time{}
+	switch {
+	case res.Status == StatusWaiting:
+		e.DueAt = res.WaitUntil
+	case res.Status.Final():
+		e.FinishedAt = s.now()
+	}
+	return true
 }

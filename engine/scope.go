@@ -29,7 +29,36 @@ type Scope struct {
 	Revision    int
 	Now         time.Time
 
+	// Env gives nodes what they need of the outside world; nil for a flow
+	// that only computes (then acting nodes fail with an error).
+	Env *RunEnv
+	// Prior is the job the running node left in an earlier run of this
+	// execution (it waited, or the execution is retried), or nil.
+	Prior *Job
+
 	system gjson.Result
+}
+
+// RunEnv is what acting nodes use of the outside world while a flow runs.
+type RunEnv struct {
+	// Outbound sends request nodes' calls.
+	Outbound Outbound
+	// UserAgent is sent with every outgoing call ("Hookflow/<version>").
+	UserAgent string
+	// Inline is set when the flow runs inside its sync request: a node
+	// waits in place, within the context's deadline, instead of making the
+	// execution wait as a stored row.
+	Inline bool
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// now is the environment's clock.
+func (e *RunEnv) now() time.Time {
+	if e == nil || e.Now == nil {
+		return time.Now()
+	}
+	return e.Now()
 }
 
 // NewScope returns a scope over the raw JSON trigger context.

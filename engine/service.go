@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -37,10 +36,15 @@ type Service struct {
 	now  func() time.Time
 	ids  IDGenerator
 
-	// handoff carries accepted executions, stored as running, straight to
-	// the runner's workers; inflight counts the places taken in it.
-	handoff  chan *Execution
-	inflight atomic.Int64
+	// owner names this process in the leases it holds on executions; lease
+	// is how long one lasts.
+	owner string
+	lease time.Duration
+	// runner, when started, takes accepted executions at once.
+	runner *Runner
+	// env is what acting nodes use in the background; envInline the same
+	// inside a sync request.
+	env, envInline *RunEnv
 }
 
 type revKey struct {
@@ -73,11 +77,26 @@ func NewService(ws WorkflowStore, es ExecutionStore, log *slog.Logger) *Service 
 	return &Service{
 		workflows: ws, executions: es, log: log,
 		cache: map[string]*liveFlow{}, cacheBudget: maxLiveFlowBytes,
-		revCache: map[revKey]*revFlow{},
-		wake:     make(chan struct{}, 1),
-		now:      time.Now,
+		revCache:  map[revKey]*revFlow{},
+		wake:      make(chan struct{}, 1),
+		now:       time.Now,
+		owner:     RandomToken(9),
+		lease:     30 * time.Second,
+		env:       &RunEnv{},
+		envInline: &RunEnv{Inline: true},
 	}
 }
+
+// UseOutbound sets the port through which request nodes call other
+// systems, and the User-Agent they send ("Hookflow/<version>"). Call it
+// before serving requests.
+func (s *Service) UseOutbound(o Outbound, userAgent string) {
+	s.env = &RunEnv{Outbound: o, UserAgent: userAgent}
+	s.envInline = &RunEnv{Outbound: o, UserAgent: userAgent, Inline: true}
+}
+
+// Owner is the name of this process in the leases it holds.
+func (s *Service) Owner() string { return s.owner }
 
 // SeedIDs makes every execution id generated from now on larger than
 // last, typically the largest id already stored.
@@ -297,6 +316,8 @@ type TriggerResult struct {
 	Response    *Response
 	ExecutionID int64
 	Status      ExecStatus
+	// NotStored is set when a sync execution ran but could not be stored.
+	NotStored bool
 }
 
 // Trigger answers one webhook request for the workflow with key: it checks
@@ -362,36 +383,38 @@ func redactAuthorization(req *Request) {
 //
 // A pure flow (PureKind nodes only) runs first, for at most about
 // inlineBudget, and the execution is stored finished: one write, and
-// nothing left for the workers. It never changes the reply, which comes from the trigger alone.
-// A flow that is not pure, or that needs longer, is stored for the worker
-// pool: already claimed (running) and handed straight to a worker of this
-// process when one has room, which saves the claim transaction, or queued
-// for the next claim otherwise. A crash leaves such a row to
-// RequeueRunning.
+// nothing left for the runner. It never changes the reply, which comes from
+// the trigger alone. A flow that is not pure, or that needs longer, is
+// stored for the runner: leased to this process (running) and started at
+// once when the runner has a free slot, which saves the claim, or queued
+// for the next claim otherwise. A crash leaves such a row to whoever claims
+// it when its lease expires.
 func (s *Service) accept(ctx context.Context, lf *liveFlow, e *Execution) (*TriggerResult, error) {
 	if lf.flow.Pure && s.runInline(ctx, lf, e) {
-		if err := s.executions.InsertExecution(ctx, e); err != nil {
+		if err := s.executions.InsertExecution(ctx, e, "", time.Time{}); err != nil {
 			return nil, err
 		}
 		return &TriggerResult{Response: s.asyncReply(lf, e), ExecutionID: e.ID, Status: e.Status}, nil
 	}
-	direct := s.reserveHandoff()
+	direct := s.runner != nil && s.runner.tryAcquire()
+	var leaseUntil time.Time
 	if direct {
 		e.Status, e.StartedAt, e.Attempts = StatusRunning, s.now(), 1
+		leaseUntil = time.Now().Add(s.lease)
 	} else {
 		e.Status = StatusQueued
 	}
-	if err := s.executions.InsertExecution(ctx, e); err != nil {
+	if err := s.executions.InsertExecution(ctx, e, s.owner, leaseUntil); err != nil {
 		if direct {
-			s.inflight.Add(-1)
+			s.runner.release(1)
 		}
 		return nil, err
 	}
 	resp := s.asyncReply(lf, e)
-	// Hand over only after the reply is rendered: from here on the worker
-	// owns e.
+	// Start only after the reply is rendered: from here on the runner owns
+	// e.
 	if direct {
-		s.handoff <- e
+		s.runner.start(e)
 	} else {
 		s.notify()
 	}
@@ -438,27 +461,20 @@ func (s *Service) asyncReply(lf *liveFlow, e *Execution) *Response {
 	return resp
 }
 
-// reserveHandoff takes a place in the handoff channel, if there is a runner
-// and room; the place is given back when a worker takes the execution.
-func (s *Service) reserveHandoff() bool {
-	if s.handoff == nil {
-		return false
-	}
-	if s.inflight.Add(1) > int64(cap(s.handoff)) {
-		s.inflight.Add(-1)
-		return false
-	}
-	return true
-}
-
+// runSync runs a sync flow inside its request and stores the execution.
+// Request nodes call out in place, retrying within the workflow's timeout.
+// A response node with "continue" ends the request's part: the execution so
+// far is stored (leased to this process, or queued), the reply is sent,
+// and the rest of the flow runs in the background like an async one.
 func (s *Service) runSync(ctx context.Context, lf *liveFlow, e *Execution) (*TriggerResult, error) {
 	runCtx, cancel := context.WithTimeout(ctx, lf.wf.Doc.Timeout())
 	defer cancel()
 	e.Status = StatusRunning
 	e.StartedAt = s.now()
 	e.Attempts = 1
-	r := lf.flow.Run(runCtx, s.scope(lf.wf, e))
-	e.FinishedAt = s.now()
+	sc := s.scope(lf.wf, e)
+	sc.Env = s.envInline
+	r := lf.flow.RunFrom(runCtx, sc, RunOptions{StopAtContinue: true})
 	e.Status, e.Jobs, e.Error = r.Status, r.Jobs, r.Error
 	resp := r.Response
 	switch {
@@ -471,12 +487,46 @@ func (s *Service) runSync(ctx context.Context, lf *liveFlow, e *Execution) (*Tri
 		resp = ErrorResponse(500, r.Error)
 	}
 	e.Response = resp
-	// Group commit in the store makes this wait short; a record that cannot
-	// be stored must not change the reply the flow decided.
-	if err := s.executions.InsertExecution(context.WithoutCancel(ctx), e); err != nil {
-		s.log.Error("store sync execution", "workflow_id", e.WorkflowID, "error", err)
+	if r.Continue {
+		return s.continueSync(ctx, e, resp)
 	}
-	return &TriggerResult{Response: resp, ExecutionID: e.ID, Status: e.Status}, nil
+	e.FinishedAt = s.now()
+	res := &TriggerResult{Response: resp, ExecutionID: e.ID, Status: e.Status}
+	// Group commit in the store makes this wait short; a record that cannot
+	// be stored must not change the reply the flow decided, but the reply
+	// says so.
+	if err := s.executions.InsertExecution(context.WithoutCancel(ctx), e, "", time.Time{}); err != nil {
+		s.log.Error("store sync execution", "workflow_id", e.WorkflowID, "execution_id", e.ID, "error", err)
+		res.NotStored = true
+	}
+	return res, nil
+}
+
+// continueSync stores a sync execution that responded and goes on, then
+// starts (or queues) the rest of its flow. The reply is sent only once the
+// row is durable, so that the work it promises is never lost.
+func (s *Service) continueSync(ctx context.Context, e *Execution, resp *Response) (*TriggerResult, error) {
+	direct := s.runner != nil && s.runner.tryAcquire()
+	var leaseUntil time.Time
+	if direct {
+		leaseUntil = time.Now().Add(s.lease)
+	} else {
+		e.Status = StatusQueued
+	}
+	if err := s.executions.InsertExecution(context.WithoutCancel(ctx), e, s.owner, leaseUntil); err != nil {
+		if direct {
+			s.runner.release(1)
+		}
+		// The caller is told to try again: the work after the reply could
+		// not be made durable.
+		return nil, err
+	}
+	if direct {
+		s.runner.start(e)
+	} else {
+		s.notify()
+	}
+	return &TriggerResult{Response: resp, ExecutionID: e.ID, Status: StatusRunning}, nil
 }
 
 func (s *Service) scope(w *Workflow, e *Execution) *Scope {

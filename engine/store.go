@@ -72,22 +72,79 @@ type ExecutionFilter struct {
 	Limit      int
 }
 
+// ReplayFilter selects the executions of one workflow that a bulk replay
+// copies (§14): by status, and created at or after Since and before Until
+// (zero times: no bound).
+type ReplayFilter struct {
+	WorkflowID int64
+	Status     ExecStatus
+	Since      time.Time
+	Until      time.Time
+	Limit      int
+}
+
+// UpdateOutcome is what became of one execution's update.
+type UpdateOutcome uint8
+
+const (
+	// Updated: the row was written.
+	Updated UpdateOutcome = iota
+	// Cancelled: an admin cancelled the execution meanwhile; the jobs were
+	// recorded, its status stays aborted, and the run must stop.
+	Cancelled
+	// LeaseLost: another owner holds the execution now (its lease expired
+	// and was taken over); nothing was written and the run must stop.
+	LeaseLost
+)
+
 // ExecutionStore keeps executions. The executions table is also the queue
-// of async work.
+// of async work: a row that is queued, waiting or running has a due time,
+// and whoever claims it when due holds a lease on it (an owner and an
+// expiry, renewed while it runs). A lease that expires (its owner died) makes
+// the row due again, so that any instance sharing the database takes the
+// work over: executions run at least once.
 type ExecutionStore interface {
 	// InsertExecution stores a new execution and sets its ID. When it
-	// returns nil the row is durable.
-	InsertExecution(ctx context.Context, e *Execution) error
-	// ClaimExecutions marks up to limit queued executions running and
-	// returns them, oldest first.
-	ClaimExecutions(ctx context.Context, limit int) ([]*Execution, error)
-	// FinishExecutions stores the outcome of runs (status, jobs, response,
-	// error, times) in one transaction.
-	FinishExecutions(ctx context.Context, es []*Execution) error
-	// RequeueRunning puts executions left running by a dead process back in
-	// the queue and returns how many.
-	RequeueRunning(ctx context.Context) (int64, error)
-	// GetExecution returns one execution with request, context and jobs.
+	// returns nil the row is durable. A running execution is stored leased
+	// to owner until leaseUntil.
+	InsertExecution(ctx context.Context, e *Execution, owner string, leaseUntil time.Time) error
+	// ClaimExecutions leases to owner, until leaseUntil, up to limit rows
+	// that are due at now: queued, waiting and past their due time, or
+	// running with an expired lease. It marks them running, counts the run
+	// in Attempts, and returns them with their request, context, jobs and
+	// response, oldest due first.
+	ClaimExecutions(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Execution, error)
+	// UpdateExecutions stores the progress or outcome of runs leased to
+	// owner, in one transaction: status (running, waiting with DueAt, or
+	// final), jobs, response, error and times. A running row's lease is
+	// extended to leaseUntil; other statuses release it. It returns one
+	// outcome per execution.
+	UpdateExecutions(ctx context.Context, owner string, leaseUntil time.Time, es []*Execution) ([]UpdateOutcome, error)
+	// RenewLeases extends owner's leases on the given running executions to
+	// leaseUntil and returns the ids it no longer holds (cancelled, or taken
+	// over).
+	RenewLeases(ctx context.Context, owner string, ids []int64, leaseUntil time.Time) (lost []int64, err error)
+	// ReleaseLeases makes owner's running executions due at once (for
+	// another instance, or this one's next start) and returns how many.
+	ReleaseLeases(ctx context.Context, owner string) (int64, error)
+	// NextDue returns the earliest due time of a queued, waiting or running
+	// row, and false when there is none.
+	NextDue(ctx context.Context) (time.Time, bool, error)
+	// CancelExecution makes a queued, running or waiting execution aborted
+	// with the given reason. ENOTFOUND if there is none, ECONFLICT if it has
+	// finished.
+	CancelExecution(ctx context.Context, id int64, reason string, now time.Time) (*Execution, error)
+	// RetryExecution queues a failed, error or aborted execution again, due
+	// at now, keeping its jobs. ENOTFOUND if there is none, ECONFLICT for
+	// any other status.
+	RetryExecution(ctx context.Context, id int64, now time.Time) (*Execution, error)
+	// ReplayExecutions stores one new queued execution of revision rev for
+	// each execution matching f, oldest first, copying its request and
+	// context and setting ReplayOf; newID gives the new ids. It returns how
+	// many it stored.
+	ReplayExecutions(ctx context.Context, f ReplayFilter, rev int, mode Mode, newID func() int64, now time.Time) (int, error)
+	// GetExecution returns one execution with request, context, jobs and
+	// the ids of its replays.
 	GetExecution(ctx context.Context, id int64) (*Execution, error)
 	// ListExecutions lists executions without their request bodies.
 	ListExecutions(ctx context.Context, f ExecutionFilter) ([]*Execution, error)

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -24,11 +25,15 @@ type executionItem struct {
 	StartedAt  string            `json:"startedAt,omitempty"`
 	FinishedAt string            `json:"finishedAt,omitempty"`
 	DurationMS *float64          `json:"durationMs,omitempty"`
+	// DueAt is when a waiting execution wakes.
+	DueAt string `json:"dueAt,omitempty"`
+	// ReplayOf is the execution this one replays (§14).
+	ReplayOf int64 `json:"replayOf,omitempty"`
 }
 
 func newExecutionItem(e *engine.Execution) executionItem {
 	it := executionItem{ID: e.ID, WorkflowID: e.WorkflowID, Status: e.Status, Revision: e.Revision, Error: e.Error, Attempts: e.Attempts,
-		CreatedAt: rfc3339(e.CreatedAt), StartedAt: rfc3339(e.StartedAt), FinishedAt: rfc3339(e.FinishedAt)}
+		CreatedAt: rfc3339(e.CreatedAt), StartedAt: rfc3339(e.StartedAt), FinishedAt: rfc3339(e.FinishedAt), DueAt: rfc3339(e.DueAt), ReplayOf: e.ReplayOf}
 	if d := e.Duration(); d > 0 || !e.FinishedAt.IsZero() {
 		v := float64(d) / float64(time.Millisecond)
 		it.DurationMS = &v
@@ -78,6 +83,8 @@ func (h *Handlers) ExecutionListAPI(c *fiber.Ctx) error {
 
 type executionDetail struct {
 	executionItem
+	// Replays lists the executions that replay this one.
+	Replays  []int64         `json:"replays"`
 	Request  requestDetail   `json:"request"`
 	Context  json.RawMessage `json:"context"`
 	Jobs     []jobDetail     `json:"jobs"`
@@ -101,6 +108,21 @@ type jobDetail struct {
 	Error      string           `json:"error,omitempty"`
 	StartedAt  string           `json:"startedAt"`
 	DurationMS float64          `json:"durationMs"`
+	// DueAt is when a waiting job runs again.
+	DueAt string `json:"dueAt,omitempty"`
+	// Request and Attempts are a request node's call and its attempts.
+	Request  *engine.SentRequest `json:"request,omitempty"`
+	Attempts []attemptDetail     `json:"attempts,omitempty"`
+}
+
+type attemptDetail struct {
+	Number     int                   `json:"number"`
+	StartedAt  string                `json:"startedAt"`
+	DurationMS float64               `json:"durationMs"`
+	Status     int                   `json:"status,omitempty"`
+	Error      string                `json:"error,omitempty"`
+	Reply      *engine.ReceivedReply `json:"reply,omitempty"`
+	RetryAt    string                `json:"retryAt,omitempty"`
 }
 
 type responseDetail struct {
@@ -134,9 +156,18 @@ func newExecutionDetail(e *engine.Execution) executionDetail {
 	} else {
 		d.Request.Body, d.Request.BodyEncoding = base64.StdEncoding.EncodeToString(e.Request.Body), "base64"
 	}
+	d.Replays = e.Replays
+	if d.Replays == nil {
+		d.Replays = []int64{}
+	}
 	for _, j := range e.Jobs {
-		d.Jobs = append(d.Jobs, jobDetail{NodeKey: j.NodeKey, NodeType: j.NodeType, Status: j.Status, Result: j.Result, Branch: j.Branch,
-			Error: j.Error, StartedAt: rfc3339(j.StartedAt), DurationMS: float64(j.Duration) / float64(time.Millisecond)})
+		jd := jobDetail{NodeKey: j.NodeKey, NodeType: j.NodeType, Status: j.Status, Result: j.Result, Branch: j.Branch,
+			Error: j.Error, StartedAt: rfc3339(j.StartedAt), DurationMS: ms(j.Duration), DueAt: rfc3339(j.DueAt), Request: j.Request}
+		for _, a := range j.Attempts {
+			jd.Attempts = append(jd.Attempts, attemptDetail{Number: a.Number, StartedAt: rfc3339(a.StartedAt), DurationMS: ms(a.Duration),
+				Status: a.Status, Error: a.Error, Reply: a.Reply, RetryAt: rfc3339(a.RetryAt)})
+		}
+		d.Jobs = append(d.Jobs, jd)
 	}
 	if r := e.Response; r != nil {
 		h := r.Headers
@@ -146,4 +177,108 @@ func newExecutionDetail(e *engine.Execution) executionDetail {
 		d.Response = &responseDetail{Status: r.Status, Headers: h, ContentType: r.ContentType, Body: string(r.Body)}
 	}
 	return d
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// ExecutionReplayAPI is POST /api/v1/executions/{id}/replay: a new
+// execution of the workflow's current revision from the stored request
+// (§14); 201 with it.
+func (h *Handlers) ExecutionReplayAPI(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	e, err := h.Svc.ReplayExecution(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	h.Log.Info("execution replayed", "execution_id", id, "replay_id", e.ID, "request_id", requestID(c))
+	c.Location("/api/v1/executions/" + strconv.FormatInt(e.ID, 10))
+	return c.Status(fiber.StatusCreated).JSON(newExecutionDetail(e))
+}
+
+// ExecutionRetryAPI is POST /api/v1/executions/{id}/retry: a failed, error
+// or aborted execution goes on from the node that stopped it; 202.
+func (h *Handlers) ExecutionRetryAPI(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	e, err := h.Svc.RetryExecution(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	h.Log.Info("execution retried", "execution_id", id, "request_id", requestID(c))
+	return c.Status(fiber.StatusAccepted).JSON(newExecutionDetail(e))
+}
+
+// ExecutionCancelAPI is POST /api/v1/executions/{id}/cancel: a queued,
+// running or waiting execution becomes aborted; 202.
+func (h *Handlers) ExecutionCancelAPI(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	e, err := h.Svc.CancelExecution(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusAccepted).JSON(newExecutionDetail(e))
+}
+
+// replayFilterPost is the body of a bulk replay; every field is optional.
+type replayFilterPost struct {
+	Status string `json:"status"`
+	Since  string `json:"since"`
+	Until  string `json:"until"`
+}
+
+// WorkflowReplayAPI is POST /api/v1/workflows/{id}/replay: replays every
+// execution of the workflow that matches the body's filter, at most
+// engine.MaxBulkReplay; 202 {"count": n}.
+func (h *Handlers) WorkflowReplayAPI(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	var p replayFilterPost
+	if body := c.Body(); len(strings.TrimSpace(string(body))) > 0 {
+		if err := requireJSON(c); err != nil {
+			return err
+		}
+		dec := json.NewDecoder(strings.NewReader(string(body)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil {
+			return engine.Errorf(engine.EINVALID, "body: %s (expected {\"status\", \"since\", \"until\"}, each optional)", strings.TrimPrefix(err.Error(), "json: "))
+		}
+	}
+	f, err := parseReplayFilter(id, p)
+	if err != nil {
+		return err
+	}
+	n, err := h.Svc.ReplayExecutions(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"count": n})
+}
+
+func parseReplayFilter(id int64, p replayFilterPost) (engine.ReplayFilter, error) {
+	f := engine.ReplayFilter{WorkflowID: id, Status: engine.ExecStatus(p.Status)}
+	if f.Status != "" && !f.Status.Valid() {
+		return f, engine.Errorf(engine.EINVALID, "status: unknown status %q", p.Status)
+	}
+	var err error
+	if p.Since != "" {
+		if f.Since, err = time.Parse(time.RFC3339, p.Since); err != nil {
+			return f, engine.Errorf(engine.EINVALID, "since: %q is not an RFC 3339 time such as 2026-12-01T00:00:00Z", p.Since)
+		}
+	}
+	if p.Until != "" {
+		if f.Until, err = time.Parse(time.RFC3339, p.Until); err != nil {
+			return f, engine.Errorf(engine.EINVALID, "until: %q is not an RFC 3339 time such as 2026-12-01T00:00:00Z", p.Until)
+		}
+	}
+	return f, nil
 }

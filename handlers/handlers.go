@@ -23,6 +23,10 @@ type Service interface {
 	GetExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	ListExecutions(ctx context.Context, f engine.ExecutionFilter) ([]*engine.Execution, error)
 	Trigger(ctx context.Context, key string, creds engine.Credentials, req *engine.Request) (*engine.TriggerResult, error)
+	ReplayExecution(ctx context.Context, id int64) (*engine.Execution, error)
+	RetryExecution(ctx context.Context, id int64) (*engine.Execution, error)
+	CancelExecution(ctx context.Context, id int64) (*engine.Execution, error)
+	ReplayExecutions(ctx context.Context, f engine.ReplayFilter) (int, error)
 }
 
 // Handlers holds the dependencies of every handler.

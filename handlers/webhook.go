@@ -24,6 +24,11 @@ func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if res.NotStored {
+		// The flow ran and decided this reply, but no record of it
+		// exists: say so rather than let the caller believe otherwise.
+		c.Set("Hookflow-Execution-Stored", "false")
+	}
 	return writeResponse(c, res.Response)
 }
 

@@ -29,7 +29,11 @@ func routes(app *fiber.App, h *handlers.Handlers, log *slog.Logger) {
 	api.Put("/workflows/:id", h.WorkflowReplaceAPI)
 	api.Delete("/workflows/:id", h.WorkflowDeleteAPI)
 	api.Get("/workflows/:id/executions", h.ExecutionListAPI)
+	api.Post("/workflows/:id/replay", h.WorkflowReplayAPI)
 	api.Get("/executions/:id", h.ExecutionGetAPI)
+	api.Post("/executions/:id/replay", h.ExecutionReplayAPI)
+	api.Post("/executions/:id/retry", h.ExecutionRetryAPI)
+	api.Post("/executions/:id/cancel", h.ExecutionCancelAPI)
 
 	uiRoutes(app, h)
 

@@ -255,7 +255,7 @@ func (s *crashServer) logged(msg string) bool {
 const crashReadTimeout = 60 * time.Second
 
 // requeued returns the count the server logged when it put executions
-// left running back in the queue at start.
+// left running due again at start.
 func (s *crashServer) requeued() (int, bool) {
 	s.logs.mu.Lock()
 	defer s.logs.mu.Unlock()
@@ -264,7 +264,7 @@ func (s *crashServer) requeued() (int, bool) {
 			Msg   string
 			Count int
 		}
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "requeued executions left running" {
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "resuming executions left running" {
 			return rec.Count, true
 		}
 	}

@@ -235,8 +235,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	svc.SeedIDs(maxID)
-	if _, err := svc.Recover(ctx); err != nil {
+	// One process owns a SQLite database: executions its predecessor left
+	// running resume at once instead of when their leases expire.
+	if n, err := store.ExpireLeases(ctx); err != nil {
 		return err
+	} else if n > 0 {
+		log.Info("resuming executions left running", "count", n)
 	}
 	runner := svc.NewRunner(engine.RunnerConfig{Workers: c.workers})
 	runner.Start()

@@ -464,7 +464,7 @@ func TestRecovery(t *testing.T) {
 		if status == engine.StatusRunning {
 			e.Attempts, e.StartedAt = 1, time.Now() // claimed, then the process died
 		}
-		if err := store.InsertExecution(ctx, e); err != nil {
+		if err := store.InsertExecution(ctx, e, "", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		execs = append(execs, e)
@@ -484,8 +484,8 @@ func TestRecovery(t *testing.T) {
 			t.Errorf("execution %d: attempts %d, want %d", i, e.Get("attempts").Int(), want)
 		}
 	}
-	if l, ok := srv.logs.logLine("requeued executions left running"); !ok || l.Get("count").Int() != 1 {
-		t.Errorf("no requeue log line with count 1:\n%s", srv.logs)
+	if l, ok := srv.logs.logLine("resuming executions left running"); !ok || l.Get("count").Int() != 1 {
+		t.Errorf("no resuming log line with count 1:\n%s", srv.logs)
 	}
 	// New ids stay above the stored ones.
 	_, key := srv.createWorkflow(t, `{"title":"after","mode":"async","trigger":{"response":{"status":200,"body":{"id":"{{$system.executionId}}"}}},"nodes":[]}`)
@@ -521,7 +521,7 @@ func TestCommands(t *testing.T) {
 		{name: "bad log format", args: []string{"--log-format", "xml", "--data-dir", dir}, wantErr: `--log-format: "xml" is not text or json`},
 		{name: "bad body limit", args: []string{"--body-limit", "lots", "--data-dir", dir}, wantErr: "--body-limit"},
 		{name: "bad public url", args: []string{"--public-url", "hooks.example.com", "--data-dir", dir}, wantErr: "--public-url"},
-		{name: "migrate", args: []string{"migrate", "--data-dir", dir}, stdout: `^database schema at version 2\n$`},
+		{name: "migrate", args: []string{"migrate", "--data-dir", dir}, stdout: `^database schema at version [0-9]+\n$`},
 		{name: "backup without file", args: []string{"backup", "--data-dir", dir}, wantErr: "usage: hookflow backup"},
 		{name: "backup", args: []string{"backup", "--data-dir", dir, filepath.Join(t.TempDir(), "copy.db")}, stdout: `^backup written to `},
 	} {
