@@ -36,7 +36,9 @@ func (s ExecStatus) Valid() bool {
 }
 
 // Final reports whether an execution in this status will not run again.
-func (s ExecStatus) Final() bool { return s != StatusQueued && s != StatusRunning && s != StatusWaiting }
+func (s ExecStatus) Final() bool {
+	return s != StatusQueued && s != StatusRunning && s != StatusWaiting
+}
 
 // Retryable reports whether an execution in this status may be retried
 // from the node that stopped it (§14).
