@@ -9,22 +9,36 @@ import (
 	"testing"
 )
 
+const module = "github.com/hookflow/hookflow/"
+
+// allowedLayers lists, per layer, the layers of ours it may import (its own
+// is always allowed). A layer not listed (cmd) may wire anything.
+//
+// engine/outbound is a layer of its own: the adapter of the engine's
+// Outbound port, as db is the adapter of its stores. It imports engine and
+// nothing else of ours, and nothing but cmd imports it.
+var allowedLayers = map[string][]string{
+	"engine":          {},
+	"engine/outbound": {"engine"},
+	"static":          {},
+	"db":              {"engine"},
+	"views":           {"engine", "static"},
+	"handlers":        {"engine", "views"},
+	"web":             {"handlers", "engine", "static", "views"},
+}
+
+// forbiddenInEngine are the packages engine and its sub-packages do without.
+// engine/outbound alone may use net/http: it is the HTTP client adapter.
+var forbiddenInEngine = []string{"net/http", "database/sql", "github.com/gofiber/", "github.com/a-h/templ", "github.com/valyala/"}
+
 // TestLayers keeps the import direction of architecture.md true:
 // cmd → web → handlers → engine; handlers → views; views → engine, static;
-// db → engine; engine and static are leaves; nothing imports cmd. The engine
-// also stays free of HTTP, SQL and UI packages.
+// db → engine; engine/outbound → engine; engine and static are leaves;
+// nothing imports cmd. The engine also stays free of HTTP, SQL and UI
+// packages, except engine/outbound, which may use net/http.
 func TestLayers(t *testing.T) {
-	const module = "github.com/hookflow/hookflow/"
-	allowed := map[string][]string{
-		"engine":   {},
-		"static":   {},
-		"db":       {"engine"},
-		"views":    {"engine", "static"},
-		"handlers": {"engine", "views"},
-		"web":      {"handlers", "engine", "static", "views"},
-	}
-	forbiddenInEngine := []string{"net/http", "database/sql", "github.com/gofiber/", "github.com/a-h/templ", "github.com/valyala/"}
 	root := filepath.Join("..", "..")
+	seen := map[string]bool{}
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -36,40 +50,103 @@ func TestLayers(t *testing.T) {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, path)
-		layer := strings.Split(filepath.ToSlash(rel), "/")[0]
+		rel = filepath.ToSlash(rel)
+		layer := layerOf(rel)
+		seen[layer] = true
 		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
 		if err != nil {
 			return err
 		}
 		for _, imp := range f.Imports {
-			p := strings.Trim(imp.Path.Value, `"`)
-			if layer == "engine" {
-				for _, bad := range forbiddenInEngine {
-					if strings.HasPrefix(p, bad) {
-						t.Errorf("%s imports %s: the engine stays free of HTTP, SQL and UI packages", rel, p)
-					}
-				}
-			}
-			if !strings.HasPrefix(p, module) {
-				continue
-			}
-			target := strings.Split(strings.TrimPrefix(p, module), "/")[0]
-			if target == "cmd" {
-				t.Errorf("%s imports %s: nothing imports cmd", rel, p)
-				continue
-			}
-			ok, known := allowed[layer]
-			if !known {
-				continue // cmd may wire anything
-			}
-			if target != layer && !containsLayer(ok, target) {
-				t.Errorf("%s (layer %s) imports %s: allowed are %v", rel, layer, p, ok)
+			if msg := importViolation(layer, strings.Trim(imp.Path.Value, `"`)); msg != "" {
+				t.Errorf("%s: %s", rel, msg)
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A renamed or moved package would make its rules silently unused.
+	for layer := range allowedLayers {
+		if !seen[layer] {
+			t.Errorf("no Go files in layer %s: update allowedLayers", layer)
+		}
+	}
+}
+
+// layerOf returns the layer of a path inside the module (a file or a
+// package): its first directory, or engine/outbound for that adapter.
+func layerOf(path string) string {
+	if path == "engine/outbound" || strings.HasPrefix(path, "engine/outbound/") {
+		return "engine/outbound"
+	}
+	return strings.Split(path, "/")[0]
+}
+
+// importViolation returns why a file in layer may not import imp, or "".
+func importViolation(layer, imp string) string {
+	if layer == "engine" || layer == "engine/outbound" {
+		for _, bad := range forbiddenInEngine {
+			if layer == "engine/outbound" && bad == "net/http" {
+				continue
+			}
+			if imp == strings.TrimSuffix(bad, "/") || strings.HasPrefix(imp, strings.TrimSuffix(bad, "/")+"/") {
+				if layer == "engine" && bad == "net/http" {
+					return "imports " + imp + ": only engine/outbound may use net/http"
+				}
+				return "imports " + imp + ": the engine stays free of HTTP, SQL and UI packages"
+			}
+		}
+	}
+	if !strings.HasPrefix(imp, module) {
+		return ""
+	}
+	target := layerOf(strings.TrimPrefix(imp, module))
+	if target == "cmd" {
+		return "imports " + imp + ": nothing imports cmd"
+	}
+	ok, known := allowedLayers[layer]
+	if !known || target == layer || containsLayer(ok, target) {
+		return ""
+	}
+	return "layer " + layer + " imports " + imp + ": allowed are " + strings.Join(ok, ", ")
+}
+
+// TestImportViolation checks the rules themselves, on imports that do not
+// exist (yet) in the tree.
+func TestImportViolation(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		layer, imp string
+		bad        bool
+	}{
+		{"engine/outbound", "net/http", false},
+		{"engine/outbound", "net/http/httptrace", false},
+		{"engine/outbound", module + "engine", false},
+		{"engine/outbound", "database/sql", true},
+		{"engine/outbound", module + "handlers", true},
+		{"engine/outbound", module + "db", true},
+		{"engine", "net/http", true},
+		{"engine", "net/http/httptrace", true},
+		{"engine", "net", false},
+		{"engine", "net/netip", false},
+		{"engine", module + "engine/outbound", true},
+		{"engine", module + "engine/qs", false},
+		{"engine", "github.com/gofiber/fiber/v2", true},
+		{layerOf("engine/qs/qs.go"), "net/http", true},
+		{layerOf("engine/qs/qs.go"), module + "engine/outbound", true},
+		{layerOf("engine/outbound/outbound.go"), "net/http", false},
+		{"handlers", module + "engine/outbound", true},
+		{"web", module + "engine/outbound", true},
+		{"db", module + "engine/outbound", true},
+		{"db", module + "engine", false},
+		{"cmd", module + "engine/outbound", false},
+		{"web", module + "cmd/hookflow", true},
+	} {
+		if got := importViolation(tc.layer, tc.imp); (got != "") != tc.bad {
+			t.Errorf("%s importing %s: violation %q, want bad=%v", tc.layer, tc.imp, got, tc.bad)
+		}
 	}
 }
 
