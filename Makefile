@@ -51,9 +51,10 @@ bench: build ## Load benchmark against a bare Fiber baseline (BENCHFLAGS=--quick
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/...
 
 .PHONY: fuzz
-fuzz: ## Run every fuzz target of engine and its sub-packages for FUZZTIME each (default 30s)
-	@for p in $$($(GO) list ./engine/...); do for t in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
-		echo "== $$p $$t"; $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$p || exit 1; done; done
+fuzz: ## Run every fuzz target of ./engine and its sub-packages for FUZZTIME each (default 30s)
+	@for pkg in $$($(GO) list ./engine/...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg || exit 1; done; done
 
 .PHONY: ci
 ci: check-generated lint test ## What CI runs: generated code, lint, tests
