@@ -27,8 +27,9 @@ type OutboundRequest struct {
 // OutboundResponse is the reply to an OutboundRequest.
 type OutboundResponse struct {
 	Status int
-	// Headers are the reply headers with names lower-cased, in the order
-	// received; a header sent several times appears several times.
+	// Headers are the reply headers with names lower-cased, sorted by name
+	// (HTTP gives no meaning to the order of different names); a header
+	// sent several times appears several times, in the order received.
 	Headers []HeaderValue
 	// Body is the reply body, at most MaxBody bytes.
 	Body      []byte

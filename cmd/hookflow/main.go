@@ -24,6 +24,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/db"
 	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/engine/outbound"
 	"github.com/hookflow/hookflow/handlers"
 	"github.com/hookflow/hookflow/web"
 )
@@ -121,6 +122,7 @@ type config struct {
 
 	retentionAge   time.Duration
 	retentionCount int
+	outboundDeny   outbound.Policy
 }
 
 func newFlagSet(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *config) {
@@ -200,10 +202,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "time allowed to read one request")
 	retentionAge := fs.String("retention-age", env("HOOKFLOW_RETENTION_AGE", "720h"), "delete executions older than this; 0 keeps them (HOOKFLOW_RETENTION_AGE)")
 	retentionCount := fs.String("retention-count", env("HOOKFLOW_RETENTION_COUNT", strconv.Itoa(engine.DefaultRetentionCount)), "keep at most this many executions per workflow; 0 for no limit (HOOKFLOW_RETENTION_COUNT)")
+	outboundDeny := fs.String("outbound-deny", env("HOOKFLOW_OUTBOUND_DENY", "metadata"), "addresses request nodes may not call: metadata (cloud metadata), private (also loopback and private ranges) or none (HOOKFLOW_OUTBOUND_DENY)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	var err error
+	if c.outboundDeny, err = outbound.ParsePolicy(*outboundDeny); err != nil {
+		return fmt.Errorf("--outbound-deny: %q is not metadata, private or none", *outboundDeny)
+	}
 	if c.retentionAge, err = time.ParseDuration(*retentionAge); err != nil || c.retentionAge < 0 {
 		return fmt.Errorf("--retention-age: %q is not a duration such as 720h", *retentionAge)
 	}
@@ -230,6 +236,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	svc := engine.NewService(store, store, log)
+	client, err := outbound.New(outbound.Config{Deny: c.outboundDeny})
+	if err != nil {
+		return err
+	}
+	defer client.CloseIdleConnections()
+	svc.UseOutbound(client, "Hookflow/"+buildVersion())
 	maxID, err := store.MaxExecutionID(ctx)
 	if err != nil {
 		return err
