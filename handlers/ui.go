@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"net/url"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -110,10 +111,34 @@ func session(c *fiber.Ctx) *engine.Session {
 	return s
 }
 
-// safeNext keeps post-sign-in redirects on this site.
+// safeNext keeps post-sign-in redirects on this site: next must be a path
+// of this site (a URL with no scheme, no host and no user, starting with
+// one slash), with no control character, space or backslash anywhere
+// (browsers drop tabs and newlines and read a backslash as a slash, so
+// "/\t/evil.example" and "/\\evil.example" lead elsewhere). The path and
+// query are rebuilt from their parsed form, the fragment dropped; anything
+// else gives "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || len(next) > 2048 {
 		return "/"
 	}
-	return next
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	query, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "/"
+	}
+	out := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: query.Encode()}).String()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+		return "/"
+	}
+	return out
 }
