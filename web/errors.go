@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/handlers"
 )
 
 // statusByCode maps engine error codes to HTTP statuses: the one table.
@@ -63,6 +64,13 @@ func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRend
 		// raw headers, and reports the path as "/"): webhook callers expect
 		// the JSON format, so such errors are sent as JSON.
 		parsed := len(c.Request().Header.RawHeaders()) > 0
+		// Errors found before routing (413, 431, 408, a bad request line)
+		// skipped the middleware: their replies get the headers of a
+		// webhook reply, the strictest.
+		c.Set("X-Content-Type-Options", "nosniff")
+		if !parsed || isWebhook(c) {
+			c.Set(fiber.HeaderContentSecurityPolicy, handlers.WebhookCSP)
+		}
 		if renderHTMLError != nil && parsed && !isAPI(c) && c.Path() != "/healthz" {
 			return renderHTMLError(c, status, msg)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/handlers"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -80,14 +81,23 @@ func accessLog(log *slog.Logger) fiber.Handler {
 	}
 }
 
-// securityHeaders sets headers that harden every reply.
+// uiCSP is the Content-Security-Policy of the admin UI and API.
+const uiCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+// securityHeaders sets headers that harden every reply. Webhook replies
+// are the flow's to shape (an HTML body is allowed) but are served from
+// the admin UI's site: handlers.WebhookCSP sandboxes them into an opaque
+// origin without scripts, so a reply echoing request data cannot act as
+// the admin UI (issue 12, point 2).
 func securityHeaders() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		c.Set("X-Content-Type-Options", "nosniff")
 		c.Set("Referrer-Policy", "same-origin")
 		c.Set("X-Frame-Options", "DENY")
-		if !isWebhook(c) {
-			c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		if isWebhook(c) {
+			c.Set(fiber.HeaderContentSecurityPolicy, handlers.WebhookCSP)
+		} else {
+			c.Set(fiber.HeaderContentSecurityPolicy, uiCSP)
 		}
 		return c.Next()
 	}
