@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"crypto/subtle"
 	"net/url"
 	"strings"
@@ -97,29 +98,37 @@ func checkPreCSRF(c *fiber.Ctx) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
 }
 
-// SignIn is POST /signin.
+// SignIn is POST /signin. The attempt is reserved in the throttle before
+// the password is checked, so that concurrent guesses cannot all pass it.
 func (h *Handlers) SignIn(c *fiber.Ctx) error {
 	email := strings.TrimSpace(c.FormValue("email"))
 	password := c.FormValue("password")
 	if !checkPreCSRF(c) {
 		return h.renderSignIn(c, fiber.StatusForbidden, email, "The form expired. Please sign in again.")
 	}
-	if wait := h.Throttle.Wait(email, c.IP(), time.Now()); wait > 0 {
-		c.Set(fiber.HeaderRetryAfter, itoa(int64(wait/time.Second)+1))
+	att, wait := h.Throttle.Begin(email, c.IP(), time.Now())
+	if att == nil {
+		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		return h.renderSignIn(c, fiber.StatusTooManyRequests, email, "Too many failed sign-ins. Try again in "+wait.Round(time.Second).String()+".")
 	}
+	defer att.Cancel() // unless settled below
 	u, err := h.Auth.GetUserByEmail(c.UserContext(), email)
+	if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
+		return err
+	}
+	hash := ""
+	if err == nil {
+		hash = u.PasswordHash
+	}
+	ok, busy := h.checkPassword(c.UserContext(), hash, password)
 	switch {
-	case err == nil && engine.CheckPassword(u.PasswordHash, password):
-	case err == nil || engine.ErrorCode(err) == engine.ENOTFOUND:
-		if err != nil {
-			engine.SpendPasswordCheck(password)
-		}
-		h.Throttle.Fail(email, c.IP(), time.Now())
+	case busy:
+		c.Set(fiber.HeaderRetryAfter, "1")
+		return h.renderSignIn(c, fiber.StatusServiceUnavailable, email, busyMessage)
+	case !ok:
+		att.Fail()
 		h.Log.Warn("sign-in failed", "ip", c.IP(), "request_id", requestID(c))
 		return h.renderSignIn(c, fiber.StatusUnauthorized, email, "Wrong email or password.")
-	default:
-		return err
 	}
 	if u.TOTPSecret != "" {
 		// Two-factor sign-in: the password was right, but the throttle is
@@ -128,8 +137,32 @@ func (h *Handlers) SignIn(c *fiber.Ctx) error {
 		tok := h.pendingSignIns().add(u.ID, email, c.Query("next"), time.Now())
 		return h.renderSignInCode(c, fiber.StatusOK, tok, "")
 	}
-	h.Throttle.Succeed(email, c.IP())
+	att.Succeed()
 	return h.startSession(c, u, c.Query("next"))
+}
+
+// busyMessage answers a password check refused because too many run.
+const busyMessage = "The server is busy checking other passwords. Try again in a moment."
+
+// checkPassword checks password against hash within the throttle's gate
+// of bcrypt checks; an empty hash (no such account) costs the same work
+// and is never right. busy reports that the gate was full and nothing was
+// checked.
+func (h *Handlers) checkPassword(ctx context.Context, hash, password string) (ok, busy bool) {
+	if !h.Throttle.AcquireCheck(ctx) {
+		return false, true
+	}
+	defer h.Throttle.ReleaseCheck()
+	if hash == "" {
+		engine.SpendPasswordCheck(password)
+		return false, false
+	}
+	return engine.CheckPassword(hash, password), false
+}
+
+// retryAfter is a Retry-After value for wait: whole seconds, rounded up.
+func retryAfter(wait time.Duration) string {
+	return itoa(int64((wait + time.Second - 1) / time.Second))
 }
 
 // startSession signs u in: a new session, its cookie, and the redirect to
