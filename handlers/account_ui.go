@@ -96,7 +96,7 @@ func (h *Handlers) AccountPassword(c *fiber.Ctx) error {
 		v.NewError = "Choose a password different from the current one"
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
 	}
-	hash, err := engine.HashPassword(next)
+	hash, err := engine.HashPassword(next, u.Email)
 	if err != nil {
 		if engine.ErrorCode(err) != engine.EINVALID {
 			return err

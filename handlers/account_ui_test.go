@@ -228,6 +228,11 @@ func TestAccountPasswordValidation(t *testing.T) {
 	}{
 		{"too short", "short-pw", "short-pw", "new-password", "At least 12 characters"},
 		{"too long", long, long, "new-password", "At most 72 bytes"},
+		{"own email", "my " + testEmail, "my " + testEmail, "new-password", "Must not be your email address or its name part"},
+		{"sequential", "123456789012", "123456789012", "new-password",
+			"Repeated or sequential characters (such as aaaa, 1234, abcd or qwerty, or a short part repeated); choose another"},
+		{"common", "Password2024!", "Password2024!", "new-password",
+			"One of the most common passwords, perhaps with a few digits or symbols added; choose another"},
 		{"mismatch", "a-brand-new-passphrase", "a-brand-new-passphrasf", "confirm-password", "The two new passwords differ"},
 		{"same as current", testPassword, testPassword, "new-password", "Choose a password different from the current one"},
 	} {

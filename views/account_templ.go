@@ -182,7 +182,7 @@ func AccountPage(m PageMeta, v AccountView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\" data-testid=\"new-password\"><p class=\"field-hint\" id=\"new-password-hint\">At least 12 characters. Long passphrases are welcome, such as four or five random words.</p><p class=\"field-error\" id=\"new-password-error\" data-testid=\"new-password-error\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\" data-testid=\"new-password\"><p class=\"field-hint\" id=\"new-password-hint\">At least 12 characters, not your email, not a common password, no runs such as 1234 or aaaa. Long passphrases are welcome, such as four or five random words.</p><p class=\"field-error\" id=\"new-password-error\" data-testid=\"new-password-error\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -355,7 +355,7 @@ func ensureAdmin(ctx context.Context, store *db.DB, c *config, log *slog.Logger)
 	if pass == "" {
 		pass, generated = engine.RandomToken(15), true
 	}
-	hash, err := engine.HashPassword(pass)
+	hash, err := engine.HashPassword(pass, email)
 	if err != nil {
 		return fmt.Errorf("HOOKFLOW_ADMIN_PASSWORD: %s", engine.ErrorMessage(err))
 	}
@@ -412,7 +412,7 @@ func adminPassword(ctx context.Context, args []string, getenv func(string) strin
 		}
 		pass = strings.TrimRight(line, "\r\n")
 	}
-	hash, err := engine.HashPassword(pass)
+	hash, err := engine.HashPassword(pass, strings.TrimSpace(*email))
 	if err != nil {
 		return fmt.Errorf("new %s", engine.ErrorMessage(err))
 	}
