@@ -26,6 +26,9 @@ var statusByCode = map[string]int{
 	engine.ETIMEOUT:      fiber.StatusGatewayTimeout,
 }
 
+// retryAfterUnavailable is the Retry-After of every 503, in seconds.
+const retryAfterUnavailable = "5"
+
 // htmlErrorRenderer renders an error for browser routes.
 type htmlErrorRenderer func(c *fiber.Ctx, status int, message string) error
 
@@ -50,6 +53,11 @@ func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRend
 		}
 		if status >= 500 {
 			log.Error("request failed", "method", c.Method(), "route", routePath(c), "status", status, "request_id", requestID(c), "error", err)
+		}
+		if status == fiber.StatusServiceUnavailable && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+			// A 503 is temporary by definition: say when to come back, so
+			// that webhook senders retry instead of dropping the event.
+			c.Set(fiber.HeaderRetryAfter, retryAfterUnavailable)
 		}
 		if status == fiber.StatusUnauthorized {
 			if isWebhook(c) {
