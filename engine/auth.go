@@ -70,6 +70,9 @@ type AuthStore interface {
 	CreateSession(ctx context.Context, s *Session) error
 	// GetSession returns an unexpired session by token hash; ENOTFOUND if none.
 	GetSession(ctx context.Context, tokenHash string, now time.Time) (*Session, error)
+	// TouchSession records that a session was used at seen (its idle
+	// expiry counts from there); ENOTFOUND if there is no such session.
+	TouchSession(ctx context.Context, tokenHash string, seen time.Time) error
 	DeleteSession(ctx context.Context, tokenHash string) error
 	// DeleteSessionsOfUser signs a user out everywhere but in the session
 	// whose token hash is except ("" keeps none).

@@ -47,9 +47,9 @@ func (h *Handlers) AccountPassword(c *fiber.Ctx) error {
 		return engine.Errorf(engine.EUNAUTHORIZED, "sign in first")
 	}
 	ctx := c.UserContext()
-	current := c.FormValue("current_password")
-	next := c.FormValue("new_password")
-	confirm := c.FormValue("confirm_password")
+	current := postValue(c, "current_password")
+	next := postValue(c, "new_password")
+	confirm := postValue(c, "confirm_password")
 
 	// Throttled before any check, even of a right password: the same
 	// counters as sign-in, so a stolen session cannot guess faster here.

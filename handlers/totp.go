@@ -138,8 +138,8 @@ func (h *Handlers) renderSignInCode(c *fiber.Ctx, status int, token, errMsg stri
 // sign-in. Like a password, a code attempt is reserved in the throttle,
 // and on the pending sign-in, before the code is checked.
 func (h *Handlers) SignInCode(c *fiber.Ctx) error {
-	tok := c.FormValue("token")
-	code := c.FormValue("code")
+	tok := postValue(c, "token")
+	code := postValue(c, "code")
 	if !checkPreCSRF(c) {
 		h.pendingSignIns().take(tok)
 		return h.renderSignIn(c, fiber.StatusForbidden, "", "The form expired. Please sign in again.")
@@ -208,15 +208,15 @@ func (h *Handlers) AccountTOTPEnable(c *fiber.Ctx) error {
 	if u.TOTPSecret != "" {
 		return engine.Errorf(engine.ECONFLICT, "two-factor sign-in is already on")
 	}
-	secret := strings.TrimSpace(c.FormValue("secret"))
+	secret := strings.TrimSpace(postValue(c, "secret"))
 	now := time.Now()
 	if _, err := engine.TOTPCode(secret, now); err != nil || len(secret) < 26 {
 		// Not a secret this page made: show a new one.
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, views.AccountView{TOTPCodeError: "The setup expired. Add this new key to your app and enter its code"})
 	}
 	v := views.AccountView{TOTPSetup: secret}
-	password := c.FormValue("password")
-	code := strings.TrimSpace(c.FormValue("code"))
+	password := postValue(c, "password")
+	code := strings.TrimSpace(postValue(c, "code"))
 	if password == "" {
 		v.TOTPPasswordError = "Enter your current password"
 	}
@@ -287,7 +287,7 @@ func (h *Handlers) AccountTOTPDisable(c *fiber.Ctx) error {
 		h.flash(c, "info", "Two-factor sign-in is already off.")
 		return redirect(c, "/account")
 	}
-	password := c.FormValue("password")
+	password := postValue(c, "password")
 	if password == "" {
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, views.AccountView{TOTPPasswordError: "Enter your current password"})
 	}

@@ -62,7 +62,7 @@ func (h *Handlers) takeFlash(c *fiber.Ctx) []views.Flash {
 	if v == "" {
 		return nil
 	}
-	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/", HTTPOnly: true, MaxAge: -1, SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies})
+	h.expireCookie(c, flashCookie, "/", fiber.CookieSameSiteLaxMode)
 	b, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil {
 		return nil
@@ -77,6 +77,38 @@ func (h *Handlers) takeFlash(c *fiber.Ctx) []views.Flash {
 		f.Kind = "info"
 	}
 	return []views.Flash{f}
+}
+
+// expireCookie deletes a cookie in the browser: an empty value with
+// Max-Age=0 and an Expires in the past, for browsers of either rule, and
+// the attributes it was set with (a cookie is only replaced by one of the
+// same name, path and, for __Host- names, Secure). fasthttp writes either
+// Max-Age or Expires, never both, so the header is written here.
+func (h *Handlers) expireCookie(c *fiber.Ctx, name, path, sameSite string) {
+	v := name + "=; Path=" + path + "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly"
+	if h.SecureCookies {
+		v += "; Secure"
+	}
+	v += "; SameSite=" + sameSite
+	c.Response().Header.DelCookie(name)
+	c.Response().Header.Add(fiber.HeaderSetCookie, v)
+}
+
+// postValue is a field of a form request body (URL-encoded or multipart),
+// never of the query string, which fiber's FormValue reads too: tokens and
+// passwords must not travel in URLs, where logs, history and the Referer
+// header keep them.
+func postValue(c *fiber.Ctx, name string) string {
+	ct := c.Get(fiber.HeaderContentType)
+	switch {
+	case engine.IsFormContentType(ct):
+		return string(c.Request().PostArgs().Peek(name))
+	case strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), fiber.MIMEMultipartForm):
+		if f, err := c.MultipartForm(); err == nil && len(f.Value[name]) > 0 {
+			return f.Value[name][0]
+		}
+	}
+	return ""
 }
 
 // redirect sends the browser to path: htmx requests get HX-Redirect, others

@@ -89,8 +89,18 @@ const uiCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 
 // the admin UI's site: handlers.WebhookCSP sandboxes them into an opaque
 // origin without scripts, so a reply echoing request data cannot act as
 // the admin UI (issue 12, point 2).
-func securityHeaders() fiber.Handler {
+//
+// When the public URL is https, every reply also carries HSTS, so that a
+// browser never again talks to this host over plain http (where the
+// session cookie, Secure as it is, could be overwritten and the pages
+// altered). It covers this host only: other subdomains of the operator may
+// not be served over https.
+func securityHeaders(publicURL string) fiber.Handler {
+	hsts := strings.HasPrefix(strings.ToLower(strings.TrimSpace(publicURL)), "https://")
 	return func(c *fiber.Ctx) error {
+		if hsts {
+			c.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
+		}
 		c.Set("X-Content-Type-Options", "nosniff")
 		c.Set("Referrer-Policy", "same-origin")
 		c.Set("X-Frame-Options", "DENY")

@@ -108,3 +108,32 @@ func TestWebhookReplyHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestHSTS: with an https public URL every reply carries HSTS (one year,
+// this host only); over plain http none does, since a browser would then
+// refuse the site.
+func TestHSTS(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		publicURL, want string
+	}{
+		{"https://hooks.example.com", "max-age=31536000"},
+		{"HTTPS://hooks.example.com/", "max-age=31536000"},
+		{"http://hooks.example.com", ""},
+		{"", ""},
+	} {
+		e := &apiEnv{newTestServer(t, web.Config{}, tc.publicURL)}
+		key := e.create(t, `{"title":"store","mode":"async","nodes":[]}`).Get("key").Str
+		for _, r := range []apiReply{
+			e.send(t, httptest.NewRequest(http.MethodGet, "/signin", nil)),
+			e.send(t, httptest.NewRequest(http.MethodGet, "/healthz", nil)),
+			e.call(t, http.MethodGet, "/api/v1/workflows", ""),
+			e.trigger(t, key, "", "{}"),
+			e.trigger(t, "nosuchkey0000000", "", "{}"),
+		} {
+			if got := r.header.Get("Strict-Transport-Security"); got != tc.want {
+				t.Errorf("public URL %q: Strict-Transport-Security %q, want %q", tc.publicURL, got, tc.want)
+			}
+		}
+	}
+}

@@ -118,6 +118,7 @@ type config struct {
 	adminPass   string
 	workers     int
 	readTimeout time.Duration
+	sessionIdle time.Duration
 
 	retentionAge   time.Duration
 	retentionCount int
@@ -198,6 +199,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bodyLimit := fs.String("body-limit", env("HOOKFLOW_BODY_LIMIT", "10MiB"), "largest request body accepted (HOOKFLOW_BODY_LIMIT)")
 	fs.IntVar(&c.workers, "workers", 0, "async worker loops (default: number of CPUs)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "time allowed to read one request")
+	sessionIdle := fs.String("session-idle", env("HOOKFLOW_SESSION_IDLE", handlers.DefaultSessionIdle.String()),
+		"sign an admin out after this long without a request, at most "+handlers.SessionLifetime.String()+" (HOOKFLOW_SESSION_IDLE)")
 	retentionAge := fs.String("retention-age", env("HOOKFLOW_RETENTION_AGE", "720h"), "delete executions older than this; 0 keeps them (HOOKFLOW_RETENTION_AGE)")
 	retentionCount := fs.String("retention-count", env("HOOKFLOW_RETENTION_COUNT", strconv.Itoa(engine.DefaultRetentionCount)), "keep at most this many executions per workflow; 0 for no limit (HOOKFLOW_RETENTION_COUNT)")
 	if err := fs.Parse(args); err != nil {
@@ -209,6 +212,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if c.retentionCount, err = strconv.Atoi(*retentionCount); err != nil || c.retentionCount < 0 {
 		return fmt.Errorf("--retention-count: %q is not a whole number", *retentionCount)
+	}
+	if c.sessionIdle, err = time.ParseDuration(*sessionIdle); err != nil || c.sessionIdle < time.Minute || c.sessionIdle > handlers.SessionLifetime {
+		return fmt.Errorf("--session-idle: %q is not a duration from 1m to %s, such as 2h or 30m", *sessionIdle, handlers.SessionLifetime)
 	}
 	if c.bodyLimit, err = parseSize(*bodyLimit); err != nil {
 		return fmt.Errorf("--body-limit: %w", err)
@@ -254,6 +260,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, PublicURL: c.publicURL, Ping: store.Ping,
 		SecureCookies: strings.HasPrefix(c.publicURL, "https://"),
+		SessionIdle:   c.sessionIdle,
 		Throttle:      handlers.NewThrottle(),
 		AdminFromEnv:  c.adminEmail != "" && c.adminPass != "",
 		FirstRun: func(fc *fiber.Ctx) bool {
