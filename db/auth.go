@@ -148,6 +148,26 @@ FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.ex
 	return &s, nil
 }
 
+// TouchSession implements engine.AuthStore.
+func (d *DB) TouchSession(ctx context.Context, tokenHash string, seen time.Time) error {
+	var n int64
+	err := d.w.do(ctx, func(b *batch) error {
+		res, err := b.tx.Exec(`UPDATE sessions SET seen_at = ? WHERE token_hash = ?`, ms(seen), tokenHash)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return mapErr("touch session", err)
+	}
+	if n == 0 {
+		return engine.Errorf(engine.ENOTFOUND, "session not found")
+	}
+	return nil
+}
+
 // DeleteSession implements engine.AuthStore.
 func (d *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 	err := d.w.do(ctx, func(b *batch) error {

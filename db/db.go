@@ -56,11 +56,21 @@ type options struct {
 	log             *slog.Logger
 	checkpointEvery time.Duration
 	walResetFrames  int
+	busyTimeout     time.Duration
 }
 
 // WithLogger sets where background database work (checkpoints) reports
 // problems; the default is slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// DefaultBusyTimeout is how long a connection waits for a lock that
+// another process (a backup tool, the sqlite3 shell) holds on the file.
+const DefaultBusyTimeout = 10 * time.Second
+
+// WithBusyTimeout sets how long a connection waits for a lock held by
+// another process before the operation fails as unavailable (default
+// DefaultBusyTimeout).
+func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
 
 // Open opens (creating if needed) the database file at path, applies
 // pending migrations and starts the write batcher and the checkpointer.
@@ -69,14 +79,14 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 	if box == nil {
 		return nil, errors.New("db: open: no secret box")
 	}
-	o := options{log: slog.Default(), checkpointEvery: defaultCheckpointEvery, walResetFrames: defaultWALResetFrames}
+	o := options{log: slog.Default(), checkpointEvery: defaultCheckpointEvery, walResetFrames: defaultWALResetFrames, busyTimeout: DefaultBusyTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	dsn := func(extra string) string {
 		// journal_size_limit: when the WAL starts over, a file that a burst
 		// made larger than 32 MiB is cut back to that.
-		q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=journal_size_limit(33554432)" + extra
+		q := "_pragma=busy_timeout(" + strconv.FormatInt(max(o.busyTimeout.Milliseconds(), 1), 10) + ")&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=journal_size_limit(33554432)" + extra
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q
 	}
 	// The write connection never checkpoints on its own: see checkpoint.go.
@@ -231,7 +241,18 @@ func fromMS(v int64) time.Time {
 
 func nullMS(v sql.NullInt64) time.Time { return fromMS(v.Int64) }
 
-// mapErr turns driver errors into engine errors where one fits.
+// ErrClosed is the error of a write to a closed database.
+var ErrClosed = errors.New("db: closed")
+
+// errUnavailable is what a caller is told when the database cannot take a
+// write right now: a full disk, a lock held too long, an I/O error, a
+// database being closed. The request may succeed later, so the web layer
+// answers 503 with Retry-After (never a false yes, never a vague no).
+var errUnavailable = &engine.Error{Code: engine.EUNAVAILABLE, Message: "the database cannot take the request right now; try again"}
+
+// mapErr turns driver errors into engine errors where one fits. An
+// unavailable database keeps its cause in the chain, for the log; only the
+// engine error's message is shown.
 func mapErr(op string, err error) error {
 	if err == nil {
 		return nil
@@ -239,11 +260,19 @@ func mapErr(op string, err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return engine.Errorf(engine.ENOTFOUND, "%s: not found", op)
 	}
+	if errors.Is(err, ErrClosed) {
+		return fmt.Errorf("db: %s: %w: %w", op, errUnavailable, err)
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return engine.Errorf(engine.ECONFLICT, "%s: already exists", op)
+		}
+		switch se.Code() & 0xff { // the primary result code
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR,
+			sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_CANTOPEN:
+			return fmt.Errorf("db: %s: %w: %w", op, errUnavailable, err)
 		}
 	}
 	return fmt.Errorf("db: %s: %w", op, err)

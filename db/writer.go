@@ -92,7 +92,7 @@ func (w *writer) do(ctx context.Context, fn func(b *batch) error) error {
 	w.mu.RLock()
 	if w.shut {
 		w.mu.RUnlock()
-		return fmt.Errorf("db: closed")
+		return ErrClosed
 	}
 	select {
 	case w.ops <- op:

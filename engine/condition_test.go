@@ -2,9 +2,12 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidwall/gjson"
 )
@@ -434,6 +437,8 @@ func TestConditionValidation(t *testing.T) {
 		{rule(`{"left":"a","op":"matches","right":"{{$context.body.re}}"}`), `config.rules.and[0].right: matches needs a fixed regular expression, without placeholders`},
 		{rule(`{"left":"a","op":"matches","right":1}`), `config.rules.and[0].right: matches needs a regular expression string`},
 		{rule(`{"left":"a","op":"matches"}`), `config.rules.and[0].right: matches needs a regular expression string`},
+		{rule(`{"left":"a","op":"matches","right":"(.{1,100}){1,9}z"}`), `config.rules.and[0].right: regular expression too large: 1820 instructions once compiled, at most 1000 (make repetitions such as {1,100} smaller)`},
+		{rule(`{"left":"a","op":"matches","right":"` + strings.Repeat("a", MaxMatchPattern+1) + `"}`), `config.rules.and[0].right: regular expression longer than 1024 bytes`},
 		{`{"mode":"branch","rules":` + tooDeep + `}`, `config.rules.and[0]` + strings.Repeat(".or[0]", MaxRuleDepth-1) + `: groups nested deeper than 16 levels`},
 		{rule(many + "," + ok), `config.rules: more than 1000 rules and groups`},
 	} {
@@ -451,6 +456,8 @@ func TestConditionValidation(t *testing.T) {
 		`{"mode":"branch","rules":` + deep + `}`,
 		rule(many),
 		rule(`{"left":"a","op":"exists","right":"{{not even checked"}`),
+		rule(`{"left":"a","op":"matches","right":"(.{1,54}){1,9}z"}`), // 992 instructions
+		rule(`{"left":"a","op":"matches","right":"[` + strings.Repeat("a", MaxMatchPattern-2) + `]"}`),
 		`{"mode":"continue","rules":{"or":[]},"extra":1}`,
 	} {
 		if _, err := compileConditionNode(t, config); err != nil {
@@ -488,6 +495,9 @@ func FuzzEvaluateRules(f *testing.F) {
 		s.Jobs["k"] = gjson.Parse(ctx)
 		out, err := step.Run(context.Background(), s)
 		if err != nil {
+			if ErrorCode(err) == ETOOLARGE && strings.HasPrefix(ErrorMessage(err), "matches: ") {
+				return // a value too long to match against
+			}
 			t.Fatal(err)
 		}
 		if r := string(out.Result); r != "true" && r != "false" {
@@ -507,6 +517,116 @@ func BenchmarkEvaluateRules(b *testing.B) {
 	for b.Loop() {
 		if ok, _ := step.rules.eval(context.Background(), s); !ok {
 			b.Fatal("rule is false")
+		}
+	}
+}
+
+// heavyPattern is close to MaxMatchProgram (920 instructions) and never
+// matches a run of "a": the worst case of a pattern that may be saved.
+const heavyPattern = `(.{1,50}){1,9}z`
+
+func matchesStep(t *testing.T, pattern string) Step {
+	t.Helper()
+	step, err := compileConditionNode(t, `{"mode":"branch","rules":{"and":[{"left":"{{$context.body.s}}","op":"matches","right":`+newStringResult(pattern).Raw+`}]}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return step
+}
+
+func subjectScope(subject string) *Scope {
+	return NewScope([]byte(`{"body":{"s":` + newStringResult(subject).Raw + `}}`))
+}
+
+// TestMatchesSubjectLimit: a value longer than MaxMatchSubject is an
+// error of the node, which the execution shows, not a silent false.
+func TestMatchesSubjectLimit(t *testing.T) {
+	t.Parallel()
+	step := matchesStep(t, `^a+$`)
+	out, err := step.Run(context.Background(), subjectScope(strings.Repeat("a", MaxMatchSubject)))
+	if err != nil || out.Branch != "yes" {
+		t.Fatalf("a value of exactly the limit: %+v %v", out, err)
+	}
+	_, err = step.Run(context.Background(), subjectScope(strings.Repeat("a", MaxMatchSubject+1)))
+	if ErrorCode(err) != ETOOLARGE || ErrorMessage(err) != "matches: the value is 65537 bytes long; a regular expression is matched against at most 65536" {
+		t.Fatalf("a value over the limit: %v (%s)", err, ErrorCode(err))
+	}
+}
+
+// TestMatchesInterrupted: the deadline of the flow (its timeout, or the
+// 20 ms inline budget of an async request) stops a long match within
+// milliseconds, instead of after the whole match (issue 12, point 5).
+func TestMatchesInterrupted(t *testing.T) {
+	t.Parallel()
+	step := matchesStep(t, heavyPattern)
+	subject := strings.Repeat("a", MaxMatchSubject)
+	s := subjectScope(subject)
+	// What the whole match costs on this machine, in this build (-race
+	// makes it far slower): measured on a sixteenth of the subject, as the
+	// cost grows linearly with it. About 0.3 s here without -race.
+	start := time.Now()
+	regexp.MustCompile(heavyPattern).MatchString(subject[:len(subject)/16])
+	whole := 16 * time.Since(start)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	_, err := step.Run(ctx, s)
+	elapsed := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error %v, want the deadline's", err)
+	}
+	// Stopped, it takes the 20 ms budget and a step of at most 256 runes.
+	if elapsed > whole/2 {
+		t.Errorf("the match stopped %v after it began (the whole match takes %v), want about 20ms", elapsed, whole)
+	}
+
+	// The same through a flow: the run is aborted at the condition.
+	d, err := ParseDocument([]byte(`{"title":"t","mode":"sync","nodes":[{"key":"c","type":"condition","config":{"mode":"continue","rules":{"and":[
+		{"left":"{{$context.body.s}}","op":"matches","right":"` + strings.ReplaceAll(heavyPattern, `\`, `\\`) + `"}]}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Compile(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	r := f.Run(ctx, s)
+	if r.Status != StatusAborted || len(r.Jobs) != 1 || r.Jobs[0].Status != JobAborted {
+		t.Fatalf("run: %+v, want aborted at the condition", r)
+	}
+	if elapsed := time.Since(start); elapsed > whole/2 {
+		t.Errorf("the flow stopped %v after it began (the whole match takes %v), want about 20ms", elapsed, whole)
+	}
+}
+
+// TestMatchesLongSubjects: matches read through the interruptible reader
+// answer as MatchString does, for ASCII, multi-byte and invalid UTF-8.
+func TestMatchesLongSubjects(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("ab", 2048) // 4 KiB: past matchDirectSteps with these patterns
+	for _, tc := range []struct {
+		pattern, subject string
+		want             bool
+	}{
+		{heavyPattern, long + "z", true},
+		{heavyPattern, long, false},
+		{`(?i)(x|y){1,40}Ü$`, strings.Repeat("é", 4000) + "xyü", true},
+		{`(x|y){1,40}\x{FFFD}$`, strings.Repeat("é", 4000) + "xy\xff", true},
+		{`^(a|b){1,40}c`, long + long, false},
+	} {
+		re := regexp.MustCompile(tc.pattern)
+		if insts := programSize(tc.pattern); len(tc.subject)*insts <= matchDirectSteps {
+			t.Fatalf("%s over %d bytes (%d instructions) does not take the interruptible path", tc.pattern, len(tc.subject), insts)
+		}
+		if want := re.MatchString(tc.subject); want != tc.want {
+			t.Fatalf("%s: MatchString %v, test expects %v", tc.pattern, want, tc.want)
+		}
+		out, err := matchesStep(t, tc.pattern).Run(context.Background(), subjectScope(tc.subject))
+		if err != nil || (out.Branch == "yes") != tc.want {
+			t.Errorf("%s over %d bytes: %+v %v, want %v", tc.pattern, len(tc.subject), out, err, tc.want)
 		}
 	}
 }

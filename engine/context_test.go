@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -123,6 +124,12 @@ func TestBuildContextInvalidJSON(t *testing.T) {
 		{"application/json", `{"a":1} trailing`},
 		{"application/json", `{"a":1}{"b":2}`},
 		{"application/json", strings.Repeat("[", MaxJSONDepth+1) + strings.Repeat("]", MaxJSONDepth+1)},
+		// JSON text is UTF-8 (RFC 8259 §8.1): invalid bytes inside a string
+		// are refused, not stored to be served later as invalid JSON.
+		{"application/json", "{\"a\":\"\xff\"}"},
+		{"application/json", "{\"a\xc0\":1}"},
+		{"application/json", "[\"ok\",\"\xed\xa0\x80\"]"}, // an encoded surrogate
+		{"application/json", "\"\xe2\x82\""},              // cut short
 	} {
 		_, err := BuildContext(ctxRequest(tc.ct, tc.body))
 		if ErrorCode(err) != EINVALID {
@@ -235,6 +242,28 @@ func TestContentTypes(t *testing.T) {
 	} {
 		if got := [2]bool{IsJSONContentType(ct), IsFormContentType(ct)}; got != want {
 			t.Errorf("%q: json, form = %v, want %v", ct, got, want)
+		}
+	}
+}
+
+// TestBuildContextValidUTF8 checks that every context is valid UTF-8 JSON,
+// whatever bytes the query, the headers or a form body carry: the API
+// serves it as it is stored (issue 12, point 6).
+func TestBuildContextValidUTF8(t *testing.T) {
+	t.Parallel()
+	for _, req := range []*Request{
+		{Method: "POST", Query: "a=%ff&b%fe=1&c=\xff", Headers: []HeaderValue{{"X-Latin1", "caf\xe9"}, {"X-\xff", "v"}}},
+		ctxRequest("application/x-www-form-urlencoded", "a=%ff%fe&b[%c0]=1&c=\xff"),
+		ctxRequest("text/plain", "\xff\xfe"),
+		ctxRequest("application/json", `{"a":"\ud800","b":"\u00e9"}`),
+	} {
+		ctx, err := BuildContext(req)
+		if err != nil {
+			t.Errorf("%+v: %v", req, err)
+			continue
+		}
+		if !utf8.Valid(ctx) || !json.Valid(ctx) {
+			t.Errorf("%+v: context %q is not valid UTF-8 JSON", req, ctx)
 		}
 	}
 }

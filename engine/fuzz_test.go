@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -166,7 +167,9 @@ func FuzzCheckJSON(f *testing.F) {
 // fzJSONDepth reports whether b is valid JSON per encoding/json and, if so,
 // how deeply it nests. It walks tokens, which needs no recursion.
 func fzJSONDepth(b []byte) (int, bool) {
-	if !json.Valid(b) {
+	// encoding/json lets invalid UTF-8 through inside strings; JSON text is
+	// UTF-8 (RFC 8259 §8.1), and CheckJSON holds to that.
+	if !json.Valid(b) || !utf8.Valid(b) {
 		return 0, false
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))

@@ -127,6 +127,22 @@ func TestReplyErrors(t *testing.T) {
 		{Reply{Body: json.RawMessage(`{"items": ["{{"]}`)}, "trigger.response.body.items[0]: unterminated {{"},
 		{Reply{Body: json.RawMessage(`"{{foo}}"`)}, "trigger.response.body: invalid placeholder {{foo}}: a path must start with $context, $jobsMapByNodeKey or $system"},
 		{Reply{Body: json.RawMessage(`{"a":`)}, "trigger.response.body: invalid JSON"},
+		// Headers a flow must not set (issue 12, point 2): a cookie would
+		// apply to the admin UI's site; framing headers are the server's;
+		// the security headers of webhook replies cannot be weakened.
+		{Reply{Headers: []ReplyHeader{{Name: "Set-Cookie", Value: "{{$context.query.c}}"}}}, "trigger.response.headers[0].name: Set-Cookie is not allowed in webhook replies"},
+		{Reply{Headers: []ReplyHeader{{Name: "X-A", Value: "a"}, {Name: "set-cookie", Value: "a=b"}}}, "trigger.response.headers[1].name: Set-Cookie is not allowed in webhook replies"},
+		{Reply{Headers: []ReplyHeader{{Name: "Set-Cookie2", Value: "a=b"}}}, "trigger.response.headers[0].name: Set-Cookie2 is not allowed in webhook replies"},
+		{Reply{Headers: []ReplyHeader{{Name: "Content-Length", Value: "0"}}}, "trigger.response.headers[0].name: Content-Length is not allowed in webhook replies"},
+		{Reply{Headers: []ReplyHeader{{Name: "TRANSFER-ENCODING", Value: "chunked"}}}, "trigger.response.headers[0].name: Transfer-Encoding is not allowed in webhook replies"},
+		{Reply{Headers: []ReplyHeader{{Name: "Connection", Value: "close"}}}, "trigger.response.headers[0].name: Connection is not allowed in webhook replies"},
+		{Reply{Headers: []ReplyHeader{{Name: "Keep-Alive", Value: "timeout=5"}}}, "trigger.response.headers[0].name: Keep-Alive is not allowed in webhook replies"},
+		{Reply{Headers: []ReplyHeader{{Name: "Upgrade", Value: "h2c"}}}, "trigger.response.headers[0].name: Upgrade is not allowed in webhook replies"},
+		{Reply{Headers: []ReplyHeader{{Name: "Trailer", Value: "X"}}}, "trigger.response.headers[0].name: Trailer is not allowed in webhook replies"},
+		{Reply{Headers: []ReplyHeader{{Name: "Content-Security-Policy", Value: "default-src *"}}}, "trigger.response.headers[0].name: Content-Security-Policy is not allowed in webhook replies"},
+		{Reply{Headers: []ReplyHeader{{Name: "X-Content-Type-Options", Value: "none"}}}, "trigger.response.headers[0].name: X-Content-Type-Options is not allowed in webhook replies"},
+		{Reply{Headers: []ReplyHeader{{Name: "Strict-Transport-Security", Value: "max-age=0"}}}, "trigger.response.headers[0].name: Strict-Transport-Security is not allowed in webhook replies"},
+		{Reply{Headers: []ReplyHeader{{Name: "Clear-Site-Data", Value: `"*"`}}}, "trigger.response.headers[0].name: Clear-Site-Data is not allowed in webhook replies"},
 	} {
 		_, err := CompileReply(&tc.reply, "trigger.response")
 		if err == nil || ErrorCode(err) != EINVALID || err.Error() != tc.want {

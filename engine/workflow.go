@@ -111,6 +111,38 @@ var headerNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 // ValidHeaderName reports whether name is allowed as a reply header name.
 func ValidHeaderName(name string) bool { return headerNameRE.MatchString(name) }
 
+// forbiddenReplyHeaders are the reply headers a flow must not set, by
+// lower-cased name, with the spelling error messages use. Webhook replies
+// come from the admin UI's own site: a cookie set there reaches the admin's
+// browser (and a templated one lets any caller plant one); the framing and
+// hop-by-hop headers (RFC 9110 §7.6.1) are the server's to set, and a wrong
+// one desynchronises the connection; the security headers the server puts
+// on every webhook reply, and those acting on the whole site (HSTS,
+// Clear-Site-Data), cannot be replaced by a flow.
+var forbiddenReplyHeaders = map[string]string{
+	"set-cookie":                "Set-Cookie",
+	"set-cookie2":               "Set-Cookie2",
+	"content-length":            "Content-Length",
+	"transfer-encoding":         "Transfer-Encoding",
+	"connection":                "Connection",
+	"keep-alive":                "Keep-Alive",
+	"proxy-connection":          "Proxy-Connection",
+	"te":                        "TE",
+	"trailer":                   "Trailer",
+	"upgrade":                   "Upgrade",
+	"content-security-policy":   "Content-Security-Policy",
+	"x-content-type-options":    "X-Content-Type-Options",
+	"strict-transport-security": "Strict-Transport-Security",
+	"clear-site-data":           "Clear-Site-Data",
+}
+
+// ForbiddenReplyHeader reports whether a flow may not set the reply header
+// name, and the name as error messages spell it.
+func ForbiddenReplyHeader(name string) (string, bool) {
+	canonical, bad := forbiddenReplyHeaders[strings.ToLower(name)]
+	return canonical, bad
+}
+
 // ParseDocument decodes and validates a workflow document. Unknown fields
 // are accepted (extensions may add them). The error names the bad field.
 func ParseDocument(raw []byte) (*Document, error) {
@@ -264,6 +296,9 @@ func (r *Reply) validate(field string, allowDefault bool) error {
 	for i, h := range r.Headers {
 		if !ValidHeaderName(h.Name) {
 			return Errorf(EINVALID, "%s.headers[%d].name: %q is not a valid header name", field, i, h.Name)
+		}
+		if canonical, bad := ForbiddenReplyHeader(h.Name); bad {
+			return Errorf(EINVALID, "%s.headers[%d].name: %s is not allowed in webhook replies", field, i, canonical)
 		}
 		if len(h.Value) > MaxHeaderValueLength {
 			return Errorf(EINVALID, "%s.headers[%d].value: longer than %d bytes", field, i, MaxHeaderValueLength)

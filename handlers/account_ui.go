@@ -47,18 +47,20 @@ func (h *Handlers) AccountPassword(c *fiber.Ctx) error {
 		return engine.Errorf(engine.EUNAUTHORIZED, "sign in first")
 	}
 	ctx := c.UserContext()
-	current := c.FormValue("current_password")
-	next := c.FormValue("new_password")
-	confirm := c.FormValue("confirm_password")
+	current := postValue(c, "current_password")
+	next := postValue(c, "new_password")
+	confirm := postValue(c, "confirm_password")
 
 	// Throttled before any check, even of a right password: the same
 	// counters as sign-in, so a stolen session cannot guess faster here.
-	if wait := h.Throttle.Wait(s.Email, c.IP(), time.Now()); wait > 0 {
-		c.Set(fiber.HeaderRetryAfter, itoa(int64(wait/time.Second)+1))
+	att, wait := h.Throttle.Begin(s.Email, c.IP(), time.Now())
+	if att == nil {
+		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		return h.renderAccount(c, fiber.StatusTooManyRequests, views.AccountView{
 			CurrentError: "Too many wrong passwords. Try again in " + wait.Round(time.Second).String() + ".",
 		})
 	}
+	defer att.Cancel() // unless settled below
 
 	var v views.AccountView
 	if next != confirm {
@@ -75,13 +77,18 @@ func (h *Handlers) AccountPassword(c *fiber.Ctx) error {
 	if u.ID != s.UserID {
 		return engine.Errorf(engine.EUNAUTHORIZED, "the session does not match the account: sign in again")
 	}
-	if !engine.CheckPassword(u.PasswordHash, current) {
-		h.Throttle.Fail(s.Email, c.IP(), time.Now())
+	ok, busy := h.checkPassword(ctx, u.PasswordHash, current)
+	if busy {
+		c.Set(fiber.HeaderRetryAfter, "1")
+		return h.renderAccount(c, fiber.StatusServiceUnavailable, views.AccountView{CurrentError: busyMessage})
+	}
+	if !ok {
+		att.Fail()
 		h.Log.Warn("password change: wrong current password", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
 		v.CurrentError = "Wrong password"
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
 	}
-	h.Throttle.Succeed(s.Email, c.IP())
+	att.Succeed()
 	if v.ConfirmError != "" {
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
 	}
@@ -89,7 +96,7 @@ func (h *Handlers) AccountPassword(c *fiber.Ctx) error {
 		v.NewError = "Choose a password different from the current one"
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
 	}
-	hash, err := engine.HashPassword(next)
+	hash, err := engine.HashPassword(next, u.Email)
 	if err != nil {
 		if engine.ErrorCode(err) != engine.EINVALID {
 			return err

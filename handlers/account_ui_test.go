@@ -83,7 +83,10 @@ func wantNoFieldError(t *testing.T, body, field string) {
 // wantPasswordsNotEchoed checks that no password field is filled back in.
 func wantPasswordsNotEchoed(t *testing.T, body string) {
 	t.Helper()
-	for _, f := range []string{"current-password", "new-password", "confirm-password"} {
+	for _, f := range []string{"current-password", "new-password", "confirm-password", "totp-password"} {
+		if !hasTestID(body, f) {
+			continue
+		}
 		if v, ok := accountAttr(t, body, f, "value"); ok {
 			t.Errorf("%s sent back with value %q", f, v)
 		}
@@ -225,6 +228,11 @@ func TestAccountPasswordValidation(t *testing.T) {
 	}{
 		{"too short", "short-pw", "short-pw", "new-password", "At least 12 characters"},
 		{"too long", long, long, "new-password", "At most 72 bytes"},
+		{"own email", "my " + testEmail, "my " + testEmail, "new-password", "Must not be your email address or its name part"},
+		{"sequential", "123456789012", "123456789012", "new-password",
+			"Repeated or sequential characters (such as aaaa, 1234, abcd or qwerty, or a short part repeated); choose another"},
+		{"common", "Password2024!", "Password2024!", "new-password",
+			"One of the most common passwords, perhaps with a few digits or symbols added; choose another"},
 		{"mismatch", "a-brand-new-passphrase", "a-brand-new-passphrasf", "confirm-password", "The two new passwords differ"},
 		{"same as current", testPassword, testPassword, "new-password", "Choose a password different from the current one"},
 	} {
@@ -413,7 +421,7 @@ func totpSetup(t *testing.T, app *fiber.App, s uiSession) string {
 	mustTestID(t, body, "totp-card", "totp-start")
 	res, body = s.get(t, app, "/account?totp=setup")
 	wantStatus(t, res, http.StatusOK)
-	mustTestID(t, body, "totp-secret", "totp-code", "totp-enable", "totp-uri")
+	mustTestID(t, body, "totp-secret", "totp-code", "totp-password", "totp-enable", "totp-uri")
 	cspSafe(t, body)
 	m := totpSecretRE.FindStringSubmatch(body)
 	if m == nil {
@@ -442,11 +450,29 @@ func TestAccountTOTPEnableDisable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, _ := doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {code}}, formOpts{NoCSRF: true})
+	res, _ := doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {code}, "password": {testPassword}}, formOpts{NoCSRF: true})
 	wantStatus(t, res, http.StatusForbidden)
 
+	// The current password is required (issue 12, point 7): a stolen
+	// session cannot bind its own authenticator.
+	for _, tc := range []struct{ password, want string }{
+		{"", "Enter your current password"},
+		{"not-the-password", "Wrong password"},
+	} {
+		res, body := doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {code}, "password": {tc.password}}, formOpts{})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		wantFieldError(t, body, "totp-password", tc.want)
+		if m := totpSecretRE.FindStringSubmatch(body); m == nil || html.UnescapeString(m[1]) != secret {
+			t.Errorf("password %q: the secret changed", tc.password)
+		}
+		wantPasswordsNotEchoed(t, body)
+		if u, _ := srv.store.GetUserByEmail(ctx, testEmail); u.TOTPSecret != "" {
+			t.Fatalf("password %q turned two-factor on", tc.password)
+		}
+	}
+
 	// A wrong code: 422, the error next to the field, the same secret kept.
-	res, body := doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {wrongCode(t, secret)}}, formOpts{})
+	res, body := doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {wrongCode(t, secret)}, "password": {testPassword}}, formOpts{})
 	wantStatus(t, res, http.StatusUnprocessableEntity)
 	wantFieldError(t, body, "totp-code", "Wrong code. Check the key in your app and the clock of your phone")
 	if m := totpSecretRE.FindStringSubmatch(body); m == nil || html.UnescapeString(m[1]) != secret {
@@ -456,12 +482,12 @@ func TestAccountTOTPEnableDisable(t *testing.T) {
 		t.Fatal("a wrong code turned two-factor on")
 	}
 	// An empty code too.
-	res, body = doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {""}}, formOpts{})
+	res, body = doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {""}, "password": {testPassword}}, formOpts{})
 	wantStatus(t, res, http.StatusUnprocessableEntity)
 	wantFieldError(t, body, "totp-code", "Enter the 6-digit code your app shows")
 
-	// The right code turns it on.
-	res, _ = doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {code}}, formOpts{})
+	// The right code with the password turns it on.
+	res, _ = doForm(t, srv.app, s, "/account/totp", url.Values{"secret": {secret}, "code": {code}, "password": {testPassword}}, formOpts{})
 	wantStatus(t, res, http.StatusSeeOther)
 	u, err := srv.store.GetUserByEmail(ctx, testEmail)
 	if err != nil || u.TOTPSecret != secret || u.TOTPLastStep == 0 {

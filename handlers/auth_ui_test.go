@@ -184,10 +184,47 @@ func TestSignInNextStaysOnSite(t *testing.T) {
 		{"https://evil.example/", "/"},
 		{`/\evil.example`, "/"},
 		{"javascript:alert(1)", "/"},
+		// Control characters: a CR LF would split the Location header
+		// (issue 12: a Set-Cookie sent through next=), a tab is dropped by
+		// browsers so that "/\t/evil.example/" becomes "//evil.example/".
+		{"/\r\nSet-Cookie: x=y", "/"},
+		{"/\nSet-Cookie: x=y", "/"},
+		{"/\t/evil.example/", "/"},
+		{"/\x00/evil.example/", "/"},
+		{"/\x7f", "/"},
+		{"/workflows\\..\\evil", "/"},
+		{"///evil.example", "/"},
+		{"/a b", "/"},
+		{"http:/evil.example", "/"},
+		{"/%2F/evil.example", "/"}, // decodes to "///evil.example": refused, to be safe
+		{"/workflows/1/executions?status=failed&x=%0d%0a", "/workflows/1/executions?status=failed&x=%0D%0A"},
+		{"/tokens#frag", "/tokens"},
+		{"tokens", "/"},
+		{"", "/"},
 	} {
 		res, _ := signInAttempt(t, app, testEmail, testPassword, tc.next, "")
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != tc.want {
 			t.Errorf("next=%q: %d Location %q, want %q", tc.next, res.StatusCode, res.Header.Get("Location"), tc.want)
+		}
+		if cookieValue(res, "x") != "" {
+			t.Errorf("next=%q: set a cookie through the Location header", tc.next)
+		}
+	}
+	// A signed-in admin who opens /signin?next=... is sent there at once:
+	// one click on a link, so the same rules apply.
+	s := signIn(t, app)
+	for _, tc := range []struct{ next, want string }{
+		{"/tokens", "/tokens"},
+		{"/\r\nSet-Cookie: x=y", "/"},
+		{"/\t/evil.example/", "/"},
+		{"//evil.example", "/"},
+	} {
+		res, _ := s.get(t, app, "/signin?next="+url.QueryEscape(tc.next))
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != tc.want {
+			t.Errorf("signed in, next=%q: %d Location %q, want %q", tc.next, res.StatusCode, res.Header.Get("Location"), tc.want)
+		}
+		if len(res.Header.Values("Set-Cookie")) != 0 {
+			t.Errorf("signed in, next=%q: Set-Cookie %q", tc.next, res.Header.Values("Set-Cookie"))
 		}
 	}
 }

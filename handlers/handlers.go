@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
@@ -41,6 +42,9 @@ type Handlers struct {
 	Ping func(ctx context.Context) error
 	// SecureCookies marks cookies Secure (behind https).
 	SecureCookies bool
+	// SessionIdle signs a session out after this long without a request
+	// (0: DefaultSessionIdle); SessionLifetime bounds it in any case.
+	SessionIdle time.Duration
 	// Throttle limits failed sign-ins.
 	Throttle *Throttle
 	// FirstRun reports whether nobody has signed in yet, to show where the

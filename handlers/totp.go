@@ -86,8 +86,26 @@ func (p *pendingSignIns) get(tok string, now time.Time) (pendingSignIn, bool) {
 	return *v, true
 }
 
-// fail counts a wrong code; it reports whether the pending sign-in is still
-// open (false: it was dropped after too many).
+// reserve counts a code attempt on tok before the code is checked, so
+// that concurrent guesses cannot exceed maxCodeAttempts between them; it
+// reports false when tok is unknown, expired or out of attempts.
+func (p *pendingSignIns) reserve(tok string, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.m[tok]
+	if !ok {
+		return false
+	}
+	if !now.Before(v.expires) || v.attempts >= maxCodeAttempts {
+		delete(p.m, tok)
+		return false
+	}
+	v.attempts++
+	return true
+}
+
+// fail settles a reserved attempt as a wrong code; it reports whether the
+// pending sign-in is still open (false: it was dropped after too many).
 func (p *pendingSignIns) fail(tok string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -95,7 +113,6 @@ func (p *pendingSignIns) fail(tok string) bool {
 	if !ok {
 		return false
 	}
-	v.attempts++
 	if v.attempts >= maxCodeAttempts {
 		delete(p.m, tok)
 		return false
@@ -118,10 +135,11 @@ func (h *Handlers) renderSignInCode(c *fiber.Ctx, status int, token, errMsg stri
 }
 
 // SignInCode is POST /signin/code: the second step of a two-factor
-// sign-in.
+// sign-in. Like a password, a code attempt is reserved in the throttle,
+// and on the pending sign-in, before the code is checked.
 func (h *Handlers) SignInCode(c *fiber.Ctx) error {
-	tok := c.FormValue("token")
-	code := c.FormValue("code")
+	tok := postValue(c, "token")
+	code := postValue(c, "code")
 	if !checkPreCSRF(c) {
 		h.pendingSignIns().take(tok)
 		return h.renderSignIn(c, fiber.StatusForbidden, "", "The form expired. Please sign in again.")
@@ -131,9 +149,14 @@ func (h *Handlers) SignInCode(c *fiber.Ctx) error {
 	if !ok {
 		return h.renderSignIn(c, fiber.StatusUnauthorized, "", "The sign-in expired. Enter your email and password again.")
 	}
-	if wait := h.Throttle.Wait(p.email, c.IP(), now); wait > 0 {
-		c.Set(fiber.HeaderRetryAfter, itoa(int64(wait/time.Second)+1))
+	att, wait := h.Throttle.Begin(p.email, c.IP(), now)
+	if att == nil {
+		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		return h.renderSignInCode(c, fiber.StatusTooManyRequests, tok, "Too many failed sign-ins. Try again in "+wait.Round(time.Second).String()+".")
+	}
+	defer att.Cancel() // unless settled below
+	if !h.pendingSignIns().reserve(tok, now) {
+		return h.renderSignIn(c, fiber.StatusUnauthorized, p.email, "Too many wrong codes. Enter your email and password again.")
 	}
 	u, err := h.Auth.GetUserByEmail(c.UserContext(), p.email)
 	if err != nil && engine.ErrorCode(err) != engine.ENOTFOUND {
@@ -152,7 +175,7 @@ func (h *Handlers) SignInCode(c *fiber.Ctx) error {
 		}
 	}
 	if !ok {
-		h.Throttle.Fail(p.email, c.IP(), now)
+		att.Fail()
 		h.Log.Warn("sign-in failed: wrong two-factor code", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
 		if !h.pendingSignIns().fail(tok) {
 			return h.renderSignIn(c, fiber.StatusUnauthorized, p.email, "Too many wrong codes. Enter your email and password again.")
@@ -162,15 +185,22 @@ func (h *Handlers) SignInCode(c *fiber.Ctx) error {
 	if !h.pendingSignIns().take(tok) {
 		return h.renderSignIn(c, fiber.StatusUnauthorized, "", "The sign-in expired. Enter your email and password again.")
 	}
-	h.Throttle.Succeed(p.email, c.IP())
+	att.Succeed()
 	return h.startSession(c, u, p.next)
 }
 
 // AccountTOTPEnable is POST /account/totp: turns two-factor sign-in on
-// with the secret shown on the page, once a code from the admin's app
-// proves the app has it. The secret travels in the form: whoever changes
-// it only ties their own account to another app.
+// with the secret shown on the page, once the current password proves the
+// admin is at the keyboard (a stolen session must not bind its own
+// authenticator) and a code from the admin's app proves the app has the
+// secret. The secret travels in the form: whoever changes it only ties
+// their own account to another app. Wrong passwords are throttled like
+// sign-ins.
 func (h *Handlers) AccountTOTPEnable(c *fiber.Ctx) error {
+	s := session(c)
+	if s == nil {
+		return engine.Errorf(engine.EUNAUTHORIZED, "sign in first")
+	}
 	u, err := h.sessionUser(c)
 	if err != nil {
 		return err
@@ -178,18 +208,44 @@ func (h *Handlers) AccountTOTPEnable(c *fiber.Ctx) error {
 	if u.TOTPSecret != "" {
 		return engine.Errorf(engine.ECONFLICT, "two-factor sign-in is already on")
 	}
-	secret := strings.TrimSpace(c.FormValue("secret"))
+	secret := strings.TrimSpace(postValue(c, "secret"))
 	now := time.Now()
 	if _, err := engine.TOTPCode(secret, now); err != nil || len(secret) < 26 {
 		// Not a secret this page made: show a new one.
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, views.AccountView{TOTPCodeError: "The setup expired. Add this new key to your app and enter its code"})
 	}
 	v := views.AccountView{TOTPSetup: secret}
-	code := strings.TrimSpace(c.FormValue("code"))
+	password := postValue(c, "password")
+	code := strings.TrimSpace(postValue(c, "code"))
+	if password == "" {
+		v.TOTPPasswordError = "Enter your current password"
+	}
 	if code == "" {
 		v.TOTPCodeError = "Enter the 6-digit code your app shows"
+	}
+	if v.TOTPPasswordError != "" || v.TOTPCodeError != "" {
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
 	}
+	att, wait := h.Throttle.Begin(s.Email, c.IP(), now)
+	if att == nil {
+		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
+		v.TOTPPasswordError = "Too many wrong passwords. Try again in " + wait.Round(time.Second).String() + "."
+		return h.renderAccount(c, fiber.StatusTooManyRequests, v)
+	}
+	defer att.Cancel() // unless settled below
+	ok, busy := h.checkPassword(c.UserContext(), u.PasswordHash, password)
+	if busy {
+		c.Set(fiber.HeaderRetryAfter, "1")
+		v.TOTPPasswordError = busyMessage
+		return h.renderAccount(c, fiber.StatusServiceUnavailable, v)
+	}
+	if !ok {
+		att.Fail()
+		h.Log.Warn("two-factor on: wrong password", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
+		v.TOTPPasswordError = "Wrong password"
+		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
+	}
+	att.Succeed()
 	step, ok := engine.CheckTOTP(secret, code, now, 0)
 	if !ok {
 		v.TOTPCodeError = "Wrong code. Check the key in your app and the clock of your phone"
@@ -215,12 +271,14 @@ func (h *Handlers) AccountTOTPDisable(c *fiber.Ctx) error {
 	if s == nil {
 		return engine.Errorf(engine.EUNAUTHORIZED, "sign in first")
 	}
-	if wait := h.Throttle.Wait(s.Email, c.IP(), time.Now()); wait > 0 {
-		c.Set(fiber.HeaderRetryAfter, itoa(int64(wait/time.Second)+1))
+	att, wait := h.Throttle.Begin(s.Email, c.IP(), time.Now())
+	if att == nil {
+		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		return h.renderAccount(c, fiber.StatusTooManyRequests, views.AccountView{
 			TOTPPasswordError: "Too many wrong passwords. Try again in " + wait.Round(time.Second).String() + ".",
 		})
 	}
+	defer att.Cancel() // unless settled below
 	u, err := h.sessionUser(c)
 	if err != nil {
 		return err
@@ -229,16 +287,21 @@ func (h *Handlers) AccountTOTPDisable(c *fiber.Ctx) error {
 		h.flash(c, "info", "Two-factor sign-in is already off.")
 		return redirect(c, "/account")
 	}
-	password := c.FormValue("password")
+	password := postValue(c, "password")
 	if password == "" {
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, views.AccountView{TOTPPasswordError: "Enter your current password"})
 	}
-	if !engine.CheckPassword(u.PasswordHash, password) {
-		h.Throttle.Fail(s.Email, c.IP(), time.Now())
+	ok, busy := h.checkPassword(c.UserContext(), u.PasswordHash, password)
+	if busy {
+		c.Set(fiber.HeaderRetryAfter, "1")
+		return h.renderAccount(c, fiber.StatusServiceUnavailable, views.AccountView{TOTPPasswordError: busyMessage})
+	}
+	if !ok {
+		att.Fail()
 		h.Log.Warn("two-factor off: wrong password", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, views.AccountView{TOTPPasswordError: "Wrong password"})
 	}
-	h.Throttle.Succeed(s.Email, c.IP())
+	att.Succeed()
 	if err := h.Auth.SetTOTP(c.UserContext(), u.ID, ""); err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -25,12 +27,34 @@ func TestPendingSignIns(t *testing.T) {
 	// A few wrong codes, then the password again.
 	tok = p.add(1, "a@example.com", "", now)
 	for i := 1; i < maxCodeAttempts; i++ {
-		if !p.fail(tok) {
+		if !p.reserve(tok, now) || !p.fail(tok) {
 			t.Fatalf("dropped after %d wrong codes", i)
 		}
 	}
-	if p.fail(tok) {
+	if !p.reserve(tok, now) || p.fail(tok) {
 		t.Error("still open after too many wrong codes")
+	}
+	if p.reserve(tok, now) {
+		t.Error("a code attempt after too many wrong ones")
+	}
+	// Attempts are reserved before the code is checked: of many at once,
+	// no more than maxCodeAttempts get to check theirs.
+	tok = p.add(1, "a@example.com", "", now)
+	var wg sync.WaitGroup
+	var reserved atomic.Int32
+	for range 40 {
+		wg.Go(func() {
+			if p.reserve(tok, now) {
+				reserved.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := reserved.Load(); n != maxCodeAttempts {
+		t.Errorf("%d concurrent code attempts reserved, want %d", n, maxCodeAttempts)
+	}
+	if p.reserve(tok, now.Add(PendingSignInLifetime)) {
+		t.Error("reserved on an expired sign-in")
 	}
 	// Bounded: the oldest goes.
 	first := p.add(1, "a@example.com", "", now.Add(-time.Minute))

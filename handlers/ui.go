@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"net/url"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -61,7 +62,7 @@ func (h *Handlers) takeFlash(c *fiber.Ctx) []views.Flash {
 	if v == "" {
 		return nil
 	}
-	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/", HTTPOnly: true, MaxAge: -1, SameSite: fiber.CookieSameSiteLaxMode, Secure: h.SecureCookies})
+	h.expireCookie(c, flashCookie, "/", fiber.CookieSameSiteLaxMode)
 	b, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil {
 		return nil
@@ -76,6 +77,38 @@ func (h *Handlers) takeFlash(c *fiber.Ctx) []views.Flash {
 		f.Kind = "info"
 	}
 	return []views.Flash{f}
+}
+
+// expireCookie deletes a cookie in the browser: an empty value with
+// Max-Age=0 and an Expires in the past, for browsers of either rule, and
+// the attributes it was set with (a cookie is only replaced by one of the
+// same name, path and, for __Host- names, Secure). fasthttp writes either
+// Max-Age or Expires, never both, so the header is written here.
+func (h *Handlers) expireCookie(c *fiber.Ctx, name, path, sameSite string) {
+	v := name + "=; Path=" + path + "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly"
+	if h.SecureCookies {
+		v += "; Secure"
+	}
+	v += "; SameSite=" + sameSite
+	c.Response().Header.DelCookie(name)
+	c.Response().Header.Add(fiber.HeaderSetCookie, v)
+}
+
+// postValue is a field of a form request body (URL-encoded or multipart),
+// never of the query string, which fiber's FormValue reads too: tokens and
+// passwords must not travel in URLs, where logs, history and the Referer
+// header keep them.
+func postValue(c *fiber.Ctx, name string) string {
+	ct := c.Get(fiber.HeaderContentType)
+	switch {
+	case engine.IsFormContentType(ct):
+		return string(c.Request().PostArgs().Peek(name))
+	case strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), fiber.MIMEMultipartForm):
+		if f, err := c.MultipartForm(); err == nil && len(f.Value[name]) > 0 {
+			return f.Value[name][0]
+		}
+	}
+	return ""
 }
 
 // redirect sends the browser to path: htmx requests get HX-Redirect, others
@@ -110,10 +143,34 @@ func session(c *fiber.Ctx) *engine.Session {
 	return s
 }
 
-// safeNext keeps post-sign-in redirects on this site.
+// safeNext keeps post-sign-in redirects on this site: next must be a path
+// of this site (a URL with no scheme, no host and no user, starting with
+// one slash), with no control character, space or backslash anywhere
+// (browsers drop tabs and newlines and read a backslash as a slash, so
+// "/\t/evil.example" and "/\\evil.example" lead elsewhere). The path and
+// query are rebuilt from their parsed form, the fragment dropped; anything
+// else gives "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || len(next) > 2048 {
 		return "/"
 	}
-	return next
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	query, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "/"
+	}
+	out := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: query.Encode()}).String()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+		return "/"
+	}
+	return out
 }

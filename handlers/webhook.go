@@ -78,13 +78,26 @@ func basicAuth(c *fiber.Ctx) engine.Credentials {
 	return engine.Credentials{Username: user, Password: pass, Present: true}
 }
 
+// WebhookCSP is the Content-Security-Policy of every webhook reply,
+// success or error: the reply is shown, if a browser ever loads it, in a
+// sandbox (an opaque origin: no scripts, no forms, no access to the admin
+// UI's cookies or storage) and loads nothing.
+const WebhookCSP = "sandbox; default-src 'none'"
+
 func writeResponse(c *fiber.Ctx, r *engine.Response) error {
 	if r.ContentType != "" {
 		c.Set(fiber.HeaderContentType, r.ContentType)
 	}
-	// Configured headers come last so that they may override the type.
+	// Configured headers come after the type so that they may override it.
+	// Forbidden names are refused when a document is saved; a reply kept
+	// from before that rule (and sent again) has them dropped here.
 	for _, hv := range r.Headers {
+		if _, bad := engine.ForbiddenReplyHeader(hv.Name); bad {
+			continue
+		}
 		c.Set(hv.Name, hv.Value)
 	}
+	c.Set(fiber.HeaderContentSecurityPolicy, WebhookCSP)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	return c.Status(r.Status).Send(r.Body)
 }

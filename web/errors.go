@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/handlers"
 )
 
 // statusByCode maps engine error codes to HTTP statuses: the one table.
@@ -24,6 +25,9 @@ var statusByCode = map[string]int{
 	engine.EUNAVAILABLE:  fiber.StatusServiceUnavailable,
 	engine.ETIMEOUT:      fiber.StatusGatewayTimeout,
 }
+
+// retryAfterUnavailable is the Retry-After of every 503, in seconds.
+const retryAfterUnavailable = "5"
 
 // htmlErrorRenderer renders an error for browser routes.
 type htmlErrorRenderer func(c *fiber.Ctx, status int, message string) error
@@ -50,6 +54,11 @@ func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRend
 		if status >= 500 {
 			log.Error("request failed", "method", c.Method(), "route", routePath(c), "status", status, "request_id", requestID(c), "error", err)
 		}
+		if status == fiber.StatusServiceUnavailable && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+			// A 503 is temporary by definition: say when to come back, so
+			// that webhook senders retry instead of dropping the event.
+			c.Set(fiber.HeaderRetryAfter, retryAfterUnavailable)
+		}
 		if status == fiber.StatusUnauthorized {
 			if isWebhook(c) {
 				c.Set(fiber.HeaderWWWAuthenticate, `Basic realm="hookflow"`)
@@ -63,6 +72,13 @@ func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRend
 		// raw headers, and reports the path as "/"): webhook callers expect
 		// the JSON format, so such errors are sent as JSON.
 		parsed := len(c.Request().Header.RawHeaders()) > 0
+		// Errors found before routing (413, 431, 408, a bad request line)
+		// skipped the middleware: their replies get the headers of a
+		// webhook reply, the strictest.
+		c.Set("X-Content-Type-Options", "nosniff")
+		if !parsed || isWebhook(c) {
+			c.Set(fiber.HeaderContentSecurityPolicy, handlers.WebhookCSP)
+		}
 		if renderHTMLError != nil && parsed && !isAPI(c) && c.Path() != "/healthz" {
 			return renderHTMLError(c, status, msg)
 		}

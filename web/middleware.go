@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/handlers"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -80,14 +81,33 @@ func accessLog(log *slog.Logger) fiber.Handler {
 	}
 }
 
-// securityHeaders sets headers that harden every reply.
-func securityHeaders() fiber.Handler {
+// uiCSP is the Content-Security-Policy of the admin UI and API.
+const uiCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+// securityHeaders sets headers that harden every reply. Webhook replies
+// are the flow's to shape (an HTML body is allowed) but are served from
+// the admin UI's site: handlers.WebhookCSP sandboxes them into an opaque
+// origin without scripts, so a reply echoing request data cannot act as
+// the admin UI (issue 12, point 2).
+//
+// When the public URL is https, every reply also carries HSTS, so that a
+// browser never again talks to this host over plain http (where the
+// session cookie, Secure as it is, could be overwritten and the pages
+// altered). It covers this host only: other subdomains of the operator may
+// not be served over https.
+func securityHeaders(publicURL string) fiber.Handler {
+	hsts := strings.HasPrefix(strings.ToLower(strings.TrimSpace(publicURL)), "https://")
 	return func(c *fiber.Ctx) error {
+		if hsts {
+			c.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
+		}
 		c.Set("X-Content-Type-Options", "nosniff")
 		c.Set("Referrer-Policy", "same-origin")
 		c.Set("X-Frame-Options", "DENY")
-		if !isWebhook(c) {
-			c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		if isWebhook(c) {
+			c.Set(fiber.HeaderContentSecurityPolicy, handlers.WebhookCSP)
+		} else {
+			c.Set(fiber.HeaderContentSecurityPolicy, uiCSP)
 		}
 		return c.Next()
 	}

@@ -12,7 +12,7 @@ import (
 // routes registers every route of Hookflow: this list is the map of the
 // server.
 func routes(app *fiber.App, h *handlers.Handlers, log *slog.Logger) {
-	app.Use(withRequest(), accessLog(log), securityHeaders())
+	app.Use(withRequest(), accessLog(log), securityHeaders(h.PublicURL), requestFraming())
 
 	app.Get("/healthz", h.Health)
 

@@ -1,10 +1,15 @@
 package web_test
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/hookflow/hookflow/handlers"
+	"github.com/hookflow/hookflow/web"
 )
 
 // TestSecurityHeaders checks the headers that harden every reply: a CSP
@@ -37,6 +42,98 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
 			t.Errorf("%s: CSP %q allows inline or eval", path, csp)
+		}
+	}
+}
+
+// TestWebhookReplyHeaders: every webhook reply, success or error, is
+// sandboxed and never sniffed (issue 12, point 2): a response node that
+// answers text/html echoing the request cannot run script as the admin
+// UI's origin. A flow cannot set cookies, framing headers or weaker
+// security headers.
+func TestWebhookReplyHeaders(t *testing.T) {
+	le := newLimitsEnv(t, web.Config{BodyLimit: 1024})
+	e := &apiEnv{le.testServer}
+	echo := e.create(t, `{"title":"echo","mode":"sync","nodes":[{"key":"r","type":"response","config":{"status":200,
+		"headers":[{"name":"Content-Type","value":"text/html; charset=utf-8"},{"name":"X-Echo","value":"{{$context.query.q}}"}],
+		"body":"<p>{{$context.query.q}}</p>"}}]}`).Get("key").Str
+	async := e.create(t, `{"title":"store","mode":"async","nodes":[]}`).Get("key").Str
+	basic := e.create(t, `{"title":"auth","mode":"async","trigger":{"basicAuth":{"enabled":true,"username":"u","password":"p"}},"nodes":[]}`).Get("key").Str
+
+	const script = "<script>fetch('/tokens')</script>"
+	check := func(label string, status, wantStatus int, h http.Header) {
+		t.Helper()
+		if status != wantStatus {
+			t.Errorf("%s: status %d, want %d", label, status, wantStatus)
+		}
+		if got := h.Get("Content-Security-Policy"); got != "sandbox; default-src 'none'" {
+			t.Errorf("%s: Content-Security-Policy %q", label, got)
+		}
+		if got := h.Values("X-Content-Type-Options"); len(got) != 1 || got[0] != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q", label, got)
+		}
+	}
+	r := e.trigger(t, echo, "?q="+url.QueryEscape(script), "{}")
+	check("sync text/html echo", r.status, http.StatusOK, r.header)
+	if !strings.Contains(string(r.body), script) || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("the echo flow did not echo: %s %q", r.header.Get("Content-Type"), r.body)
+	}
+	r = e.trigger(t, async, "", "{}")
+	check("async reply", r.status, http.StatusOK, r.header)
+	r = e.trigger(t, "nosuchkey0000000", "", "{}")
+	check("unknown key", r.status, http.StatusNotFound, r.header)
+	r = e.trigger(t, async, "", "{")
+	check("invalid JSON", r.status, http.StatusBadRequest, r.header)
+	r = e.trigger(t, basic, "", "{}")
+	check("no credentials", r.status, http.StatusUnauthorized, r.header)
+	r = e.send(t, httptest.NewRequest(http.MethodGet, handlers.TriggerPath(async), nil))
+	check("GET", r.status, http.StatusMethodNotAllowed, r.header)
+	// Refused before routing, so without the middleware: over a socket.
+	resp, _, _ := limitsExchange(t, le.listen(t), limitsRawRequest(handlers.TriggerPath(async),
+		[]string{"Content-Type: application/json", "Content-Length: 2048"}, bytes.Repeat([]byte(" "), 2048)), false)
+	check("body over the limit", resp.StatusCode, http.StatusRequestEntityTooLarge, resp.Header)
+
+	// Saving a reply header a flow must not set is refused, naming it.
+	for _, tc := range []struct{ doc, want string }{
+		{`{"title":"c","mode":"sync","nodes":[{"key":"r","type":"response","config":{"status":200,"headers":[{"name":"Set-Cookie","value":"s={{$context.query.s}}; Path=/"}]}}]}`,
+			"nodes[0].config.headers[0].name: Set-Cookie is not allowed in webhook replies"},
+		{`{"title":"c","mode":"async","trigger":{"response":{"status":200,"headers":[{"name":"X-Ok","value":"1"},{"name":"content-security-policy","value":"default-src *"}]}},"nodes":[]}`,
+			"trigger.response.headers[1].name: Content-Security-Policy is not allowed in webhook replies"},
+		{`{"title":"c","mode":"async","trigger":{"response":{"status":200,"headers":[{"name":"Transfer-Encoding","value":"chunked"}]}},"nodes":[]}`,
+			"trigger.response.headers[0].name: Transfer-Encoding is not allowed in webhook replies"},
+	} {
+		r := e.call(t, http.MethodPost, "/api/v1/workflows", tc.doc)
+		if msg := apiError(t, r, http.StatusBadRequest); msg != tc.want {
+			t.Errorf("message %q, want %q", msg, tc.want)
+		}
+	}
+}
+
+// TestHSTS: with an https public URL every reply carries HSTS (one year,
+// this host only); over plain http none does, since a browser would then
+// refuse the site.
+func TestHSTS(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		publicURL, want string
+	}{
+		{"https://hooks.example.com", "max-age=31536000"},
+		{"HTTPS://hooks.example.com/", "max-age=31536000"},
+		{"http://hooks.example.com", ""},
+		{"", ""},
+	} {
+		e := &apiEnv{newTestServer(t, web.Config{}, tc.publicURL)}
+		key := e.create(t, `{"title":"store","mode":"async","nodes":[]}`).Get("key").Str
+		for _, r := range []apiReply{
+			e.send(t, httptest.NewRequest(http.MethodGet, "/signin", nil)),
+			e.send(t, httptest.NewRequest(http.MethodGet, "/healthz", nil)),
+			e.call(t, http.MethodGet, "/api/v1/workflows", ""),
+			e.trigger(t, key, "", "{}"),
+			e.trigger(t, "nosuchkey0000000", "", "{}"),
+		} {
+			if got := r.header.Get("Strict-Transport-Security"); got != tc.want {
+				t.Errorf("public URL %q: Strict-Transport-Security %q, want %q", tc.publicURL, got, tc.want)
+			}
 		}
 	}
 }

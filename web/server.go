@@ -61,6 +61,10 @@ func New(cfg Config, h *handlers.Handlers, log *slog.Logger) *fiber.App {
 		// Keys and ids are ASCII; a %3A for the colon still routes.
 		UnescapePath: true,
 	})
+	// fasthttp's parse errors otherwise quote the request, headers and
+	// body, and Fiber sends that text back as the 400's message: headers a
+	// proxy in front added (and any credentials) would be echoed.
+	app.Server().SecureErrorLogMessage = true
 	routes(app, h, log)
 	return app
 }

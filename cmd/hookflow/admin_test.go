@@ -30,7 +30,7 @@ func TestAdminPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash, err := engine.HashPassword("the old password!")
+	hash, err := engine.HashPassword("the old password!", "ops@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,6 +119,7 @@ type config struct {
 	adminPass   string
 	workers     int
 	readTimeout time.Duration
+	sessionIdle time.Duration
 
 	retentionAge   time.Duration
 	retentionCount int
@@ -200,6 +201,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bodyLimit := fs.String("body-limit", env("HOOKFLOW_BODY_LIMIT", "10MiB"), "largest request body accepted (HOOKFLOW_BODY_LIMIT)")
 	fs.IntVar(&c.workers, "workers", 0, "async worker loops (default: number of CPUs)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "time allowed to read one request")
+	sessionIdle := fs.String("session-idle", env("HOOKFLOW_SESSION_IDLE", handlers.DefaultSessionIdle.String()),
+		"sign an admin out after this long without a request, at most "+handlers.SessionLifetime.String()+" (HOOKFLOW_SESSION_IDLE)")
 	retentionAge := fs.String("retention-age", env("HOOKFLOW_RETENTION_AGE", "720h"), "delete executions older than this; 0 keeps them (HOOKFLOW_RETENTION_AGE)")
 	retentionCount := fs.String("retention-count", env("HOOKFLOW_RETENTION_COUNT", strconv.Itoa(engine.DefaultRetentionCount)), "keep at most this many executions per workflow; 0 for no limit (HOOKFLOW_RETENTION_COUNT)")
 	outboundDeny := fs.String("outbound-deny", env("HOOKFLOW_OUTBOUND_DENY", "metadata"), "addresses request nodes may not call: metadata (cloud metadata), private (also loopback and private ranges) or none (HOOKFLOW_OUTBOUND_DENY)")
@@ -215,6 +218,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if c.retentionCount, err = strconv.Atoi(*retentionCount); err != nil || c.retentionCount < 0 {
 		return fmt.Errorf("--retention-count: %q is not a whole number", *retentionCount)
+	}
+	if c.sessionIdle, err = time.ParseDuration(*sessionIdle); err != nil || c.sessionIdle < time.Minute || c.sessionIdle > handlers.SessionLifetime {
+		return fmt.Errorf("--session-idle: %q is not a duration from 1m to %s, such as 2h or 30m", *sessionIdle, handlers.SessionLifetime)
 	}
 	if c.bodyLimit, err = parseSize(*bodyLimit); err != nil {
 		return fmt.Errorf("--body-limit: %w", err)
@@ -270,6 +276,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, PublicURL: c.publicURL, Ping: store.Ping,
 		SecureCookies: strings.HasPrefix(c.publicURL, "https://"),
+		SessionIdle:   c.sessionIdle,
 		Throttle:      handlers.NewThrottle(),
 		AdminFromEnv:  c.adminEmail != "" && c.adminPass != "",
 		FirstRun: func(fc *fiber.Ctx) bool {
@@ -371,7 +378,7 @@ func ensureAdmin(ctx context.Context, store *db.DB, c *config, log *slog.Logger)
 	if pass == "" {
 		pass, generated = engine.RandomToken(15), true
 	}
-	hash, err := engine.HashPassword(pass)
+	hash, err := engine.HashPassword(pass, email)
 	if err != nil {
 		return fmt.Errorf("HOOKFLOW_ADMIN_PASSWORD: %s", engine.ErrorMessage(err))
 	}
@@ -428,7 +435,7 @@ func adminPassword(ctx context.Context, args []string, getenv func(string) strin
 		}
 		pass = strings.TrimRight(line, "\r\n")
 	}
-	hash, err := engine.HashPassword(pass)
+	hash, err := engine.HashPassword(pass, strings.TrimSpace(*email))
 	if err != nil {
 		return fmt.Errorf("new %s", engine.ErrorMessage(err))
 	}
