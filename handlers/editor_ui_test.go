@@ -877,3 +877,65 @@ func TestEditorExport(t *testing.T) {
 		t.Errorf("export = %+v", doc)
 	}
 }
+
+// A save from the browser changes what its form shows and keeps every
+// other field of the stored document, known to this version or not.
+func TestEditorKeepsUnknownFields(t *testing.T) {
+	t.Parallel()
+	e := newEditorEnv(t)
+	w := e.create(`{"title":"A","mode":"sync","x-top":{"n":12345678901234567890},` +
+		`"trigger":{"verify":{"type":"github","secret":"s"},"body":[{"path":"a","note":"n"}]},` +
+		`"nodes":[{"key":"r","type":"response","test":{"run":true},"config":{"status":200,"continue":true,"headers":[],"body":"x"}},` +
+		`{"key":"c","type":"condition","config":{"mode":"continue","rules":{"and":[]},"label":"L"}}]}`)
+	for _, step := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/trigger", url.Values{"title": {"B"}, "body[0][path]": {"a"}, "body[0][alias]": {"A"}, "timeoutSeconds": {"20"}}},
+		{"/nodes/r", url.Values{"title": {"T"}, "status": {"201"}, "body": {"y"}, "bodyType": {"text"}}},
+		{"/nodes/c", url.Values{"mode": {"continue"}, "rules[op]": {"or"}}},
+		{"/nodes/c/move?dir=up", nil},
+		{"/nodes", url.Values{"type": {"end"}, "index": {"2"}}},
+	} {
+		res, body := e.post(wfPath(w.ID, step.path), step.form)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: %d %s", step.path, res.StatusCode, body)
+		}
+	}
+	cur, _ := e.doc(w.ID)
+	var doc struct {
+		Top     json.RawMessage `json:"x-top"`
+		Title   string
+		Trigger struct {
+			Verify json.RawMessage
+			Body   []map[string]string
+		}
+		Nodes []struct {
+			Key    string
+			Title  string
+			Test   json.RawMessage
+			Config map[string]json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(cur.Stored, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if cur.Revision != 6 || doc.Title != "B" || string(doc.Top) != `{"n":12345678901234567890}` {
+		t.Errorf("revision %d, title %q, x-top %s", cur.Revision, doc.Title, doc.Top)
+	}
+	if string(doc.Trigger.Verify) != `{"type":"github","secret":"s"}` || len(doc.Trigger.Body) != 1 ||
+		doc.Trigger.Body[0]["note"] != "n" || doc.Trigger.Body[0]["alias"] != "A" {
+		t.Errorf("trigger: verify %s, body %v", doc.Trigger.Verify, doc.Trigger.Body)
+	}
+	if len(doc.Nodes) != 3 || doc.Nodes[0].Key != "c" || doc.Nodes[1].Key != "r" || doc.Nodes[2].Key != "end_1" {
+		t.Fatalf("nodes: %s", cur.Stored)
+	}
+	if c := doc.Nodes[0].Config; string(c["label"]) != `"L"` || string(c["rules"]) != `{"or":[]}` {
+		t.Errorf("condition config: %s", cur.Stored)
+	}
+	r := doc.Nodes[1]
+	if string(r.Test) != `{"run":true}` || r.Title != "T" || string(r.Config["continue"]) != "true" ||
+		string(r.Config["status"]) != "201" || string(r.Config["body"]) != `"y"` {
+		t.Errorf("response node: %s", cur.Stored)
+	}
+}
