@@ -80,6 +80,9 @@ func (h *Handlers) saveDoc(c *fiber.Ctx, w *engine.Workflow, d *engine.Document)
 	if d.Nodes == nil {
 		d.Nodes = []engine.Node{}
 	}
+	// Enabled is the workflow's state, not part of its revisions: left
+	// out, it stays as it is (the list's switch sets it).
+	d.Enabled = nil
 	for _, p := range []*[]engine.Field{&d.Trigger.Headers, &d.Trigger.Query, &d.Trigger.Body} {
 		if *p == nil {
 			*p = []engine.Field{}
@@ -93,6 +96,7 @@ func (h *Handlers) saveDoc(c *fiber.Ctx, w *engine.Workflow, d *engine.Document)
 	if err != nil {
 		return nil, nil, err
 	}
+	nw.Doc.Enabled = w.Doc.Enabled // the state the store kept
 	return nw, nw.Doc, nil
 }
 

@@ -61,7 +61,9 @@ func (h *Handlers) WorkflowGetAPI(c *fiber.Ctx) error {
 	return sendJSON(c, engine.ExportDocument(w, h.WebhookURL(c, w.Key)))
 }
 
-// WorkflowReplaceAPI is PUT /api/v1/workflows/{id}: a new revision.
+// WorkflowReplaceAPI is PUT /api/v1/workflows/{id}: a new revision. A
+// document without the Basic Auth password (an export without secrets)
+// keeps the stored one; "enabled", when present, sets the state.
 func (h *Handlers) WorkflowReplaceAPI(c *fiber.Ctx) error {
 	id, err := paramID(c, "id")
 	if err != nil {
@@ -70,7 +72,7 @@ func (h *Handlers) WorkflowReplaceAPI(c *fiber.Ctx) error {
 	if err := requireJSON(c); err != nil {
 		return err
 	}
-	w, err := h.Svc.UpdateWorkflow(c.UserContext(), id, c.Body())
+	w, err := h.Svc.ReplaceWorkflow(c.UserContext(), id, c.Body())
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,11 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	// Workflow editor: trigger settings and flow canvas (area: editor).
 	ui(fiber.MethodGet, "/workflows/:id", h.WorkflowEditPage)
 	ui(fiber.MethodGet, "/workflows/:id/export", h.WorkflowExport)
+	ui(fiber.MethodGet, "/workflows/:id/revisions", h.RevisionListPage)
+	// compare before :rev, which would take "compare" as a number.
+	ui(fiber.MethodGet, "/workflows/:id/revisions/compare", h.RevisionCompare)
+	ui(fiber.MethodGet, "/workflows/:id/revisions/:rev", h.RevisionPage)
+	ui(fiber.MethodPost, "/workflows/:id/revisions/:rev/restore", h.RevisionRestore)
 	ui(fiber.MethodGet, "/workflows/:id/trigger/panel", h.TriggerPanel)
 	ui(fiber.MethodPost, "/workflows/:id/trigger/panel", h.TriggerPanelRefresh)
 	ui(fiber.MethodPost, "/workflows/:id/trigger/parse", h.TriggerParse)
