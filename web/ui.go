@@ -43,6 +43,7 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	ui(fiber.MethodPost, "/workflows/:id/trigger/panel", h.TriggerPanelRefresh)
 	ui(fiber.MethodPost, "/workflows/:id/trigger/parse", h.TriggerParse)
 	ui(fiber.MethodPost, "/workflows/:id/trigger", h.TriggerSave)
+	ui(fiber.MethodPost, "/workflows/:id/mode", h.WorkflowMode)
 	ui(fiber.MethodPost, "/workflows/:id/nodes", h.NodeCreate)
 	ui(fiber.MethodGet, "/workflows/:id/nodes/:key/panel", h.NodePanel)
 	ui(fiber.MethodPost, "/workflows/:id/nodes/:key/panel", h.NodePanelRefresh)
