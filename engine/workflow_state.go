@@ -37,10 +37,7 @@ func (s *Service) ReplaceWorkflow(ctx context.Context, id int64, raw []byte) (*W
 	if err != nil {
 		return nil, err
 	}
-	if !secretGiven(raw) {
-		raw = withSecret(raw, cur.Secret)
-	}
-	return s.update(ctx, cur, raw)
+	return s.update(ctx, cur, WithStoredSecret(raw, cur.Secret))
 }
 
 // update saves raw as a new revision of cur's workflow; the workflow
@@ -77,6 +74,20 @@ func (s *Service) RestoreRevision(ctx context.Context, id int64, rev int) (*Work
 	raw = withSecret(DropBasicAuthPassword(raw), secret)
 	return s.update(ctx, cur, raw)
 }
+
+// WithStoredSecret returns raw with secret as its Basic Auth password when
+// raw has trigger.basicAuth without a "password" (a document exported
+// without secrets), else raw as it is: what ReplaceWorkflow saves.
+func WithStoredSecret(raw []byte, secret string) []byte {
+	if secretGiven(raw) {
+		return raw
+	}
+	return withSecret(raw, secret)
+}
+
+// SecretGiven reports whether a document carries its Basic Auth password,
+// or needs none (no trigger.basicAuth).
+func SecretGiven(raw []byte) bool { return secretGiven(raw) }
 
 // secretGiven reports whether a document carries its Basic Auth password:
 // a "password" member in trigger.basicAuth (keys matched as encoding/json

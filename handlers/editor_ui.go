@@ -208,23 +208,22 @@ func (h *Handlers) WorkflowEditPage(c *fiber.Ctx) error {
 }
 
 // WorkflowExport is GET /workflows/:id/export: the API's export document
-// as a file download.
+// as a file download, without the Basic Auth password unless ?secrets=1
+// (an import without it keeps the stored one).
 func (h *Handlers) WorkflowExport(c *fiber.Ctx) error {
 	w, d, err := h.loadEditor(c)
 	if err != nil {
 		return err
 	}
-	doc := engine.ExportDocument(w, h.WebhookURL(c, w.Key))
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, doc, "", "  "); err != nil {
+	doc, err := exportDocument(w, h.WebhookURL(c, w.Key), c.Query("secrets") == "1")
+	if err != nil {
 		return fmt.Errorf("editor: export workflow %d: %w", w.ID, err)
 	}
-	buf.WriteByte('\n')
 	name := exportFileName(d.Title, w.ID, w.Revision)
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(buf.Bytes())
+	return c.Send(doc)
 }
 
 var exportSlugRE = regexp.MustCompile(`[^a-z0-9]+`)

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
 )
@@ -45,6 +47,11 @@ func (h *Handlers) WorkflowCreateAPI(c *fiber.Ctx) error {
 	}
 	w, err := h.Svc.CreateWorkflow(c.UserContext(), c.Body())
 	if err != nil {
+		if strings.HasPrefix(engine.ErrorMessage(err), "trigger.basicAuth.password: required") && !engine.SecretGiven(c.Body()) {
+			// What an export without secrets gives: say how to go on.
+			return engine.Errorf(engine.EINVALID, "trigger.basicAuth.password: required when Basic Auth is enabled, and the document has none "+
+				"(an export without secrets): add it, or PUT the document to the workflow it came from, which keeps the stored password")
+		}
 		return err
 	}
 	h.Log.Info("workflow created", "workflow_id", w.ID, "request_id", requestID(c))

@@ -576,6 +576,12 @@ func TestReplaceKeepsSecretAndState(t *testing.T) {
 	if msg := apiError(t, bad, http.StatusBadRequest); !strings.Contains(msg, "password") {
 		t.Errorf("empty password: %s", msg)
 	}
+	// A new workflow from such a document cannot have the password: the
+	// error says why.
+	cr := e.call(t, http.MethodPost, "/api/v1/workflows", noSecret)
+	if msg := apiError(t, cr, http.StatusBadRequest); !strings.Contains(msg, "export without secrets") {
+		t.Errorf("create without password: %s", msg)
+	}
 	p = e.call(t, http.MethodPut, "/api/v1/workflows/"+id, `{"title":"s","mode":"async","enabled":true,"trigger":{"basicAuth":{"enabled":true,"username":"u"}},"nodes":[]}`)
 	if p.status != 200 || !p.json().Get("enabled").Bool() {
 		t.Fatalf("put enabling: %d %s", p.status, p.body)
