@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -308,11 +309,35 @@ func placeError(err error, prefix string, inputs map[string]bool, errs map[strin
 	}
 	if ok {
 		if name := fieldInputName(field); inputs[name] {
-			errs[name] = rest
+			if errs[name] == "" { // the first problem of an input is shown
+				errs[name] = rest
+			}
 			return notSaved
 		}
 	}
 	return msg
+}
+
+// placeErrors places every error as placeError does; the panel's alert is
+// the first that no input shows, else notSaved.
+func placeErrors(list []error, prefix string, inputs map[string]bool, errs map[string]string) (formError string) {
+	for _, err := range list {
+		if msg := placeError(err, prefix, inputs, errs); msg != notSaved && formError == "" {
+			formError = msg
+		}
+	}
+	if formError == "" && len(errs) > 0 {
+		formError = notSavedFor(errs)
+	}
+	return formError
+}
+
+// notSavedFor heads a panel with errs next to its fields.
+func notSavedFor(errs map[string]string) string {
+	if len(errs) > 1 {
+		return fmt.Sprintf("Not saved: fix the %d highlighted fields.", len(errs))
+	}
+	return notSaved
 }
 
 // ----- replies (async trigger and response nodes) -----
@@ -353,13 +378,36 @@ func bodyJSON(text string, isJSON bool) (json.RawMessage, error) {
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, []byte(text)); err != nil {
+		// Compact's syntax errors say offset 0; Unmarshal's say where.
+		var probe json.RawMessage
+		if uerr := json.Unmarshal([]byte(text), &probe); uerr != nil {
+			err = uerr
+		}
 		var se *json.SyntaxError
 		if ok := editorSyntaxError(err, &se); ok {
-			return nil, fmt.Errorf("invalid JSON at offset %d: %s (choose Body type: Text to send it as plain text)", se.Offset, se.Error())
+			line, col := lineColumn(text, se.Offset)
+			return nil, fmt.Errorf("invalid JSON at line %d, column %d: %s (choose Body type: Text to send it as plain text)", line, col, se.Error())
 		}
 		return nil, fmt.Errorf("invalid JSON: %s", err.Error())
 	}
 	return buf.Bytes(), nil
+}
+
+// lineColumn is where a JSON syntax error is, from the offset
+// encoding/json gives (the bytes read, the bad one included), as people
+// count: lines and columns from 1, columns in characters.
+func lineColumn(text string, offset int64) (line, col int) {
+	end := int(offset) - 1
+	if end < 0 {
+		end = 0
+	}
+	if end > len(text) {
+		end = len(text)
+	}
+	before := text[:end]
+	line = strings.Count(before, "\n") + 1
+	col = utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:]) + 1
+	return line, col
 }
 
 func editorSyntaxError(err error, target **json.SyntaxError) bool {
@@ -376,6 +424,27 @@ func headersFromPost(rows []headerPost) []engine.ReplyHeader {
 		out = append(out, engine.ReplyHeader{Name: r.Name, Value: r.Value})
 	}
 	return out
+}
+
+// checkReplyHeaders asks the engine about each reply header on its own,
+// so that every bad one is marked at once (a reply's validation stops at
+// the first): errors go to prefix[i][name] or prefix[i][value].
+func checkReplyHeaders(prefix string, headers []engine.ReplyHeader, errs map[string]string) {
+	for i, hd := range headers {
+		_, err := engine.CompileReply(&engine.Reply{Headers: []engine.ReplyHeader{hd}}, "r")
+		if err == nil {
+			continue
+		}
+		field, rest, ok := editorSplitFieldError(engine.ErrorMessage(err))
+		if !ok {
+			continue
+		}
+		_, part, _ := editorCutLast(field, ".")
+		name := fmt.Sprintf("%s[%d][%s]", prefix, i, part)
+		if errs[name] == "" {
+			errs[name] = rest
+		}
+	}
 }
 
 func dropEmptyHeaders(rows []engine.ReplyHeader) []engine.ReplyHeader {

@@ -71,7 +71,8 @@ type conditionSettings struct{ views.ConditionForm }
 // conditionOwned are the config members the condition panel shows.
 var conditionOwned = []string{"mode", "rules"}
 
-func (s *conditionSettings) config(stored json.RawMessage, _ map[string]string) json.RawMessage {
+func (s *conditionSettings) config(stored json.RawMessage, errs map[string]string) json.RawMessage {
+	checkRules(&s.Rules, "rules", errs)
 	mode := s.Mode
 	if mode != "continue" {
 		mode = "branch"
@@ -134,6 +135,37 @@ func (s *conditionSettings) act(verb, arg string) string {
 		return "add-rule-" + strings.NewReplacer("[", "-", "]", "").Replace(rulePrefix(parentPath))
 	}
 	return ""
+}
+
+// checkRules asks the engine about each rule on its own, so that every bad
+// rule is marked at once (the engine's compile stops at the first): the
+// rule is compiled alone in a probe condition and its error put on the
+// rule's input.
+func checkRules(g *views.RuleGroupForm, prefix string, errs map[string]string) {
+	kind, ok := engine.NodeKindFor("condition")
+	if !ok {
+		return
+	}
+	for i, it := range g.Items {
+		p := prefix + "[items][" + strconv.Itoa(i) + "]"
+		if it.Group != nil {
+			checkRules(it.Group, p, errs)
+			continue
+		}
+		cfg := groupJSON([]byte(`{"mode":"branch","rules":`), views.RuleGroupForm{Items: []views.RuleItemForm{it}})
+		_, err := kind.Compile(&engine.Node{Key: "probe", Type: "condition", Config: append(cfg, '}')}, engine.CompileEnv{Mode: engine.ModeSync})
+		if err == nil {
+			continue
+		}
+		field, rest, ok := editorSplitFieldError(engine.ErrorMessage(err))
+		if !ok {
+			continue
+		}
+		_, part, _ := editorCutLast(field, ".")
+		if name := p + "[" + part + "]"; errs[name] == "" && (part == "left" || part == "op" || part == "right") {
+			errs[name] = rest
+		}
+	}
 }
 
 func groupFromPost(p rulePost) views.RuleGroupForm {

@@ -103,6 +103,7 @@ func (s *responseSettings) config(stored json.RawMessage, errs map[string]string
 	if r.Body, err = bodyJSON(s.Body, s.BodyJSON); err != nil {
 		errs["body"] = err.Error()
 	}
+	checkReplyHeaders("headers", s.Headers, errs)
 	out, _ := json.Marshal(r)
 	return setConfig(stored, responseOwned, out)
 }

@@ -193,16 +193,37 @@ func (h *Handlers) NodeSave(c *fiber.Ctx) error {
 	fail := func() error {
 		return h.respondEditor(c, w, d, editorResult{status: fiber.StatusUnprocessableEntity, panel: views.NodePanel(f), selected: n.Key})
 	}
-	if len(f.Errors) > 0 {
-		f.FormError = notSaved
+	// Every problem at once: the form's own (above) and the engine's
+	// verdict on the node, asked of a copy even when the form has some.
+	field, _ := nodeField(d.Nodes, n.Key, "nodes")
+	inputs := nodeInputs(s)
+	scratch := editorCloneDoc(d)
+	// ReplaceNodeConfig names fields from the node (config.mode), Validate
+	// from the document (nodes[1].config.mode).
+	err = engine.ReplaceNodeConfig(scratch, n.Key, f.Title, cfg)
+	prefix := ""
+	if err == nil {
+		err, prefix = scratch.Validate(), field
+	}
+	if err != nil {
+		if engine.ErrorCode(err) != engine.EINVALID {
+			return err
+		}
+		if msg := placeError(err, prefix, inputs, f.Errors); msg != notSaved {
+			f.FormError = msg
+		}
+	}
+	if len(f.Errors) > 0 || f.FormError != "" {
+		if f.FormError == "" {
+			f.FormError = notSavedFor(f.Errors)
+		}
 		return fail()
 	}
-	field, _ := nodeField(d.Nodes, n.Key, "nodes")
 	if err := engine.ReplaceNodeConfig(d, n.Key, f.Title, cfg); err != nil {
 		if engine.ErrorCode(err) != engine.EINVALID {
 			return err
 		}
-		f.FormError = placeError(err, "", nodeInputs(s), f.Errors)
+		f.FormError = placeError(err, "", inputs, f.Errors)
 		return fail()
 	}
 	nw, nd, err := h.saveDoc(c, w, d)
@@ -210,7 +231,7 @@ func (h *Handlers) NodeSave(c *fiber.Ctx) error {
 		if engine.ErrorCode(err) != engine.EINVALID {
 			return err
 		}
-		f.FormError = placeError(err, field, nodeInputs(s), f.Errors)
+		f.FormError = placeError(err, field, inputs, f.Errors)
 		return fail()
 	}
 	nn, _ := engine.FindNode(nd, n.Key)

@@ -97,4 +97,3 @@ func TestRevisionPages(t *testing.T) {
 	res, _ = doForm(t, e.srv.app, e.sess, wfPath(w.ID, "/revisions/1/restore"), url.Values{}, formOpts{NoCSRF: true})
 	wantStatus(t, res, http.StatusForbidden)
 }
-

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/views"
+	"github.com/tidwall/gjson"
 )
 
 // The trigger panel of the editor: the workflow's title, Basic Auth, the
@@ -210,6 +212,7 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 		if r.Body, err = bodyJSON(f.ReplyBody, f.ReplyBodyJSON); err != nil {
 			f.Errors["response[body]"] = err.Error()
 		}
+		checkReplyHeaders("response[headers]", f.ReplyHeaders, f.Errors)
 		t.Response = r
 	} else {
 		switch s := strings.TrimSpace(f.Timeout); s {
@@ -224,8 +227,9 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 		}
 	}
 	f.Unsaved = true
-	if len(f.Errors) > 0 {
-		f.FormError = notSaved
+	// Every problem at once: those of the form's own values above, and
+	// the engine's for each field of the trigger.
+	if f.FormError = placeErrors(d.Problems(), "", triggerInputs(&f), f.Errors); f.FormError != "" {
 		return fail()
 	}
 	nw, nd, err := h.saveDoc(c, w, d)
@@ -343,8 +347,17 @@ func parseSample(f *views.TriggerForm, part string) bool {
 			f.Errors[errKey] = "Paste a JSON body first."
 			return false
 		}
+		if kind := jsonScalarKind(f.BodySample); kind != "" {
+			f.Errors[errKey] = "This sample is a single JSON value (" + kind + "), not an object or an array: it has no fields to list. " +
+				`Paste the whole body, such as {"order": {"id": 1}}.`
+			return false
+		}
 		// A form-encoded body (Slack, Twilio) parses like a query string.
 		_, paths, truncated, err = engine.ListSamplePaths(f.BodySample)
+		if err == nil && len(paths) == 0 {
+			f.Errors[errKey] = `The sample has no fields: paste a body with the fields your steps use, such as {"order": {"id": 1}}.`
+			return false
+		}
 	default:
 		return false
 	}
@@ -354,13 +367,33 @@ func parseSample(f *views.TriggerForm, part string) bool {
 	}
 	rows, added := mergeFields(f.Fields(part), paths)
 	f.SetFields(part, rows)
-	msg := fmt.Sprintf("Found %d paths; added %d new %s.", len(paths), added, editorPlural(added, "row", "rows"))
+	msg := fmt.Sprintf("Found %d %s; added %d new %s.", len(paths), editorPlural(len(paths), "path", "paths"), added, editorPlural(added, "row", "rows"))
 	if truncated {
 		msg += fmt.Sprintf(" The sample is large: the listing stopped at %d paths.", engine.MaxListedPaths)
 	}
 	msg += " Save the trigger to keep them."
 	f.Parsed[part] = msg
 	return true
+}
+
+// jsonScalarKind names the kind of value of a sample that is one JSON
+// scalar ("a number", "a string", "true or false", "null"), "" otherwise.
+func jsonScalarKind(sample string) string {
+	t := strings.TrimSpace(sample)
+	if !json.Valid([]byte(t)) {
+		return ""
+	}
+	switch v := gjson.Parse(t); v.Type {
+	case gjson.Number:
+		return "a number"
+	case gjson.String:
+		return "a string"
+	case gjson.True, gjson.False:
+		return "true or false"
+	case gjson.Null:
+		return "null"
+	}
+	return ""
 }
 
 // mergeFields adds the paths not yet among rows, in sample order, after
