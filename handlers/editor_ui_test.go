@@ -89,7 +89,8 @@ func TestEditorPage(t *testing.T) {
 	if got := textOf(element(t, body, "revision")); !strings.HasPrefix(got, "Revision 1 · saved ") {
 		t.Errorf("revision = %q", got)
 	}
-	if got := textOf(element(t, body, "node-summary-paid")); got != `order.status equal "paid"` {
+	// In words, not operator names (issue 12, point 16).
+	if got := textOf(element(t, body, "node-summary-paid")); got != `Order status is paid` {
 		t.Errorf("summary of paid = %q", got)
 	}
 	if got := textOf(element(t, body, "node-summary-ok")); got != "200 · JSON body · 1 header" {
@@ -641,7 +642,8 @@ func TestEditorNodeSave(t *testing.T) {
 	res, body := e.post(wfPath(w.ID, "/nodes/paid"), s9RuleForm())
 	wantStatus(t, res, http.StatusOK)
 	mustTestID(t, body, "node-panel", "flash-success")
-	if got := textOf(element(t, body, "node-summary-paid")); got != `order.status equal "paid"` {
+	// In words, not operator names (issue 12, point 16).
+	if got := textOf(element(t, body, "node-summary-paid")); got != `Order status is paid` {
 		t.Errorf("canvas summary = %q", got)
 	}
 	_, d := e.doc(w.ID)

@@ -58,7 +58,7 @@ func (conditionEditor) fromPost(form []byte) (nodeSettings, error) {
 }
 
 func (conditionEditor) card(n *engine.Node, d *engine.Document) nodeCard {
-	return nodeCard{summary: conditionSummary(n.Config)}
+	return nodeCard{summary: conditionSummary(n.Config, d)}
 }
 
 func (conditionEditor) vars(n *engine.Node) []resultVar {
@@ -306,27 +306,98 @@ func joinPath(path string, i int) string {
 // ----- the canvas summary -----
 
 var (
-	contextPlaceholderRE = regexp.MustCompile(`^\{\{\s*\$context\.(?:headers|query|body)\.(.+?)\s*\}\}$`)
+	contextPlaceholderRE = regexp.MustCompile(`^\{\{\s*\$context\.(headers|query|body)(?:\.)?(.+?)\s*\}\}$`)
 	placeholderRE        = regexp.MustCompile(`^\{\{\s*(.+?)\s*\}\}$`)
+	camelRE              = regexp.MustCompile(`([a-z0-9])([A-Z])`)
 )
 
-// operandText shows a rule operand compactly: a trigger field by its path,
-// another placeholder without braces, a string quoted, other JSON as is.
-func operandText(raw json.RawMessage, quote bool) string {
+// operatorWords says each operator in words for the canvas: "is" rather
+// than "equal". An operator without words shows the rule builder's label.
+var operatorWords = map[string]string{
+	"equal": "is", "notEqual": "is not",
+	"gt": "is more than", "gte": "is at least", "lt": "is less than", "lte": "is at most",
+	"includes": "includes", "notIncludes": "does not include",
+	"startsWith": "starts with", "notStartsWith": "does not start with",
+	"endsWith": "ends with", "notEndsWith": "does not end with",
+	"empty": "is empty", "notEmpty": "is not empty",
+	"exists": "exists", "notExists": "does not exist",
+	"matches": "matches",
+}
+
+func opWords(op string) string {
+	if w, ok := operatorWords[op]; ok {
+		return w
+	}
+	for _, o := range engine.RuleOperators {
+		if o.Op == op {
+			return o.Label
+		}
+	}
+	return op
+}
+
+// readablePath writes a path as words: "order.status" → "Order status",
+// "customer.firstName" → "Customer first name"; indexes stay ("items[0]").
+func readablePath(path string) string {
+	p := strings.NewReplacer(".", " ", "_", " ").Replace(path)
+	p = strings.ToLower(camelRE.ReplaceAllString(p, "$1 $2"))
+	return upperFirst(strings.Join(strings.Fields(p), " "))
+}
+
+// operandWords shows a rule operand for the canvas: a declared trigger
+// field by its alias, another request field as words, other placeholders
+// without braces, a string as it is (quoted when empty or padded), other
+// JSON as written.
+func operandWords(raw json.RawMessage, d *engine.Document) string {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return string(bytes.TrimSpace(raw))
 	}
 	if m := contextPlaceholderRE.FindStringSubmatch(s); m != nil {
-		return m[1]
+		part, path := m[1], strings.TrimSpace(m[2])
+		if d != nil {
+			for _, f := range triggerFields(d, part) {
+				if f.Alias != "" && samePath(f.Path, path, part == "headers") {
+					return f.Alias
+				}
+			}
+		}
+		if part == "headers" {
+			return path + " header"
+		}
+		return readablePath(path)
 	}
 	if m := placeholderRE.FindStringSubmatch(s); m != nil {
 		return m[1]
 	}
-	if quote {
+	if s == "" || strings.TrimSpace(s) != s {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+func triggerFields(d *engine.Document, part string) []engine.Field {
+	switch part {
+	case "headers":
+		return d.Trigger.Headers
+	case "query":
+		return d.Trigger.Query
+	}
+	return d.Trigger.Body
+}
+
+// samePath compares two paths as the engine reads them (header names
+// without regard to case).
+func samePath(a, b string, fold bool) bool {
+	pa, ea := engine.ParsePath(a)
+	pb, eb := engine.ParsePath(b)
+	if ea != nil || eb != nil {
+		return false
+	}
+	if fold {
+		return strings.EqualFold(pa.String(), pb.String())
+	}
+	return pa.String() == pb.String()
 }
 
 type summaryRule struct {
@@ -353,9 +424,10 @@ func firstRule(items []summaryRule, first **summaryRule, count *int) {
 	}
 }
 
-// conditionSummary is the card's line: the first rule, how many follow,
-// and whether a false result stops the execution.
-func conditionSummary(config json.RawMessage) string {
+// conditionSummary is the card's line, in words: the first rule ("Order
+// status is paid"), how many follow, and whether a false result stops the
+// execution.
+func conditionSummary(config json.RawMessage, d *engine.Document) string {
 	var c struct {
 		Mode  string      `json:"mode"`
 		Rules summaryRule `json:"rules"`
@@ -374,9 +446,9 @@ func conditionSummary(config json.RawMessage) string {
 	case first == nil:
 		s = "Always true (no rules yet)"
 	default:
-		s = operandText(first.Left, false) + " " + first.Op
+		s = operandWords(first.Left, d) + " " + opWords(first.Op)
 		if !engine.IsUnaryOperator(first.Op) {
-			s += " " + operandText(first.Right, true)
+			s += " " + operandWords(first.Right, d)
 		}
 		if count > 1 {
 			s += " (+" + strconv.Itoa(count-1) + " more)"

@@ -65,3 +65,39 @@ func TestSetConfig(t *testing.T) {
 		}
 	}
 }
+
+// The canvas says a condition in words: the trigger field's alias, else a
+// readable path, and words for every operator.
+func TestConditionSummaryWords(t *testing.T) {
+	t.Parallel()
+	d := &engine.Document{Trigger: engine.Trigger{
+		Headers: []engine.Field{{Path: "X-Event", Alias: "Event"}},
+		Body:    []engine.Field{{Path: "order.status", Alias: "Order status"}, {Path: "order.total"}},
+	}}
+	rule := func(left, op, right string) json.RawMessage {
+		return json.RawMessage(`{"mode":"branch","rules":{"and":[{"left":` + left + `,"op":"` + op + `","right":` + right + `}]}}`)
+	}
+	for _, tt := range []struct {
+		cfg  json.RawMessage
+		want string
+	}{
+		{rule(`"{{$context.body.order.status}}"`, "equal", `"paid"`), "Order status is paid"},
+		{rule(`"{{ $context.headers.x-event }}"`, "notEqual", `"ping"`), "Event is not ping"},
+		{rule(`"{{$context.body.order.total}}"`, "gte", `100`), "Order total is at least 100"},
+		{rule(`"{{$context.body.customer.firstName}}"`, "startsWith", `"A"`), "Customer first name starts with A"},
+		{rule(`"{{$context.query.source}}"`, "empty", `""`), "Source is empty"},
+		{rule(`"{{$context.headers.x-other}}"`, "exists", `null`), "x-other header exists"},
+		{rule(`"{{$jobsMapByNodeKey.check}}"`, "equal", `true`), "$jobsMapByNodeKey.check is true"},
+		{rule(`"{{$context.body.note}}"`, "equal", `""`), `Note is ""`},
+		{json.RawMessage(`{"mode":"continue","rules":{"or":[]}}`), `Never true (empty "any" group) · stops if false`},
+	} {
+		if got := conditionSummary(tt.cfg, d); got != tt.want {
+			t.Errorf("summary of %s = %q, want %q", tt.cfg, got, tt.want)
+		}
+	}
+	for _, o := range engine.RuleOperators {
+		if _, ok := operatorWords[o.Op]; !ok {
+			t.Errorf("operator %s has no words", o.Op)
+		}
+	}
+}

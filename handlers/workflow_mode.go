@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,8 +41,8 @@ func modeBlockers(d *engine.Document, mode engine.Mode) string {
 					g.keys = append(g.keys, n.Key)
 				}
 			}
-			for _, b := range n.Branches {
-				walk(b)
+			for _, b := range branchesInOrder(n, d.Mode) {
+				walk(n.Branches[b])
 			}
 		}
 	}
@@ -65,6 +66,21 @@ func modeBlockers(d *engine.Document, mode engine.Mode) string {
 		return "To switch to " + string(mode) + ", fix this first: " + engine.ErrorMessage(err)
 	}
 	return ""
+}
+
+// branchesInOrder lists a node's branches in the order its kind draws
+// them (yes, no), then any others sorted, for messages that list nodes in
+// flow order.
+func branchesInOrder(n *engine.Node, mode engine.Mode) []string {
+	out := engine.NodeBranchNames(n, mode)
+	var rest []string
+	for b := range n.Branches {
+		if !slices.Contains(out, b) {
+			rest = append(rest, b)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
 }
 
 // WorkflowMode is POST /workflows/:id/mode (mode=sync|async): switches a
