@@ -155,6 +155,11 @@ func (h *Handlers) respondEditor(c *fiber.Ctx, w *engine.Workflow, d *engine.Doc
 		flash = []views.Flash{{Kind: "success", Message: r.message}}
 	}
 	if isHTMX(c) {
+		// The address bar follows the panel, so that a reload or Back
+		// shows it again (htmx pushes the URL into the history).
+		if want := editorURL(w.ID, r.selected); r.status < 400 && r.selected != "" && !samePage(c.Get("HX-Current-URL"), want) {
+			c.Set("HX-Push-Url", want)
+		}
 		u := views.EditorUpdate{Panel: r.panel, Flash: flash, KeepFlash: r.opened}
 		if r.canvas {
 			cv := h.canvasView(c, w, d, r.selected)
@@ -177,6 +182,20 @@ func (h *Handlers) respondEditor(c *fiber.Ctx, w *engine.Workflow, d *engine.Doc
 	v := h.editorView(c, w, d, r.selected, r.panel)
 	v.Meta.Flash = append(v.Meta.Flash, flash...)
 	return render(c, r.status, views.WorkflowEditPage(v))
+}
+
+// samePage reports whether the browser's current URL (htmx's
+// HX-Current-URL) is path, query included.
+func samePage(current, path string) bool {
+	u, err := url.Parse(current)
+	if err != nil {
+		return false
+	}
+	got := u.EscapedPath()
+	if u.RawQuery != "" {
+		got += "?" + u.RawQuery
+	}
+	return got == path
 }
 
 func editorURL(id int64, selected string) string {
