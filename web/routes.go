@@ -28,6 +28,8 @@ func routes(app *fiber.App, h *handlers.Handlers, log *slog.Logger) {
 	api.Get("/workflows/:id", h.WorkflowGetAPI)
 	api.Put("/workflows/:id", h.WorkflowReplaceAPI)
 	api.Delete("/workflows/:id", h.WorkflowDeleteAPI)
+	api.Get("/workflows/:id/revisions", h.RevisionListAPI)
+	api.Get("/workflows/:id/revisions/:rev", h.RevisionGetAPI)
 	api.Get("/workflows/:id/executions", h.ExecutionListAPI)
 	api.Post("/workflows/:id/replay", h.WorkflowReplayAPI)
 	api.Get("/executions/:id", h.ExecutionGetAPI)
