@@ -139,17 +139,17 @@ func TestRequestEditor(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	n := nodeConfig(t, e, w.ID, "notify")
 	for path, want := range map[string]string{
-		"title":                         "Notify",
-		"test":                          `{"pin":{"status":200}}`,
-		"config.method":                 "PUT",
-		"config.url":                    "https://chat.example.com/hooks/{{$context.body.repo}}",
-		"config.headers":                `[{"name":"X-Team","value":"{{$context.body.repo}}"}]`,
-		"config.body":                   `{"text":"push to {{$context.body.repo}}"}`,
-		"config.timeoutSeconds":         "5",
-		"config.retry":                  `{"attempts":4,"backoffSeconds":1.5,"maxBackoffSeconds":60,"x-note":"kept"}`,
-		"config.continueOnFailure":      "true",
-		"config.x-extra":                "[1,2]",
-		"config.retry.x-note":           "kept",
+		"title":                          "Notify",
+		"test":                           `{"pin":{"status":200}}`,
+		"config.method":                  "PUT",
+		"config.url":                     "https://chat.example.com/hooks/{{$context.body.repo}}",
+		"config.headers":                 `[{"name":"X-Team","value":"{{$context.body.repo}}"}]`,
+		"config.body":                    `{"text":"push to {{$context.body.repo}}"}`,
+		"config.timeoutSeconds":          "5",
+		"config.retry":                   `{"attempts":4,"backoffSeconds":1.5,"maxBackoffSeconds":60,"x-note":"kept"}`,
+		"config.continueOnFailure":       "true",
+		"config.x-extra":                 "[1,2]",
+		"config.retry.x-note":            "kept",
 		"config.retry.maxBackoffSeconds": "60",
 	} {
 		got := n.Get(path)
