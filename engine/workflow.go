@@ -67,6 +67,17 @@ type Trigger struct {
 	Query     []Field   `json:"query"`
 	Body      []Field   `json:"body"`
 	Response  *Reply    `json:"response,omitempty"`
+	// Samples is a request to try the workflow on (test runs, §17): what
+	// the admin pasted to parse, or a captured request.
+	Samples *Samples `json:"samples,omitempty"`
+}
+
+// Samples is a sample request of the trigger: its headers, its raw query
+// string and its raw body (as text).
+type Samples struct {
+	Headers map[string]string `json:"headers,omitempty"`
+	Query   string            `json:"query,omitempty"`
+	Body    string            `json:"body,omitempty"`
 }
 
 // BasicAuth is the trigger's HTTP Basic Auth setting.

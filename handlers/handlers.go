@@ -31,6 +31,7 @@ type Service interface {
 	RetryExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	CancelExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	ReplayExecutions(ctx context.Context, f engine.ReplayFilter) (int, error)
+	Test(ctx context.Context, workflowID int64, in engine.TestInput) (*engine.TestResult, error)
 }
 
 // Handlers holds the dependencies of every handler.

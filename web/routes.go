@@ -32,6 +32,8 @@ func routes(app *fiber.App, h *handlers.Handlers, log *slog.Logger) {
 	api.Get("/workflows/:id/revisions/:rev", h.RevisionGetAPI)
 	api.Get("/workflows/:id/executions", h.ExecutionListAPI)
 	api.Post("/workflows/:id/replay", h.WorkflowReplayAPI)
+	api.Post("/workflows/:id/test", h.WorkflowTestAPI)
+	api.Get("/templates", h.TemplateListAPI)
 	api.Get("/executions/:id", h.ExecutionGetAPI)
 	api.Post("/executions/:id/replay", h.ExecutionReplayAPI)
 	api.Post("/executions/:id/retry", h.ExecutionRetryAPI)
