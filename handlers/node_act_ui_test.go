@@ -220,7 +220,7 @@ func TestRequestEditorErrors(t *testing.T) {
 	f.Set("retry[maxBackoffSeconds]", "5")
 	res, body = e.post(wfPath(w.ID, "/nodes/notify"), f)
 	wantStatus(t, res, http.StatusUnprocessableEntity)
-	if got := textOf(element(t, body, "error-retry-maxBackoffSeconds")); got != "must not be less than backoffSeconds" {
+	if got := textOf(element(t, body, "error-retry-maxBackoffSeconds")); got != "must not be less than the first wait" {
 		t.Errorf("longest wait error = %q", got)
 	}
 	// A template that does not compile in the body is said on the body,
@@ -264,10 +264,28 @@ func TestRequestEditorDefaults(t *testing.T) {
 	}
 	f := url.Values{"method": {"GET"}, "url": {"https://example.com/x"}, "bodyType": {"json"}, "timeoutSeconds": {"10"},
 		"retry[attempts]": {"1"}, "retry[backoffSeconds]": {"2"}, "retry[maxBackoffSeconds]": {"600"}, "onFailure": {"stop"}}
-	res, _ := e.post(wfPath(w.ID, "/nodes/call"), f)
+	res, body := e.post(wfPath(w.ID, "/nodes/call"), f)
 	wantStatus(t, res, http.StatusOK)
 	if got := nodeConfig(t, e, w.ID, "call").Get("config").Raw; got != `{"method":"GET","url":"https://example.com/x","headers":[]}` {
 		t.Errorf("config = %s", got)
+	}
+	// Short waits below the default first wait are fine together.
+	f.Set("retry[attempts]", "4")
+	f.Set("retry[backoffSeconds]", "0.2")
+	f.Set("retry[maxBackoffSeconds]", "1")
+	res, body = e.post(wfPath(w.ID, "/nodes/call"), f)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("short waits: %d %s", res.StatusCode, textOf(element(t, body, "node-panel")))
+	}
+	if got := nodeConfig(t, e, w.ID, "call").Get("config.retry").Raw; got != `{"attempts":4,"backoffSeconds":0.2,"maxBackoffSeconds":1}` {
+		t.Errorf("retry = %s", got)
+	}
+	// A first wait above the longest one typed is said on the longest.
+	f.Set("retry[backoffSeconds]", "700")
+	res, body = e.post(wfPath(w.ID, "/nodes/call"), f)
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	if got := textOf(element(t, body, "error-retry-maxBackoffSeconds")); got != "must not be less than the first wait" || textOf(element(t, body, "error-retry-backoffSeconds")) != "" {
+		t.Errorf("errors: first %q, longest %q", textOf(element(t, body, "error-retry-backoffSeconds")), got)
 	}
 
 	// A new request step: valid, retried, its panel open.

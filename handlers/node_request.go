@@ -298,21 +298,25 @@ func (s *requestSettings) config(stored json.RawMessage, errs map[string]string)
 		retry = append(retry, v...)
 	}
 	all := []byte{'{'}
+	// Each number is asked about alone, beside the most lenient value of
+	// its companion (the engine compares the two waits).
+	lenient := strconv.FormatFloat(engine.MaxBackoffSeconds, 'f', -1, 64)
 	for i, m := range []struct {
 		key, text string
 		whole     bool
 		def       float64
+		companion string
 	}{
-		{"attempts", s.Attempts, true, 1},
-		{"backoffSeconds", s.Backoff, false, engine.DefaultBackoffSeconds},
-		{"maxBackoffSeconds", s.MaxBackoff, false, engine.DefaultMaxBackoffSecs},
+		{"attempts", s.Attempts, true, 1, ""},
+		{"backoffSeconds", s.Backoff, false, engine.DefaultBackoffSeconds, `,"maxBackoffSeconds":` + lenient},
+		{"maxBackoffSeconds", s.MaxBackoff, false, engine.DefaultMaxBackoffSecs, `,"backoffSeconds":0.1`},
 	} {
 		name := "retry[" + m.key + "]"
 		v, ok := formNumber(m.text, name, m.whole, errs)
 		if !ok {
 			continue
 		}
-		probeRequest(probeConfig("", "", `,"retry":{"`+m.key+`":`+string(v)+`}`), "config.retry."+m.key, name, errs)
+		probeRequest(probeConfig("", "", `,"retry":{"`+m.key+`":`+string(v)+m.companion+`}`), "config.retry."+m.key, name, errs)
 		if i > 0 && len(all) > 1 {
 			all = append(all, ',')
 		}
@@ -324,6 +328,9 @@ func (s *requestSettings) config(stored json.RawMessage, errs map[string]string)
 	all = append(all, '}')
 	if errs["retry[attempts]"] == "" && errs["retry[backoffSeconds]"] == "" && errs["retry[maxBackoffSeconds]"] == "" {
 		probeRequest(probeConfig("", "", `,"retry":`+string(all)), "config.retry.maxBackoffSeconds", "retry[maxBackoffSeconds]", errs)
+	}
+	if msg := errs["retry[maxBackoffSeconds]"]; msg != "" {
+		errs["retry[maxBackoffSeconds]"] = retryFieldWords(msg)
 	}
 	retry = append(retry, '}')
 	if len(retry) > 2 || oldRetry.Exists() {
@@ -394,10 +401,16 @@ func retryHelp(attempts, backoff, maxBackoff string) string {
 		a, strconv.FormatFloat(b, 'f', -1, 64), strconv.FormatFloat(m, 'f', -1, 64)))
 	if kind, ok := engine.NodeKindFor("request"); ok {
 		if _, err := kind.Compile(&engine.Node{Key: "probe", Type: "request", Config: json.RawMessage(cfg)}, engine.CompileEnv{Mode: engine.ModeAsync}); err != nil {
-			return "Not valid yet: " + fieldErrorText(engine.ErrorMessage(err)) + "."
+			return "Not valid yet: " + retryFieldWords(fieldErrorText(engine.ErrorMessage(err))) + "."
 		}
 	}
 	return retryWords(a, time.Duration(b*float64(time.Second)), time.Duration(m*float64(time.Second)))
+}
+
+// retryFieldWords names the retry numbers in an engine message as the
+// form labels them.
+func retryFieldWords(msg string) string {
+	return strings.NewReplacer("maxBackoffSeconds", "the longest wait", "backoffSeconds", "the first wait").Replace(msg)
 }
 
 // retryWords describes a retry policy as the engine runs it: each wait

@@ -30,7 +30,7 @@ func TestRetryWords(t *testing.T) {
 	if got := retryHelp("5", "2", "x"); got != "Enter the numbers above to see how the retries play out." {
 		t.Errorf("help of a bad number = %q", got)
 	}
-	if got := retryHelp("5", "20", "2"); got != "Not valid yet: must not be less than backoffSeconds." {
+	if got := retryHelp("5", "20", "2"); got != "Not valid yet: must not be less than the first wait." {
 		t.Errorf("help of a refused policy = %q", got)
 	}
 }
