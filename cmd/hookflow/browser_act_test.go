@@ -118,7 +118,7 @@ func TestBrowserActingFlow(t *testing.T) {
 	for path, want := range map[string]string{
 		"key": notify, "type": "request", "title": "Tell chat", "config.method": "POST", "config.url": sink.URL + "/chat",
 		"config.headers.0.name": "X-Source", "config.headers.0.value": "hookflow",
-		"config.body.text": "push to {{$context.body.repository.full_name}}",
+		"config.body.text":      "push to {{$context.body.repository.full_name}}",
 		"config.retry.attempts": "4", "config.retry.backoffSeconds": "0.2", "config.retry.maxBackoffSeconds": "1",
 	} {
 		if got := n.Get(path).String(); got != want {
