@@ -223,10 +223,7 @@ func formNumber(text, name string, whole bool, errs map[string]string) (json.Raw
 // the stored config had the member, else only when it is not the default
 // (so that saving a node written through the API without it does not
 // spell out every default).
-func keepNumber(v json.RawMessage, ok bool, stored gjson.Result, def float64) bool {
-	if !ok {
-		return false
-	}
+func keepNumber(v json.RawMessage, stored gjson.Result, def float64) bool {
 	if stored.Exists() {
 		return true
 	}
@@ -279,7 +276,7 @@ func (s *requestSettings) config(stored json.RawMessage, errs map[string]string)
 	}
 	if v, ok := formNumber(s.Timeout, "timeoutSeconds", false, errs); ok {
 		probeRequest(probeConfig("", "", `,"timeoutSeconds":`+string(v)), "config.timeoutSeconds", "timeoutSeconds", errs)
-		if keepNumber(v, ok, old.Get("timeoutSeconds"), engine.DefaultRequestTimeout.Seconds()) {
+		if keepNumber(v, old.Get("timeoutSeconds"), engine.DefaultRequestTimeout.Seconds()) {
 			out = append(out, `,"timeoutSeconds":`...)
 			out = append(out, v...)
 		}
@@ -321,7 +318,7 @@ func (s *requestSettings) config(stored json.RawMessage, errs map[string]string)
 			all = append(all, ',')
 		}
 		all = append(append(engine.AppendJSONString(all, m.key), ':'), v...)
-		if keepNumber(v, ok, oldRetry.Get(m.key), m.def) {
+		if keepNumber(v, oldRetry.Get(m.key), m.def) {
 			addRetry(m.key, v)
 		}
 	}

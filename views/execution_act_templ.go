@@ -341,7 +341,7 @@ func executionActions(v ExecutionView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, " Cancel</button></form></div><p class=\"text-sm muted\">Replay runs this request again as a new execution with the current revision (")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, " Cancel execution</button></form></div><p class=\"text-sm muted\">Replay runs this request again as a new execution with the current revision (")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

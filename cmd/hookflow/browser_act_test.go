@@ -170,6 +170,9 @@ func TestBrowserActingFlow(t *testing.T) {
 	if got := x.eval(`document.activeElement && document.activeElement.id`).String(); got != "sent-"+notify+"-summary" {
 		t.Errorf("after a refresh the focus is on %q", got)
 	}
+	// A status the refresh changes is spoken in the polite region.
+	x.eval(`(document.querySelector('[data-testid="execution-status"]').textContent = "running", htmx.trigger(document.getElementById("execution-detail"), "poll-now"), 0)`)
+	x.waitText("#announcer", "Execution status: waiting")
 	x.click("#reply-" + notify + "-1-summary")
 	x.waitText(tid("call-reply-body-"+notify+"-1"), "busy, try later")
 	x.step("execution-waiting")
