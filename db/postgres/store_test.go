@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/hookflow/hookflow/db/postgres/pgtest"
@@ -9,14 +11,16 @@ import (
 	"github.com/hookflow/hookflow/engine/storetest"
 )
 
-// open opens a store over a schema of its own.
-func open(t *testing.T) *DB {
+const testKey = "postgres-test-key-0123456789"
+
+// openURL opens a store on url with key; it is closed at cleanup.
+func openURL(t *testing.T, url, key string) *DB {
 	t.Helper()
-	box, err := secretbox.New([]byte("postgres-test-key-0123456789"))
+	box, err := secretbox.New([]byte(key))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := Open(context.Background(), pgtest.Schema(t), box)
+	d, err := Open(context.Background(), url, box)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -24,7 +28,48 @@ func open(t *testing.T) *DB {
 	return d
 }
 
-func TestExecutionStore(t *testing.T) {
+// open opens a store over a schema of its own.
+func open(t *testing.T) *DB {
+	t.Helper()
+	return openURL(t, pgtest.Schema(t), testKey)
+}
+
+// TestStore runs the store suites every store passes (engine/storetest),
+// as the SQLite store does.
+func TestStore(t *testing.T) {
 	pgtest.ServerURL(t)
-	storetest.Executions(t, func(t *testing.T) storetest.Store { return open(t) })
+	storetest.Run(t, func(t *testing.T) *storetest.DB {
+		url := pgtest.Schema(t)
+		d := openURL(t, url, testKey)
+		return &storetest.DB{
+			Store: d, Raw: rawPG{d}, Key: testKey,
+			Reopen: func(t *testing.T, key string) storetest.Store { return openURL(t, url, key) },
+		}
+	})
+}
+
+// rawPG is storetest.Raw over the pool, with ? placeholders numbered.
+type rawPG struct{ d *DB }
+
+func numbered(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func (r rawPG) QueryRow(q string, args ...any) storetest.Row {
+	return r.d.pool.QueryRow(context.Background(), numbered(q), args...)
+}
+
+func (r rawPG) Exec(q string, args ...any) error {
+	_, err := r.d.pool.Exec(context.Background(), numbered(q), args...)
+	return err
 }
