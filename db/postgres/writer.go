@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -50,6 +51,8 @@ type writer struct {
 	mu   sync.RWMutex // held for reading while sending, for writing by close
 	shut bool
 	wg   sync.WaitGroup
+	// commits counts the group commits sent (for tests).
+	commits atomic.Int64
 }
 
 func newWriter(d *DB) *writer {
@@ -169,6 +172,7 @@ func (w *writer) write(group []*insertRow) error {
 		b.Queue(`SELECT pg_notify($1, '')`, w.d.workChannel)
 	}
 	// One round trip; the batch is one implicit transaction.
+	w.commits.Add(1)
 	return w.d.pool.SendBatch(context.Background(), b).Close()
 }
 
