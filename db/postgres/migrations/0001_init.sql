@@ -97,7 +97,7 @@ CREATE TABLE api_tokens (
 -- holds across instances. Unlogged: losing them in a crash of PostgreSQL
 -- forgives some failed sign-ins, and saves a WAL write on every attempt.
 CREATE UNLOGGED TABLE throttle (
-    key      TEXT    PRIMARY KEY,
+    key      BYTEA   PRIMARY KEY, -- account and address: any bytes
     failures INTEGER NOT NULL,
     last_at  BIGINT  NOT NULL
 );
