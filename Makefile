@@ -16,8 +16,14 @@ run: ## Run Hookflow on :13000 with its data in ./data
 	$(GO) run ./cmd/hookflow serve
 
 .PHONY: test
-test: ## Run every test with the race detector (browser tests too when Chromium is installed)
+test: ## Run every test with the race detector (browser tests when Chromium is installed, PostgreSQL tests when HOOKFLOW_TEST_DATABASE is set)
 	$(GO) test -race -count=1 ./...
+
+PGDIR ?= /tmp/hookflow-pg
+
+.PHONY: test-postgres
+test-postgres: ## Start a throwaway PostgreSQL in $(PGDIR) (.ci/postgres) and run every test against it too
+	HOOKFLOW_TEST_DATABASE=$$(bash .ci/postgres start $(PGDIR)) HOOKFLOW_REQUIRE_POSTGRES=1 $(MAKE) test
 
 .PHONY: generate
 generate: ## Regenerate templ components (*_templ.go)
