@@ -275,8 +275,8 @@ func (s *crashServer) requeued() (int, bool) {
 // its "hookflow started" line, which names the address.
 func crashStart(t *testing.T, bin string, env []string, extra ...string) *crashServer {
 	t.Helper()
-	cmd := crashCommand(bin, env, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--workers", "2",
-		"--read-timeout", crashReadTimeout.String()}, extra...)...)
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--workers", "2", "--read-timeout", crashReadTimeout.String()}
+	cmd := crashCommand(bin, env, append(args, extra...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
