@@ -51,10 +51,14 @@ build: ## Build a static binary into bin/hookflow
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/hookflow
 
 .PHONY: bench
-bench: build ## Load benchmark against a bare Fiber baseline (BENCHFLAGS=--quick for a short run), then the Go micro-benchmarks
+bench: build ## Load benchmark against a bare Fiber baseline (BENCHFLAGS=--quick for a short run; PostgreSQL rows when HOOKFLOW_TEST_DATABASE is set), then the Go micro-benchmarks
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/hookbench ./cmd/hookbench
 	bin/hookbench run --hookflow $(BIN) $(BENCHFLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/...
+
+.PHONY: bench-postgres
+bench-postgres: ## make bench with the PostgreSQL rows, on a throwaway PostgreSQL with its default durability in $(PGDIR)-bench
+	HOOKFLOW_TEST_DATABASE=$$(PG_DURABLE=1 bash .ci/postgres start $(PGDIR)-bench) $(MAKE) bench
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target of ./engine and its sub-packages for FUZZTIME each (default 30s)

@@ -386,7 +386,7 @@ func (d *DB) ReplayExecutions(ctx context.Context, f engine.ReplayFilter, rev in
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, countSQL, f.WorkflowID, tag.RowsAffected()); err != nil {
+			if _, err := tx.Exec(ctx, countSQL, f.WorkflowID, d.slot.Load(), tag.RowsAffected()); err != nil {
 				return err
 			}
 			_, err = tx.Exec(ctx, `SELECT pg_notify($1, '')`, d.workChannel)

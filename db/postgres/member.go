@@ -73,6 +73,7 @@ func (m *Member) connect(ctx context.Context) error {
 		}
 	}
 	m.conn, m.instance = conn, n
+	m.d.slot.Store(int32(n))
 	return nil
 }
 

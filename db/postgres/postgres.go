@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -45,6 +46,10 @@ type DB struct {
 	workChannel, workflowChannel string
 	// lockKey names the advisory locks of this schema.
 	lockKey func(purpose string) int64
+
+	// slot is this instance's counter slot in execution_counts: its
+	// instance number once it joined (Member), 0 before.
+	slot atomic.Int32
 
 	// recountAt is when the count rule of retention last counted each
 	// workflow's rows (prune.go).

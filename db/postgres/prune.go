@@ -19,9 +19,41 @@ const (
 	pruneByAgeSQL   = `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE id < $1 AND status NOT IN ('queued', 'running', 'waiting') ORDER BY id LIMIT $2) RETURNING workflow_id`
 	pruneWindowSQL  = `SELECT id FROM executions WHERE workflow_id = $1 ORDER BY id LIMIT 1 OFFSET $2`
 	pruneByCountSQL = `DELETE FROM executions WHERE workflow_id = $1 AND id <= $2 AND status NOT IN ('queued', 'running', 'waiting')`
-	recountSQL      = `UPDATE workflows SET execution_count = (SELECT COUNT(*) FROM executions WHERE workflow_id = $1) WHERE id = $1 RETURNING execution_count`
-	uncountSQL      = `UPDATE workflows SET execution_count = GREATEST(execution_count - $2, 0) WHERE id = $1`
+	// overSQL lists the workflows with more than $1 executions by their
+	// counters.
+	overSQL = `SELECT workflow_id, SUM(n)::bigint FROM execution_counts GROUP BY workflow_id HAVING SUM(n) > $1 ORDER BY workflow_id`
 )
+
+// pruneSlot is retention's own counter slot: its deletions are taken off
+// there, so that it never waits for an instance's commit on that
+// instance's slot, and commits never wait for it.
+const pruneSlot = -1
+
+// recount counts a workflow's executions and makes its counters say so.
+// It locks the workflow's counter rows first: a commit that inserted rows
+// and waits for its counter is not counted now (its rows are not
+// committed) and adds them once this transaction ends; a commit done
+// before is counted, and its slot zeroed. Rows a commit creates meanwhile
+// are left alone for the same reason.
+func recount(ctx context.Context, tx pgx.Tx, workflowID int64) (int64, error) {
+	rows, err := tx.Query(ctx, `SELECT slot FROM execution_counts WHERE workflow_id = $1 ORDER BY slot FOR UPDATE`, workflowID)
+	if err != nil {
+		return 0, err
+	}
+	slots, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM executions WHERE workflow_id = $1`, workflowID).Scan(&total); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE execution_counts SET n = 0 WHERE workflow_id = $1 AND slot = ANY($2)`, workflowID, slots); err != nil {
+		return 0, err
+	}
+	_, err = tx.Exec(ctx, countSQL, workflowID, pruneSlot, total)
+	return total, err
+}
 
 // recountEvery is how often the count rule counts a workflow's rows again
 // before trusting its counter (kept exact by every insert and deletion;
@@ -57,7 +89,7 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 			deleted = int64(len(wfs))
 		}
 		if keep > 0 && deleted < int64(limit) {
-			rows, err := tx.Query(ctx, `SELECT id, execution_count FROM workflows WHERE execution_count > $1 ORDER BY id`, keep)
+			rows, err := tx.Query(ctx, overSQL, keep)
 			if err != nil {
 				return err
 			}
@@ -73,7 +105,7 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 				if d.dueRecount(o.id) {
 					// The recount sees the deletions above: nothing is left
 					// to take off the counter.
-					if err := tx.QueryRow(ctx, recountSQL, o.id).Scan(&o.count); err != nil {
+					if o.count, err = recount(ctx, tx, o.id); err != nil {
 						return err
 					}
 					counts[o.id] = 0
@@ -88,7 +120,7 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 				err := tx.QueryRow(ctx, pruneWindowSQL, o.id, want-1).Scan(&last)
 				if err == pgx.ErrNoRows {
 					// The counter ran ahead of the rows: count them again.
-					if _, err := tx.Exec(ctx, recountSQL, o.id); err != nil {
+					if _, err := recount(ctx, tx, o.id); err != nil {
 						return err
 					}
 					counts[o.id] = 0
@@ -108,7 +140,7 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 				}
 			}
 		}
-		// Counters in id order, as the group-commit writer locks them.
+		// Retention's own slot, in workflow order.
 		wfs := make([]int64, 0, len(counts))
 		for wf := range counts {
 			wfs = append(wfs, wf)
@@ -118,7 +150,7 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 			if counts[wf] == 0 {
 				continue
 			}
-			if _, err := tx.Exec(ctx, uncountSQL, wf, counts[wf]); err != nil {
+			if _, err := tx.Exec(ctx, countSQL, wf, pruneSlot, -counts[wf]); err != nil {
 				return err
 			}
 		}

@@ -43,9 +43,27 @@ func TestStore(t *testing.T) {
 		d := openURL(t, url, testKey)
 		return &storetest.DB{
 			Store: d, Raw: rawPG{d}, Key: testKey,
-			Reopen: func(t *testing.T, key string) storetest.Store { return openURL(t, url, key) },
+			Reopen:  func(t *testing.T, key string) storetest.Store { return openURL(t, url, key) },
+			Counter: func(t *testing.T, wf int64) int64 { return counter(t, d, wf) },
+			SetCounter: func(t *testing.T, wf, n int64) {
+				// An edit outside Hookflow: another slot made wrong.
+				if _, err := d.pool.Exec(context.Background(), `INSERT INTO execution_counts (workflow_id, slot, n) VALUES ($1, 7, $2 - (SELECT COALESCE(SUM(n), 0) FROM execution_counts WHERE workflow_id = $1))
+ON CONFLICT (workflow_id, slot) DO UPDATE SET n = execution_counts.n + EXCLUDED.n`, wf, n); err != nil {
+					t.Fatal(err)
+				}
+			},
 		}
 	})
+}
+
+// counter is the sum of a workflow's counter slots.
+func counter(t *testing.T, d *DB, wf int64) int64 {
+	t.Helper()
+	var n int64
+	if err := d.pool.QueryRow(context.Background(), `SELECT COALESCE(SUM(n), 0)::bigint FROM execution_counts WHERE workflow_id = $1`, wf).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // rawPG is storetest.Raw over the pool, with ? placeholders numbered.

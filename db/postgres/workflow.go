@@ -144,11 +144,12 @@ func (d *DB) ListRevisions(ctx context.Context, id int64) ([]engine.RevisionInfo
 }
 
 // ListWorkflows implements engine.WorkflowStore. The last execution comes
-// from the (workflow_id, id) index and the count from the counter column,
+// from the (workflow_id, id) index and the count from the counters,
 // so the cost does not grow with the number of stored executions.
 func (d *DB) ListWorkflows(ctx context.Context) ([]engine.WorkflowSummary, error) {
 	rows, err := d.pool.Query(ctx, `
-SELECT w.id, w.key, w.title, w.mode, w.enabled, w.revision, w.created_at, w.updated_at, w.execution_count,
+SELECT w.id, w.key, w.title, w.mode, w.enabled, w.revision, w.created_at, w.updated_at,
+       COALESCE((SELECT SUM(n) FROM execution_counts c WHERE c.workflow_id = w.id), 0)::bigint,
        COALESCE(e.status, ''), COALESCE(e.created_at, 0)
 FROM workflows w
 LEFT JOIN LATERAL (SELECT status, created_at FROM executions WHERE workflow_id = w.id ORDER BY id DESC LIMIT 1) e ON true

@@ -127,10 +127,11 @@ const insertExecutionsSQL = `INSERT INTO executions (id, workflow_id, revision, 
 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bytea[], $9::text[], $10::text[],
 	$11::text[], $12::text[], $13::int[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::text[], $19::bigint[])`
 
-// countSQL adds new executions to a workflow's counter. One statement per
-// workflow, in id order: concurrent commits lock the counters in the same
-// order and never deadlock.
-const countSQL = `UPDATE workflows SET execution_count = execution_count + $2 WHERE id = $1`
+// countSQL adds n executions to a workflow's counter in one slot. One
+// statement per workflow, in id order: commits lock the counters in the
+// same order and never deadlock.
+const countSQL = `INSERT INTO execution_counts (workflow_id, slot, n) VALUES ($1, $2, $3)
+ON CONFLICT (workflow_id, slot) DO UPDATE SET n = execution_counts.n + EXCLUDED.n`
 
 func (w *writer) write(group []*insertRow) error {
 	n := len(group)
@@ -166,7 +167,7 @@ func (w *writer) write(group []*insertRow) error {
 	}
 	slices.Sort(workflows)
 	for _, id := range workflows {
-		b.Queue(countSQL, id, counts[id])
+		b.Queue(countSQL, id, w.d.slot.Load(), counts[id])
 	}
 	if wake {
 		b.Queue(`SELECT pg_notify($1, '')`, w.d.workChannel)

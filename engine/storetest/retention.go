@@ -34,7 +34,7 @@ func pruneInsert(t *testing.T, s Store, wf, id int64, at time.Time, status engin
 func countExecutions(t *testing.T, d *DB, workflowID int64) (rows, counter int64) {
 	t.Helper()
 	return count(t, d, `SELECT COUNT(*) FROM executions WHERE workflow_id = ?`, workflowID),
-		count(t, d, `SELECT execution_count FROM workflows WHERE id = ?`, workflowID)
+		d.Counter(t, workflowID)
 }
 
 func pruneWorkflow(t *testing.T, d *DB) int64 {
@@ -134,9 +134,7 @@ func testPruneCountRecountsADriftedCounter(t *testing.T, d *DB) {
 	for range 5 {
 		pruneInsert(t, d, wf, gen.Next(), time.Now(), engine.StatusResolved)
 	}
-	if err := d.Raw.Exec(`UPDATE workflows SET execution_count = 1000 WHERE id = ?`, wf); err != nil {
-		t.Fatal(err)
-	}
+	d.SetCounter(t, wf, 1000)
 	r := &engine.Retention{Store: d, MaxCount: 3, Batch: 10, Pause: time.Millisecond}
 	if n, err := r.PruneOnce(ctx); err != nil || n != 2 {
 		t.Errorf("pruned %d (%v), want the 2 oldest", n, err)

@@ -39,6 +39,11 @@ type DB struct {
 	Key string
 	// Reopen opens the same database again with another secret key.
 	Reopen func(t *testing.T, key string) Store
+	// Counter reads the number of executions a workflow's counter says it
+	// has (the stores keep it as they like: a column, rows to add up);
+	// SetCounter makes it say n, as an edit outside Hookflow would.
+	Counter    func(t *testing.T, workflowID int64) int64
+	SetCounter func(t *testing.T, workflowID, n int64)
 }
 
 // Raw runs SQL on the database beneath a store. Queries use ? for their

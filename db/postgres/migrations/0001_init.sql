@@ -11,11 +11,20 @@ CREATE TABLE workflows (
     mode            TEXT    NOT NULL,
     enabled         BOOLEAN NOT NULL,
     revision        INTEGER NOT NULL,
-    -- Kept by every insert and deletion (group commit adds a batch's rows at
-    -- once), so that the list and retention never count the executions.
-    execution_count BIGINT  NOT NULL DEFAULT 0,
     created_at      BIGINT  NOT NULL,
     updated_at      BIGINT  NOT NULL
+);
+
+-- How many executions each workflow has, so that the list and retention
+-- never count them: the sum of a workflow's rows here. Each instance adds
+-- its group commits' rows to its own slot (its instance number), so that
+-- instances never wait for each other's commits on one counter row;
+-- retention takes its deletions off a slot of its own (-1).
+CREATE TABLE execution_counts (
+    workflow_id BIGINT  NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+    slot        INTEGER NOT NULL,
+    n           BIGINT  NOT NULL,
+    PRIMARY KEY (workflow_id, slot)
 );
 
 -- Every saved document is an immutable revision.
