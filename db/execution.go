@@ -339,7 +339,8 @@ func (d *DB) CancelExecution(ctx context.Context, id int64, reason string, now t
 	if err != nil {
 		return nil, err
 	}
-	return d.afterAction(ctx, id, n, "cancelled", "only queued, running or waiting executions can be cancelled")
+	e, err := d.GetExecution(ctx, id)
+	return engine.CancelOutcome(e, n > 0, err)
 }
 
 // RetryExecution implements engine.ExecutionStore.
@@ -348,20 +349,8 @@ func (d *DB) RetryExecution(ctx context.Context, id int64, now time.Time) (*engi
 	if err != nil {
 		return nil, err
 	}
-	return d.afterAction(ctx, id, n, "retried", "only failed, error or aborted executions can be retried")
-}
-
-// afterAction returns the execution an action changed, or says why it
-// changed nothing.
-func (d *DB) afterAction(ctx context.Context, id, changed int64, verb, rule string) (*engine.Execution, error) {
 	e, err := d.GetExecution(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if changed == 0 {
-		return nil, engine.Errorf(engine.ECONFLICT, "execution %d is %s and cannot be %s: %s", id, e.Status, verb, rule)
-	}
-	return e, nil
+	return engine.RetryOutcome(e, n > 0, err)
 }
 
 // ReplayExecutions implements engine.ExecutionStore: the matching ids are

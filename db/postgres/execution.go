@@ -297,7 +297,8 @@ func (d *DB) CancelExecution(ctx context.Context, id int64, reason string, now t
 	if err != nil {
 		return nil, mapErr("cancel execution", err)
 	}
-	return d.afterAction(ctx, id, tag.RowsAffected(), "cancelled", "only queued, running or waiting executions can be cancelled")
+	e, err := d.GetExecution(ctx, id)
+	return engine.CancelOutcome(e, tag.RowsAffected() > 0, err)
 }
 
 // RetryExecution implements engine.ExecutionStore.
@@ -317,20 +318,8 @@ WHERE id = $2 AND status IN ('failed', 'error', 'aborted')`, ms(now), id)
 	if err != nil {
 		return nil, mapErr("retry execution", err)
 	}
-	return d.afterAction(ctx, id, n, "retried", "only failed, error or aborted executions can be retried")
-}
-
-// afterAction returns the execution an action changed, or says why it
-// changed nothing.
-func (d *DB) afterAction(ctx context.Context, id, changed int64, verb, rule string) (*engine.Execution, error) {
 	e, err := d.GetExecution(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if changed == 0 {
-		return nil, engine.Errorf(engine.ECONFLICT, "execution %d is %s and cannot be %s: %s", id, e.Status, verb, rule)
-	}
-	return e, nil
+	return engine.RetryOutcome(e, n > 0, err)
 }
 
 // replaySQL copies executions' requests and contexts into new queued
