@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hookflow/hookflow/engine"
@@ -19,8 +20,10 @@ import (
 // other instances' signals (work made due, workflows changed), which Run
 // hands to an engine.ClusterListener.
 type Member struct {
-	d        *DB
-	log      *slog.Logger
+	d   *DB
+	log *slog.Logger
+	// mu guards conn and instance, which Run replaces when it reconnects.
+	mu       sync.Mutex
 	conn     *pgx.Conn
 	instance int
 }
@@ -36,7 +39,25 @@ func (d *DB) Join(ctx context.Context) (*Member, error) {
 }
 
 // Instance is this instance's number, for engine.Service.SetInstance.
-func (m *Member) Instance() int { return m.instance }
+func (m *Member) Instance() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.instance
+}
+
+// backendPID is the server process of the listening connection (tests cut
+// it).
+func (m *Member) backendPID() uint32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.conn.PgConn().PID()
+}
+
+func (m *Member) setConn(conn *pgx.Conn, instance int) {
+	m.mu.Lock()
+	m.conn, m.instance = conn, instance
+	m.mu.Unlock()
+}
 
 // connect opens the connection, leases a number (the one held before if it
 // is free) and LISTENs.
@@ -46,11 +67,12 @@ func (m *Member) connect(ctx context.Context) error {
 		return mapErr("join", err)
 	}
 	lockSpace := int32(m.d.lockKey("instance"))
+	held := m.Instance()
 	n := -1
 	for i := range engine.MaxInstances {
 		slot := i
-		if m.instance >= 0 {
-			slot = (m.instance + i) % engine.MaxInstances
+		if held >= 0 {
+			slot = (held + i) % engine.MaxInstances
 		}
 		var ok bool
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1::int, $2::int)`, lockSpace, slot).Scan(&ok); err != nil {
@@ -72,7 +94,7 @@ func (m *Member) connect(ctx context.Context) error {
 			return mapErr("join", err)
 		}
 	}
-	m.conn, m.instance = conn, n
+	m.setConn(conn, n)
 	m.d.slot.Store(int32(n))
 	return nil
 }
@@ -95,7 +117,6 @@ func (m *Member) Run(ctx context.Context, l engine.ClusterListener) {
 		m.log.Warn("lost the database connection that hears other instances; reconnecting", "error", err)
 		l.Disconnected()
 		m.conn.Close(context.Background())
-		m.conn = nil
 		for wait := 100 * time.Millisecond; ctx.Err() == nil; wait = min(2*wait, 5*time.Second) {
 			select {
 			case <-ctx.Done():
@@ -110,11 +131,10 @@ func (m *Member) Run(ctx context.Context, l engine.ClusterListener) {
 			if err != nil {
 				m.log.Warn("reconnect to hear other instances", "error", err)
 				m.conn.Close(context.Background())
-				m.conn = nil
 				continue
 			}
-			m.log.Info("hearing other instances again", "instance", m.instance)
-			l.Reconnected(m.instance, last)
+			m.log.Info("hearing other instances again", "instance", m.Instance())
+			l.Reconnected(m.Instance(), last)
 			break
 		}
 	}
@@ -153,10 +173,10 @@ func (m *Member) listen(ctx context.Context, l engine.ClusterListener) error {
 // Close releases the instance number and stops listening. Run must have
 // returned.
 func (m *Member) Close() error {
-	if m.conn == nil {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.conn == nil || m.conn.IsClosed() {
 		return nil
 	}
-	err := m.conn.Close(context.Background())
-	m.conn = nil
-	return err
+	return m.conn.Close(context.Background())
 }

@@ -131,8 +131,7 @@ func TestMemberSignals(t *testing.T) {
 	ev.want(t, "workflow "+w.Key)
 
 	// The connection is cut (a restart of PostgreSQL, a network fault).
-	var pid uint32 = m.conn.PgConn().PID()
-	if _, err := there.pool.Exec(ctx, `SELECT pg_terminate_backend($1)`, int64(pid)); err != nil {
+	if _, err := there.pool.Exec(ctx, `SELECT pg_terminate_backend($1)`, int64(m.backendPID())); err != nil {
 		t.Fatal(err)
 	}
 	ev.want(t, "disconnected")
