@@ -54,6 +54,7 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner str
 		query: []byte(e.Request.Query), body: body, context: string(e.Context),
 		jobs: textPtr(jobs), response: textPtr(engine.EncodeResponse(e.Response)), errText: text(e.Error),
 		created: ms(e.CreatedAt), started: nullMS(e.StartedAt), finished: nullMS(e.FinishedAt), replayOf: idPtr(e.ReplayOf),
+		dur: e.Duration(),
 	}
 	switch e.Status {
 	case engine.StatusQueued:
@@ -169,7 +170,7 @@ UPDATE executions e SET
 	lease_owner = CASE WHEN e.status = 'aborted' THEN NULL ELSE v.lease_owner END
 FROM v JOIN held ON held.id = v.id
 WHERE e.id = v.id
-RETURNING e.id, e.status`
+RETURNING e.id, e.status, e.finished_at`
 
 // UpdateExecutions implements engine.ExecutionStore, in one statement.
 func (d *DB) UpdateExecutions(ctx context.Context, owner string, leaseUntil time.Time, es []*engine.Execution) ([]engine.UpdateOutcome, error) {
@@ -194,49 +195,96 @@ func (d *DB) UpdateExecutions(ctx context.Context, owner string, leaseUntil time
 			requeued = requeued || e.Status == engine.StatusQueued
 		}
 	}
-	b := &pgx.Batch{}
-	b.Queue(updateSQL, owner, ids, status, jobs, resps, errs, started, finished, due, owners)
-	if requeued {
-		b.Queue(`SELECT pg_notify($1, '')`, d.workChannel)
-	}
-	res := d.pool.SendBatch(ctx, b)
-	rows, err := res.Query()
-	if err != nil {
-		res.Close()
-		return nil, mapErr("update executions", err)
-	}
-	written := make(map[int64]string, n)
-	for rows.Next() {
-		var id int64
-		var st string
-		if err := rows.Scan(&id, &st); err != nil {
-			rows.Close()
-			res.Close()
+	args := []any{owner, ids, status, jobs, resps, errs, started, finished, due, owners}
+	if !slices.ContainsFunc(es, func(e *engine.Execution) bool { return e.Status.Final() }) {
+		// Progress only: one round trip, no counters to keep.
+		b := &pgx.Batch{}
+		b.Queue(updateSQL, args...)
+		if requeued {
+			b.Queue(`SELECT pg_notify($1, '')`, d.workChannel)
+		}
+		res := d.pool.SendBatch(ctx, b)
+		written, err := scanUpdated(res.Query())
+		if cerr := res.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return nil, mapErr("update executions", err)
 		}
-		written[id] = st
+		return outcomes(es, finished, written), nil
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		res.Close()
+	// Outcomes: the activity counters count the executions that finished
+	// here, in the same transaction.
+	var out []engine.UpdateOutcome
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		written, err := scanUpdated(tx.Query(ctx, updateSQL, args...))
+		if err != nil {
+			return err
+		}
+		out = outcomes(es, finished, written)
+		var act engine.ActivityDeltas
+		for i, e := range es {
+			if out[i] == engine.Updated && e.Status.Final() {
+				act.Finish(e.WorkflowID, e.CreatedAt, e.Status, e.Duration(), 1)
+			}
+		}
+		b := &pgx.Batch{}
+		d.queueActivity(b, act)
+		if requeued {
+			b.Queue(`SELECT pg_notify($1, '')`, d.workChannel)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
 		return nil, mapErr("update executions", err)
 	}
-	if err := res.Close(); err != nil {
-		return nil, mapErr("update executions", err)
+	return out, nil
+}
+
+// updated is what updateSQL wrote to one row.
+type updated struct {
+	status   string
+	finished *int64
+}
+
+func scanUpdated(rows pgx.Rows, err error) (map[int64]updated, error) {
+	if err != nil {
+		return nil, err
 	}
-	out := make([]engine.UpdateOutcome, n)
+	defer rows.Close()
+	written := map[int64]updated{}
+	for rows.Next() {
+		var id int64
+		var u updated
+		if err := rows.Scan(&id, &u.status, &u.finished); err != nil {
+			return nil, err
+		}
+		written[id] = u
+	}
+	return written, rows.Err()
+}
+
+// outcomes tells each run what became of its update. A row found aborted
+// was cancelled meanwhile, unless the run itself stored it aborted (then
+// the finish time is the run's): the cancel kept its status, reason and
+// time, and was counted then.
+func outcomes(es []*engine.Execution, finished []*int64, written map[int64]updated) []engine.UpdateOutcome {
+	out := make([]engine.UpdateOutcome, len(es))
 	for i, e := range es {
-		switch st, ok := written[e.ID]; {
+		u, ok := written[e.ID]
+		switch {
 		case !ok:
 			out[i] = engine.LeaseLost
-		case st == string(engine.StatusAborted):
+		case u.status == string(engine.StatusAborted) && (e.Status != engine.StatusAborted || !sameMS(u.finished, finished[i])):
 			out[i] = engine.Cancelled
 		default:
 			out[i] = engine.Updated
 		}
 	}
-	return out, nil
+	return out
 }
+
+func sameMS(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 // renewSQL extends the leases an owner still holds among the given ids.
 const renewSQL = `UPDATE executions SET due_at = $3 WHERE id IN (
@@ -290,36 +338,66 @@ func (d *DB) NextDue(ctx context.Context) (time.Time, bool, error) {
 }
 
 // CancelExecution implements engine.ExecutionStore. A running execution's
-// run learns of it at its next write or lease renewal.
+// run learns of it at its next write or lease renewal. The cancel counts as
+// a failure in the activity counters.
 func (d *DB) CancelExecution(ctx context.Context, id int64, reason string, now time.Time) (*engine.Execution, error) {
-	tag, err := d.pool.Exec(ctx, `UPDATE executions SET status = 'aborted', error = $1, finished_at = $2, due_at = NULL WHERE id = $3 AND `+pending,
-		text(reason), ms(now), id)
+	changed := false
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		var wf, created int64
+		var started *int64
+		err := tx.QueryRow(ctx, `UPDATE executions SET status = 'aborted', error = $1, finished_at = $2, due_at = NULL WHERE id = $3 AND `+pending+`
+RETURNING workflow_id, created_at, started_at`, text(reason), ms(now), id).Scan(&wf, &created, &started)
+		if err == pgx.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		changed = true
+		ran := time.Duration(0)
+		if started != nil {
+			ran = now.Sub(fromMS(*started))
+		}
+		var act engine.ActivityDeltas
+		act.Finish(wf, fromMS(created), engine.StatusAborted, ran, 1)
+		b := &pgx.Batch{}
+		d.queueActivity(b, act)
+		return tx.SendBatch(ctx, b).Close()
+	})
 	if err != nil {
 		return nil, mapErr("cancel execution", err)
 	}
 	e, err := d.GetExecution(ctx, id)
-	return engine.CancelOutcome(e, tag.RowsAffected() > 0, err)
+	return engine.CancelOutcome(e, changed, err)
 }
 
-// RetryExecution implements engine.ExecutionStore.
+// RetryExecution implements engine.ExecutionStore. The execution no longer
+// counts as failed in the activity counters: it will finish again.
 func (d *DB) RetryExecution(ctx context.Context, id int64, now time.Time) (*engine.Execution, error) {
-	var n int64
+	changed := false
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE executions SET status = 'queued', error = '', finished_at = NULL, due_at = $1, lease_owner = NULL
-WHERE id = $2 AND status IN ('failed', 'error', 'aborted')`, ms(now), id)
+		var wf, created int64
+		err := tx.QueryRow(ctx, `UPDATE executions SET status = 'queued', error = '', finished_at = NULL, due_at = $1, lease_owner = NULL
+WHERE id = $2 AND status IN ('failed', 'error', 'aborted') RETURNING workflow_id, created_at`, ms(now), id).Scan(&wf, &created)
+		if err == pgx.ErrNoRows {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		if n = tag.RowsAffected(); n > 0 {
-			_, err = tx.Exec(ctx, `SELECT pg_notify($1, '')`, d.workChannel)
-		}
-		return err
+		changed = true
+		var act engine.ActivityDeltas
+		act.Finish(wf, fromMS(created), engine.StatusFailed, 0, -1)
+		b := &pgx.Batch{}
+		d.queueActivity(b, act)
+		b.Queue(`SELECT pg_notify($1, '')`, d.workChannel)
+		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return nil, mapErr("retry execution", err)
 	}
 	e, err := d.GetExecution(ctx, id)
-	return engine.RetryOutcome(e, n > 0, err)
+	return engine.RetryOutcome(e, changed, err)
 }
 
 // replaySQL copies executions' requests and contexts into new queued
@@ -375,11 +453,15 @@ func (d *DB) ReplayExecutions(ctx context.Context, f engine.ReplayFilter, rev in
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, countSQL, f.WorkflowID, d.slot.Load(), tag.RowsAffected()); err != nil {
-				return err
+			b := &pgx.Batch{}
+			b.Queue(countSQL, f.WorkflowID, d.slot.Load(), tag.RowsAffected())
+			var act engine.ActivityDeltas
+			for range tag.RowsAffected() {
+				act.Request(f.WorkflowID, now)
 			}
-			_, err = tx.Exec(ctx, `SELECT pg_notify($1, '')`, d.workChannel)
-			return err
+			d.queueActivity(b, act)
+			b.Queue(`SELECT pg_notify($1, '')`, d.workChannel)
+			return tx.SendBatch(ctx, b).Close()
 		})
 		if err != nil {
 			return done, mapErr("replay executions", err)

@@ -204,4 +204,20 @@ func TestRecountUnderLoad(t *testing.T) {
 	if c := counter(t, a, w.ID); c != rows || rows != 480 {
 		t.Errorf("counter %d, rows %d (want 480) after %d recounts under load", c, rows, recounts)
 	}
+	// The activity counters of both instances, written by concurrent
+	// commits, add up too (duration classes included).
+	hours, err := b.Activity(ctx, w.ID, engine.ActivityHour, time.Now().Add(-2*time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req, res, durs int64
+	for _, h := range hours {
+		req, res = req+h.Requests, res+h.Resolved
+		for _, c := range h.Durations {
+			durs += c
+		}
+	}
+	if req != 480 || res != 480 || durs != 480 {
+		t.Errorf("activity: %d requests, %d resolved, %d durations; want 480 each", req, res, durs)
+	}
 }

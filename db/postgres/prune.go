@@ -140,7 +140,9 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 				}
 			}
 		}
-		// Retention's own slot, in workflow order.
+		// Retention's own slot, in workflow order, then the activity
+		// buckets past what is kept: rows of executions first, counters
+		// after, as every other writer locks them.
 		wfs := make([]int64, 0, len(counts))
 		for wf := range counts {
 			wfs = append(wfs, wf)
@@ -154,7 +156,7 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 				return err
 			}
 		}
-		return nil
+		return pruneActivity(ctx, tx, time.Now())
 	})
 	return deleted, mapErr("prune executions", err)
 }

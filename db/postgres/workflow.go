@@ -32,19 +32,24 @@ func (d *DB) CreateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	return nil
 }
 
-// UpdateWorkflow implements engine.WorkflowStore. The other instances hear
-// of the change (NOTIFY, sent when the transaction commits) and drop the
-// flow they compiled from the old revision.
+// UpdateWorkflow implements engine.WorkflowStore. A document that does not
+// say whether the workflow is enabled leaves the state as it is. The other
+// instances hear of the change (NOTIFY, sent when the transaction commits)
+// and drop the flow they compiled from the old revision.
 func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	now := time.Now()
 	sealed := d.box.Seal(w.Secret)
+	var enabled *bool // NULL keeps the column
+	if w.Doc.Enabled != nil {
+		enabled = w.Doc.Enabled
+	}
 	var (
 		rev int
 		key string
 	)
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `UPDATE workflows SET title = $1, mode = $2, enabled = $3, revision = revision + 1, updated_at = $4 WHERE id = $5 RETURNING revision, key`,
-			text(w.Doc.Title), string(w.Doc.Mode), w.Doc.IsEnabled(), ms(now), w.ID).Scan(&rev, &key); err != nil {
+		if err := tx.QueryRow(ctx, `UPDATE workflows SET title = $1, mode = $2, enabled = COALESCE($3, enabled), revision = revision + 1, updated_at = $4 WHERE id = $5 RETURNING revision, key`,
+			text(w.Doc.Title), string(w.Doc.Mode), enabled, ms(now), w.ID).Scan(&rev, &key); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO workflow_revisions (workflow_id, revision, document, secret, created_at) VALUES ($1, $2, $3, $4, $5)`,
@@ -59,6 +64,23 @@ func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	}
 	w.Revision, w.UpdatedAt = rev, now
 	return nil
+}
+
+// SetWorkflowEnabled implements engine.WorkflowStore; the other instances
+// hear of it as of an edit.
+func (d *DB) SetWorkflowEnabled(ctx context.Context, id int64, enabled bool) error {
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		var key string
+		if err := tx.QueryRow(ctx, `UPDATE workflows SET enabled = $1 WHERE id = $2 RETURNING key`, enabled, id).Scan(&key); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, d.workflowChannel, key)
+		return err
+	})
+	if err == pgx.ErrNoRows {
+		return engine.Errorf(engine.ENOTFOUND, "workflow %d not found", id)
+	}
+	return mapErr("set workflow enabled", err)
 }
 
 // DeleteWorkflow implements engine.WorkflowStore.
@@ -77,7 +99,7 @@ func (d *DB) DeleteWorkflow(ctx context.Context, id int64) error {
 	return mapErr("delete workflow", err)
 }
 
-const workflowColumns = `w.id, w.key, r.revision, r.document, r.secret, w.created_at, r.created_at`
+const workflowColumns = `w.id, w.key, r.revision, r.document, r.secret, w.created_at, r.created_at, w.enabled`
 
 func (d *DB) scanWorkflow(row pgx.Row, what string) (*engine.Workflow, error) {
 	var (
@@ -85,8 +107,9 @@ func (d *DB) scanWorkflow(row pgx.Row, what string) (*engine.Workflow, error) {
 		doc      string
 		sealed   []byte
 		cre, upd int64
+		enabled  bool
 	)
-	if err := row.Scan(&w.ID, &w.Key, &w.Revision, &doc, &sealed, &cre, &upd); err != nil {
+	if err := row.Scan(&w.ID, &w.Key, &w.Revision, &doc, &sealed, &cre, &upd, &enabled); err != nil {
 		if err == pgx.ErrNoRows {
 			return nil, engine.Errorf(engine.ENOTFOUND, "%s not found", what)
 		}
@@ -102,6 +125,9 @@ func (d *DB) scanWorkflow(row pgx.Row, what string) (*engine.Workflow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: workflow %d revision %d: stored document invalid: %w", w.ID, w.Revision, err)
 	}
+	// The workflow's state, whatever the revision's document said when it
+	// was saved.
+	w.Doc.Enabled = &enabled
 	return &w, nil
 }
 

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/hookflow/hookflow/engine"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -42,7 +45,9 @@ type insertRow struct {
 	leaseOwner             *string
 	replayOf               *int64
 	wake                   bool // due now or later: wake the other instances
-	err                    chan error
+	// dur is how long a finished execution ran, for the activity counters.
+	dur time.Duration
+	err chan error
 }
 
 type writer struct {
@@ -146,6 +151,7 @@ func (w *writer) write(group []*insertRow) error {
 	ids, wfs, created = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
 	revs, attempts = make([]int32, 0, n), make([]int32, 0, n)
 	counts := map[int64]int64{}
+	var act engine.ActivityDeltas
 	wake := false
 	for _, r := range group {
 		ids, wfs, created = append(ids, r.id), append(wfs, r.workflowID), append(created, r.created)
@@ -157,6 +163,11 @@ func (w *writer) write(group []*insertRow) error {
 		started, finished, due, replays = append(started, r.started), append(finished, r.finished), append(due, r.due), append(replays, r.replayOf)
 		counts[r.workflowID]++
 		wake = wake || r.wake
+		created := fromMS(r.created)
+		act.Request(r.workflowID, created)
+		if st := engine.ExecStatus(r.status); st.Final() {
+			act.Finish(r.workflowID, created, st, r.dur, 1)
+		}
 	}
 	b := &pgx.Batch{}
 	b.Queue(insertExecutionsSQL, ids, wfs, revs, status, mode, method, queries, bodies, ctxs, jobs, resps, errs, attempts,
@@ -169,6 +180,7 @@ func (w *writer) write(group []*insertRow) error {
 	for _, id := range workflows {
 		b.Queue(countSQL, id, w.d.slot.Load(), counts[id])
 	}
+	w.d.queueActivity(b, act)
 	if wake {
 		b.Queue(`SELECT pg_notify($1, '')`, w.d.workChannel)
 	}

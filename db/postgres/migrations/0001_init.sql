@@ -102,6 +102,27 @@ CREATE TABLE api_tokens (
     last_used_at BIGINT
 );
 
+-- Activity counters for the charts (engine.ActivityStore), kept by the
+-- writes themselves: per workflow, per minute and per hour bucket, in the
+-- writing instance's slot (as execution_counts) so that instances never wait
+-- for each other on one bucket's row; a bucket is the sum of its slots.
+CREATE TABLE activity (
+    workflow_id BIGINT  NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+    span        INTEGER NOT NULL, -- bucket length in seconds: 60 or 3600
+    start       BIGINT  NOT NULL, -- bucket start, unix milliseconds
+    slot        INTEGER NOT NULL,
+    requests    BIGINT  NOT NULL DEFAULT 0, -- executions created (requests accepted)
+    resolved    BIGINT  NOT NULL DEFAULT 0, -- finished resolved
+    failed      BIGINT  NOT NULL DEFAULT 0, -- finished failed, error or aborted
+    rejected    BIGINT  NOT NULL DEFAULT 0, -- refused requests
+    -- Flow durations of the finished ones, hour buckets only: counts per
+    -- duration class (engine.DurationBounds), for p50/p99.
+    durations   BIGINT[] NOT NULL DEFAULT '{}',
+    PRIMARY KEY (workflow_id, span, start, slot)
+);
+-- Retention and the workflows list read one span over a time range.
+CREATE INDEX activity_by_time ON activity (span, start);
+
 -- The sign-in throttle's counters (handlers.Throttle), shared so that it
 -- holds across instances. Unlogged: losing them in a crash of PostgreSQL
 -- forgives some failed sign-ins, and saves a WAL write on every attempt.
