@@ -22,7 +22,7 @@ test: ## Run every test with the race detector (browser tests when Chromium is i
 PGDIR ?= /tmp/hookflow-pg
 
 .PHONY: test-postgres
-test-postgres: ## Start a throwaway PostgreSQL in $(PGDIR) (.ci/postgres) and run every test against it too
+test-postgres: ## Start a throwaway PostgreSQL (.ci/postgres, in PGDIR=/tmp/hookflow-pg) and run every test against it too
 	HOOKFLOW_TEST_DATABASE=$$(bash .ci/postgres start $(PGDIR)) HOOKFLOW_REQUIRE_POSTGRES=1 $(MAKE) test
 
 .PHONY: generate
@@ -57,7 +57,7 @@ bench: build ## Load benchmark against a bare Fiber baseline (BENCHFLAGS=--quick
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/...
 
 .PHONY: bench-postgres
-bench-postgres: ## make bench with the PostgreSQL rows, on a throwaway PostgreSQL with its default durability in $(PGDIR)-bench
+bench-postgres: ## make bench with the PostgreSQL rows, on a throwaway PostgreSQL with its default durability (PGDIR-bench)
 	HOOKFLOW_TEST_DATABASE=$$(PG_DURABLE=1 bash .ci/postgres start $(PGDIR)-bench) $(MAKE) bench
 
 .PHONY: fuzz
