@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -119,18 +120,8 @@ func (d *DB) ClaimExecutions(ctx context.Context, owner string, now, leaseUntil 
 		return nil, mapErr("claim executions", err)
 	}
 	// RETURNING gives no order; run oldest first.
-	slices.SortFunc(out, func(a, b *engine.Execution) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b *engine.Execution) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
-}
-
-func cmpID(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func decodeStored(e *engine.Execution, jobs, resp *string) error {
