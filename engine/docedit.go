@@ -238,6 +238,36 @@ func DeleteNode(doc *Document, key string) error {
 	return nil
 }
 
+// NodeAfterDelete names the step that takes a node's place when it is
+// deleted: the next step of its chain, else the one before it, else the
+// step whose branch held it; "" when none is left (the trigger is next).
+// The editor moves keyboard focus there.
+func NodeAfterDelete(doc *Document, key string) string {
+	var walk func(nodes []Node, parent string) (string, bool)
+	walk = func(nodes []Node, parent string) (string, bool) {
+		for i := range nodes {
+			if nodes[i].Key == key {
+				switch {
+				case i+1 < len(nodes):
+					return nodes[i+1].Key, true
+				case i > 0:
+					return nodes[i-1].Key, true
+				}
+				return parent, true
+			}
+			n := &nodes[i]
+			for _, b := range branchOrder(n) {
+				if k, ok := walk(n.Branches[b], n.Key); ok {
+					return k, true
+				}
+			}
+		}
+		return "", false
+	}
+	k, _ := walk(doc.Nodes, "")
+	return k
+}
+
 // MoveNode moves a node delta places within its chain (negative: up). A
 // move past either end is an EINVALID error.
 func MoveNode(doc *Document, key string, delta int) error {

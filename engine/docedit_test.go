@@ -186,6 +186,24 @@ func TestDeleteNode(t *testing.T) {
 	}
 }
 
+// TestNodeAfterDelete: focus goes to the step that takes the deleted
+// one's place (the next, else the one before, else the branch's owner,
+// else the trigger).
+func TestNodeAfterDelete(t *testing.T) {
+	d := editDoc(t)
+	for key, want := range map[string]string{
+		"a": "paid", "paid": "z", "z": "paid", "ok": "paid", "inner": "bad", "bad": "inner", "deep": "inner", "nope": "",
+	} {
+		if got := NodeAfterDelete(d, key); got != want {
+			t.Errorf("NodeAfterDelete(%q) = %q, want %q", key, got, want)
+		}
+	}
+	single := &Document{Nodes: []Node{{Key: "only", Type: "end"}}}
+	if got := NodeAfterDelete(single, "only"); got != "" {
+		t.Errorf("the only step: %q, want the trigger (\"\")", got)
+	}
+}
+
 func TestMoveNode(t *testing.T) {
 	tests := []struct {
 		key   string

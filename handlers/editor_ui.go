@@ -139,6 +139,7 @@ type editorResult struct {
 	saved    bool   // a new revision was saved
 	message  string // success flash
 	opened   bool   // the panel only opened: leave the flash region alone
+	focus    string // node key (views.TriggerKey) whose card takes focus after the swap
 }
 
 // respondEditor answers an editor request: for htmx the panel and the
@@ -163,6 +164,7 @@ func (h *Handlers) respondEditor(c *fiber.Ctx, w *engine.Workflow, d *engine.Doc
 		u := views.EditorUpdate{Panel: r.panel, Flash: flash, KeepFlash: r.opened}
 		if r.canvas {
 			cv := h.canvasView(c, w, d, r.selected)
+			cv.Focus = r.focus
 			u.Canvas = &cv
 		}
 		if r.saved {

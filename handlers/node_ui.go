@@ -250,6 +250,13 @@ func (h *Handlers) NodeDelete(c *fiber.Ctx) error {
 		return err
 	}
 	key, count := n.Key, engine.CountNodes(n)
+	// Keyboard focus goes to the step that takes its place (issue 15,
+	// point 2): the deleted card held it, and the panel that follows is
+	// the trigger's.
+	next := engine.NodeAfterDelete(d, key)
+	if next == "" {
+		next = views.TriggerKey
+	}
 	if err := engine.DeleteNode(d, key); err != nil {
 		return err
 	}
@@ -262,7 +269,7 @@ func (h *Handlers) NodeDelete(c *fiber.Ctx) error {
 		msg += fmt.Sprintf(" and the %d %s in its branches", count-1, editorPlural(count-1, "step", "steps"))
 	}
 	msg += " · revision " + strconv.Itoa(nw.Revision)
-	return h.respondEditor(c, nw, nd, editorResult{panel: views.TriggerPanel(h.triggerForm(c, nw, nd)), selected: views.TriggerKey, canvas: true, saved: true, message: msg})
+	return h.respondEditor(c, nw, nd, editorResult{panel: views.TriggerPanel(h.triggerForm(c, nw, nd)), selected: views.TriggerKey, canvas: true, saved: true, message: msg, focus: next})
 }
 
 // NodeMove is POST /workflows/:id/nodes/:key/move?dir=up|down.

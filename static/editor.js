@@ -19,11 +19,19 @@
 //   [data-leaves-panel]           control that replaces the panel (close, move,
 //                                 + menu option; canvas cards too): asks before
 //                                 dropping unsaved changes
+//   [data-focus-after-swap]       canvas card that takes focus once swapped in
+//                                 (after a delete: the step in its place)
 //
-// After htmx swaps a panel into #side-panel because a card or a + menu was
-// used, focus moves to the panel's title (and on phones the panel scrolls
-// into view); an element with autofocus in swapped content gets focus, and
-// after a 422 the first field marked aria-invalid does.
+// Focus never drops to the page body after a swap: after a 422 the first
+// field marked aria-invalid gets it; else an element with autofocus in the
+// swapped content; else a card marked data-focus-after-swap; after a card
+// or a + menu was used, the panel's title (on phones the panel scrolls
+// into view); else, when the swap removed the focused control (Save,
+// Delete, a row's button), the control with the same id or data-testid in
+// the new panel, or the panel's title.
+//
+// The + menus and the variable list close when focus leaves them by the
+// keyboard (Tab, Shift+Tab); arrows, Home and End move within them.
 (function () {
   "use strict";
 
@@ -65,6 +73,65 @@
     },
     true
   );
+
+  // Arrows, Home and End move between the options of an open + menu.
+  function moveWithin(event, options) {
+    if (!options.length) return;
+    var i = options.indexOf(document.activeElement);
+    var j;
+    switch (event.key) {
+      case "ArrowDown":
+        j = i < 0 ? 0 : (i + 1) % options.length;
+        break;
+      case "ArrowUp":
+        j = i <= 0 ? options.length - 1 : i - 1;
+        break;
+      case "Home":
+        j = 0;
+        break;
+      case "End":
+        j = options.length - 1;
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+    options[j].focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var menu = event.target.closest && event.target.closest(".flow-insert-menu");
+    if (!menu) return;
+    moveWithin(event, Array.prototype.slice.call(menu.querySelectorAll(".flow-insert-option:not([disabled])")));
+  });
+
+  // Focus leaving by the keyboard closes a menu or the variable list. A
+  // pointer press outside is the popover's own light dismiss (and a press
+  // on the + that opened it must not close it first and reopen it).
+  var pointerDown = false;
+  document.addEventListener("pointerdown", function () {
+    pointerDown = true;
+  }, true);
+  document.addEventListener("pointerup", function () {
+    window.setTimeout(function () {
+      pointerDown = false;
+    }, 0);
+  }, true);
+
+  document.addEventListener("focusout", function (event) {
+    if (pointerDown) return;
+    var to = event.relatedTarget;
+    // Focus leaving the window (another tab) closes nothing.
+    if (!to && !document.hasFocus()) return;
+    var menu = event.target.closest && event.target.closest(".flow-insert-menu");
+    if (menu && !(to && menu.contains(to)) && menu.matches(":popover-open")) {
+      menu.hidePopover();
+    }
+    var list = picker();
+    if (list && !list.hidden && list.contains(event.target) && !(to && list.contains(to))) {
+      closePicker(false);
+    }
+  });
 
   // An anchored menu would drift away from its + when the page scrolls.
   function closeAnchoredMenus() {
@@ -263,31 +330,63 @@
   });
 
   // ----- focus after panel swaps -----
+  // What had focus before a swap: htmx fires afterSwap once per swapped
+  // element (out-of-band ones too), so the work is done once, on the first.
+  var swapping = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    swapping = { active: active, id: active && active.id, testid: active && active.getAttribute && active.getAttribute("data-testid") };
+  });
+
+  function focusLost(st) {
+    var active = document.activeElement;
+    return !active || active === document.body || !active.isConnected || (st.active && !st.active.isConnected && active === st.active);
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
+    var st = swapping;
+    swapping = null;
     var target = event.detail && event.detail.target;
-    if (!target) return;
+    if (!st || !target || !target.querySelector) return;
     // A form that failed validation: focus its first invalid field.
     var xhr = event.detail.xhr;
-    if (xhr && xhr.status === 422 && target.querySelector) {
+    if (xhr && xhr.status === 422) {
       var bad = target.querySelector('[aria-invalid="true"]:not(fieldset)');
       if (bad) {
         bad.focus();
         return;
       }
     }
-    var auto = target.querySelector ? target.querySelector("[autofocus]") : null;
+    var auto = target.querySelector("[autofocus]");
     if (auto) {
       auto.focus();
       return;
     }
+    var card = document.querySelector("[data-focus-after-swap]");
+    if (card) {
+      card.removeAttribute("data-focus-after-swap");
+      card.focus();
+      return;
+    }
     if (target.id !== "side-panel") return;
+    var title = target.querySelector("#panel-title");
     var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
     var fromCanvas = elt && elt.closest && (elt.closest("[data-node-card]") || elt.closest(".flow-insert-menu"));
-    if (!fromCanvas) return;
-    var title = target.querySelector("#panel-title");
-    if (title) title.focus({ preventScroll: true });
-    if (window.matchMedia("(max-width: 63.99rem)").matches) {
-      target.scrollIntoView({ block: "start", behavior: "smooth" });
+    if (fromCanvas) {
+      if (title) title.focus({ preventScroll: true });
+      if (window.matchMedia("(max-width: 63.99rem)").matches) {
+        target.scrollIntoView({ block: "start", behavior: "smooth" });
+      }
+      return;
+    }
+    if (!focusLost(st)) return;
+    var again = null;
+    if (st.id) again = document.getElementById(st.id);
+    if (!again && st.testid) again = target.querySelector('[data-testid="' + st.testid.replace(/["\\]/g, "") + '"]');
+    if (again && !again.disabled && target.contains(again)) {
+      again.focus({ preventScroll: true });
+    } else if (title) {
+      title.focus({ preventScroll: true });
     }
   });
 })();
