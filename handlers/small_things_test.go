@@ -22,7 +22,9 @@ func TestShortExecutionIDsAndAccountText(t *testing.T) {
 	short := "#…" + id[len(id)-6:]
 	_, body := e.sess.get(t, e.srv.app, wfPath(w.ID, "/executions"))
 	link := element(t, body, "exec-id-"+id)
-	if textOf(link) != short || attr(t, link, "title") != "Execution "+id || attr(t, link, "aria-label") != "Execution "+id {
+	// Its name holds its visible text (axe label-content-name-mismatch,
+	// issue 15); the whole id is its description (title).
+	if textOf(link) != short || attr(t, link, "title") != "Execution "+id || attr(t, link, "aria-label") != "Execution "+short {
 		t.Errorf("list link %s", link)
 	}
 	if got := attr(t, element(t, body, "copy-exec-id-"+id), "data-copy"); got != id {

@@ -553,14 +553,14 @@ func totpCard(m PageMeta, v AccountView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "<div class=\"card-body stack\"><p class=\"text-sm muted\">Ask for a code from an authenticator app on your phone after the password, so that a stolen password alone cannot sign in.</p><p class=\"text-sm muted\">If you lose the phone, this command on the server sets a new password and turns two-factor sign-in off:</p><div class=\"copy-field\"><code class=\"copy-field-input code-line\" id=\"recovery-command\" data-testid=\"recovery-command\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "<div class=\"card-body stack\"><p class=\"text-sm muted\">Ask for a code from an authenticator app on your phone after the password, so that a stolen password alone cannot sign in.</p><p class=\"text-sm muted\">If you lose the phone, this command on the server sets a new password and turns two-factor sign-in off:</p><div class=\"copy-field\"><code class=\"copy-field-input code-line\" id=\"recovery-command\" tabindex=\"0\" data-testid=\"recovery-command\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var23 string
 			templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(recoveryCommand(v.Email))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/account.templ`, Line: 291, Col: 125}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/account.templ`, Line: 291, Col: 138}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 			if templ_7745c5c3_Err != nil {

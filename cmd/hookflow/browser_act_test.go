@@ -162,7 +162,7 @@ func TestBrowserActingFlow(t *testing.T) {
 		t.Errorf("sent body: %s", x.text(tid("call-sent-body-"+notify)))
 	}
 	x.eval(`document.getElementById("sent-` + notify + `-summary").focus()`)
-	x.eval(`(window.__polls = 0, document.addEventListener("htmx:afterSwap", () => window.__polls++), 0)`)
+	x.eval(`(window.__polls = 0, document.addEventListener("live:refreshed", () => window.__polls++), 0)`)
 	x.waitFor("two refreshes of the page", func() bool { return x.eval(`window.__polls`).Int() >= 2 })
 	if !x.eval(`document.getElementById("sent-` + notify + `").open`).Bool() {
 		t.Error("a refresh closed the disclosure")
