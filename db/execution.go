@@ -209,10 +209,14 @@ const countExecutionsSQL = `UPDATE workflows SET execution_count = execution_cou
 
 // preparedSQL lists the statements of the hot paths, prepared once on the
 // write connection.
-var preparedSQL = []string{insertExecutionSQL, updateExecutionSQL, claimExecutionsSQL, countExecutionsSQL, renewLeasesSQL, replayExecutionSQL}
+var preparedSQL = []string{insertExecutionSQL, updateExecutionSQL, claimExecutionsSQL, countExecutionsSQL, renewLeasesSQL, replayExecutionSQL,
+	claimDedupeSQL, dedupeHolderSQL, countDuplicateSQL, extendDedupeSQL}
 
 // InsertExecution implements engine.ExecutionStore. The insert shares a
 // transaction with concurrent ones (group commit) and returns once durable.
+// An execution with a dedupe key claims it in the same transaction (see
+// engine.ExecutionStore): a duplicate stores nothing and does not fail the
+// batch.
 func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner string, leaseUntil time.Time) error {
 	if e.ID == 0 {
 		return fmt.Errorf("db: insert execution: no id")
@@ -246,7 +250,29 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner str
 	// writer's one goroutine is the serial part of every request.
 	args := []any{e.ID, e.WorkflowID, e.Revision, string(e.Status), string(e.Mode), e.Request.Method, e.Request.Query, body, string(e.Context),
 		jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullable(e.StartedAt), nullable(e.FinishedAt), due, lease, nullID(e.ReplayOf)}
+	var dup *engine.DuplicateError
 	err = d.w.do(ctx, func(b *batch) error {
+		dup = nil // the op may run again, alone, if its batch fails
+		if c := e.Dedupe; c != nil {
+			if c.Claimed {
+				stmt, err := b.stmt(extendDedupeSQL)
+				if err != nil {
+					return err
+				}
+				if _, err := stmt.Exec(ms(c.ExpiresAt), c.WorkflowID, c.KeyHash, c.ExecutionID); err != nil {
+					return err
+				}
+			} else {
+				h, err := claimDedupe(b, c, e.CreatedAt)
+				if err != nil {
+					return err
+				}
+				if !h.Claimed {
+					dup = &engine.DuplicateError{Holder: h}
+					return nil
+				}
+			}
+		}
 		stmt, err := b.stmt(insertExecutionSQL)
 		if err != nil {
 			return err
@@ -257,6 +283,9 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner str
 		b.count(e.WorkflowID, 1)
 		return nil
 	})
+	if err == nil && dup != nil {
+		return dup
+	}
 	return mapErr("insert execution", err)
 }
 
@@ -561,7 +590,7 @@ func (d *DB) MaxExecutionID(ctx context.Context) (int64, error) {
 	return id, mapErr("max execution id", err)
 }
 
-const executionColumns = `id, workflow_id, revision, status, mode, method, query, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, replay_of`
+const executionColumns = `id, workflow_id, revision, status, mode, method, query, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, replay_of, duplicates`
 
 func scanExecution(scan func(...any) error, extra ...any) (*engine.Execution, error) {
 	var (
@@ -573,7 +602,7 @@ func scanExecution(scan func(...any) error, extra ...any) (*engine.Execution, er
 		due, replayOf     sql.NullInt64
 	)
 	dest := append([]any{&e.ID, &e.WorkflowID, &e.Revision, &status, &mode, &e.Request.Method, &e.Request.Query, &ctx, &jobs, &resp, &e.Error, &e.Attempts,
-		&created, &started, &finished, &due, &replayOf}, extra...)
+		&created, &started, &finished, &due, &replayOf, &e.Duplicates}, extra...)
 	if err := scan(dest...); err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ func pruneTestWorkflow(t *testing.T, d *DB, title string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secret: secret, Doc: doc}
+	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secrets: secret, Doc: doc}
 	if err := d.CreateWorkflow(context.Background(), w); err != nil {
 		t.Fatal(err)
 	}

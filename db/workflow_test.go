@@ -30,18 +30,22 @@ func TestWorkflowCreateGet(t *testing.T) {
 		if got.ID != w.ID || got.Key != w.Key || got.Revision != 1 || string(got.Stored) != string(w.Stored) {
 			t.Errorf("%s: got %+v", name, got)
 		}
-		if got.Secret != "pl4intext-s3cret" || got.Doc.Trigger.BasicAuth.Password != "pl4intext-s3cret" || got.Doc.Title != "Orders" {
-			t.Errorf("%s: secret %q, doc %+v", name, got.Secret, got.Doc)
+		if got.Secrets.BasicAuthPassword != "pl4intext-s3cret" || got.Doc.Trigger.BasicAuth.Password != "pl4intext-s3cret" || got.Doc.Title != "Orders" {
+			t.Errorf("%s: secret %q, doc %+v", name, got.Secrets.BasicAuthPassword, got.Doc)
 		}
 	}
 
-	// At rest: the document has an empty password and the secret column
-	// holds ciphertext, not the password.
+	// At rest: the document has an empty password and the secrets column
+	// holds ciphertext, not the password (the legacy secret column is not
+	// written any more).
 	var doc string
-	var secret []byte
+	var secret, legacy []byte
 	raw := rawDB(t, d.path)
-	if err := raw.QueryRow(`SELECT document, secret FROM workflow_revisions WHERE workflow_id = ?`, w.ID).Scan(&doc, &secret); err != nil {
+	if err := raw.QueryRow(`SELECT document, secrets, secret FROM workflow_revisions WHERE workflow_id = ?`, w.ID).Scan(&doc, &secret, &legacy); err != nil {
 		t.Fatal(err)
+	}
+	if legacy != nil {
+		t.Errorf("legacy secret column written: %q", legacy)
 	}
 	if !strings.Contains(doc, `"password":""`) || strings.Contains(doc, "pl4intext-s3cret") {
 		t.Errorf("stored document %s", doc)
@@ -52,7 +56,7 @@ func TestWorkflowCreateGet(t *testing.T) {
 	if len(secret) == 0 || bytes.Contains(secret, []byte("pl4intext-s3cret")) {
 		t.Errorf("secret column %q is not encrypted", secret)
 	}
-	if plain, err := testBox(t, testKey).Open(secret); err != nil || plain != "pl4intext-s3cret" {
+	if plain, err := testBox(t, testKey).Open(secret); err != nil || plain != `{"basicAuthPassword":"pl4intext-s3cret"}` {
 		t.Errorf("decrypt secret column: %q, %v", plain, err)
 	}
 	// Sealing twice gives different ciphertexts (random nonce).
@@ -67,7 +71,7 @@ func TestWorkflowCreateGet(t *testing.T) {
 	if err := raw.QueryRow(`SELECT secret FROM workflow_revisions WHERE workflow_id = ?`, w2.ID).Scan(&secret2); err != nil || len(secret2) != 0 {
 		t.Errorf("secret without Basic Auth: %q, %v", secret2, err)
 	}
-	if got, err := d.GetWorkflow(ctx, w2.ID); err != nil || got.Secret != "" {
+	if got, err := d.GetWorkflow(ctx, w2.ID); err != nil || !got.Secrets.IsZero() {
 		t.Errorf("GetWorkflow without secret: %+v, %v", got, err)
 	}
 }
@@ -96,7 +100,7 @@ func TestWorkflowDuplicateKey(t *testing.T) {
 	t.Parallel()
 	d := openTest(t)
 	w := createWorkflow(t, d.DB, testDocument)
-	dup := &engine.Workflow{Key: w.Key, Stored: w.Stored, Secret: w.Secret, Doc: w.Doc}
+	dup := &engine.Workflow{Key: w.Key, Stored: w.Stored, Secrets: w.Secrets, Doc: w.Doc}
 	if err := d.CreateWorkflow(context.Background(), dup); engine.ErrorCode(err) != engine.ECONFLICT {
 		t.Errorf("duplicate key: %v, want %s", err, engine.ECONFLICT)
 	}
@@ -116,7 +120,7 @@ func TestWorkflowRevisions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		up := &engine.Workflow{ID: w.ID, Key: w.Key, Stored: stored, Secret: secret, Doc: parsed}
+		up := &engine.Workflow{ID: w.ID, Key: w.Key, Stored: stored, Secrets: secret, Doc: parsed}
 		if err := d.UpdateWorkflow(ctx, up); err != nil {
 			t.Fatalf("UpdateWorkflow: %v", err)
 		}
@@ -129,7 +133,7 @@ func TestWorkflowRevisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur.Revision != 3 || cur.Key != w.Key || cur.Doc.Title != "Orders v3" || cur.Secret != "" {
+	if cur.Revision != 3 || cur.Key != w.Key || cur.Doc.Title != "Orders v3" || !cur.Secrets.IsZero() {
 		t.Errorf("current %+v", cur)
 	}
 	for rev, want := range map[int]struct{ title, secret string }{
@@ -141,7 +145,7 @@ func TestWorkflowRevisions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("GetRevision(%d): %v", rev, err)
 		}
-		if got.Revision != rev || got.Doc.Title != want.title || got.Secret != want.secret || got.Key != w.Key {
+		if got.Revision != rev || got.Doc.Title != want.title || got.Secrets.BasicAuthPassword != want.secret || got.Key != w.Key {
 			t.Errorf("revision %d: %+v (title %q), want %+v", rev, got, got.Doc.Title, want)
 		}
 	}

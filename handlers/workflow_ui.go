@@ -105,7 +105,7 @@ func (h *Handlers) WorkflowEnabled(c *fiber.Ctx) error {
 	}
 	title := w.Doc.Title
 	if w.Doc.IsEnabled() != want {
-		doc := engine.SetTopLevel(engine.InjectSecret(w.Stored, w.Secret), "enabled", []byte(boolJSON(want)))
+		doc := engine.SetTopLevel(engine.InjectSecrets(w.Stored, w.Secrets), "enabled", []byte(boolJSON(want)))
 		if w, err = h.Svc.UpdateWorkflow(c.UserContext(), id, doc); err != nil {
 			return err
 		}
@@ -149,7 +149,7 @@ func copyTitle(title string) string {
 }
 
 // WorkflowDuplicate is POST /workflows/:id/duplicate: a new workflow with
-// the same document (secret included), "Copy of …" as title and a new key
+// the same document (secrets included), "Copy of …" as title and a new key
 // and URL; then its editor.
 func (h *Handlers) WorkflowDuplicate(c *fiber.Ctx) error {
 	w, err := h.workflowParam(c)
@@ -158,7 +158,7 @@ func (h *Handlers) WorkflowDuplicate(c *fiber.Ctx) error {
 	}
 	id := w.ID
 	title := copyTitle(w.Doc.Title)
-	doc := engine.SetTopLevel(engine.InjectSecret(w.Stored, w.Secret), "title", engine.AppendJSONString(nil, title))
+	doc := engine.SetTopLevel(engine.InjectSecrets(w.Stored, w.Secrets), "title", engine.AppendJSONString(nil, title))
 	cp, err := h.Svc.CreateWorkflow(c.UserContext(), doc)
 	if err != nil {
 		return err

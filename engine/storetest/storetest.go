@@ -15,11 +15,12 @@ import (
 	"github.com/hookflow/hookflow/engine"
 )
 
-// Store is what the suite tests: a workflow store and an execution store
-// over one empty database.
+// Store is what the suite tests: a workflow store, an execution store and
+// its pruning over one empty database.
 type Store interface {
 	engine.WorkflowStore
 	engine.ExecutionStore
+	engine.Pruner
 }
 
 // Open returns a store over a new, empty database; the suite runs its
@@ -44,6 +45,11 @@ func Executions(t *testing.T, open Open) {
 		{"NextDue", testNextDue},
 		{"Replay", testReplay},
 		{"List", testList},
+		{"DedupeInsert", testDedupeInsert},
+		{"DedupeConcurrent", testDedupeConcurrent},
+		{"DedupeClaim", testDedupeClaim},
+		{"DedupePrune", testDedupePrune},
+		{"Rejections", testRejections},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,7 +70,7 @@ func Workflow(t *testing.T, s Store) *engine.Workflow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secret: secret, Doc: parsed}
+	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secrets: secret, Doc: parsed}
 	if err := s.CreateWorkflow(context.Background(), w); err != nil {
 		t.Fatalf("CreateWorkflow: %v", err)
 	}

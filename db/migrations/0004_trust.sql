@@ -1,0 +1,43 @@
+-- Hookflow schema, version 4: trusting the sender (product.md §11, §12).
+
+-- Every secret of a revision's document (the Basic Auth password, the
+-- verify secrets), as the encrypted JSON of engine.Secrets. Revisions
+-- written before this version keep their Basic Auth password alone in
+-- secret (encrypted, so it cannot be converted here, without the key);
+-- new revisions set secrets and leave secret NULL.
+ALTER TABLE workflow_revisions ADD COLUMN secrets BLOB;
+
+-- How many requests were recognised as duplicates of this execution (§12).
+ALTER TABLE executions ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
+
+-- The dedupe keys received within their window (§12): one row per key per
+-- workflow, pointing at the execution that received it first. key_hash is
+-- the SHA-256 of the rendered key, hex: bounded, whatever the sender puts
+-- in it. A sync request claims its key before its flow runs, with a short
+-- expiry that becomes the window once the execution is stored: a key whose
+-- execution is not stored yet is a request still running.
+CREATE TABLE dedupe_keys (
+    workflow_id  INTEGER NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+    key_hash     TEXT    NOT NULL,
+    execution_id INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    PRIMARY KEY (workflow_id, key_hash)
+);
+-- Retention deletes expired keys oldest first, and the keys of the
+-- executions it deletes.
+CREATE INDEX dedupe_keys_expiry ON dedupe_keys (expires_at);
+CREATE INDEX dedupe_keys_execution ON dedupe_keys (execution_id);
+
+-- The last rejections of each workflow's public endpoint (§11): 401, 403,
+-- 400 and 413 replies, without body or credentials. Each workflow keeps
+-- its newest 100.
+CREATE TABLE rejections (
+    id          INTEGER PRIMARY KEY,
+    workflow_id INTEGER NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
+    at          INTEGER NOT NULL,
+    client      TEXT    NOT NULL,
+    status      INTEGER NOT NULL,
+    reason      TEXT    NOT NULL,
+    message     TEXT    NOT NULL
+);
+CREATE INDEX rejections_by_workflow ON rejections (workflow_id, id);
