@@ -158,7 +158,7 @@ func (h *Handlers) SignIn(c *fiber.Ctx) error {
 	if !checkPreCSRF(c) {
 		return h.renderSignIn(c, fiber.StatusForbidden, email, "The form expired. Please sign in again.")
 	}
-	att, wait := h.Throttle.Begin(email, c.IP(), time.Now())
+	att, wait := h.Throttle.Begin(email, h.clientIP(c), time.Now())
 	if att == nil {
 		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		return h.renderSignIn(c, fiber.StatusTooManyRequests, email, "Too many failed sign-ins. Try again in "+wait.Round(time.Second).String()+".")
@@ -179,7 +179,7 @@ func (h *Handlers) SignIn(c *fiber.Ctx) error {
 		return h.renderSignIn(c, fiber.StatusServiceUnavailable, email, busyMessage)
 	case !ok:
 		att.Fail()
-		h.Log.Warn("sign-in failed", "ip", c.IP(), "request_id", requestID(c))
+		h.Log.Warn("sign-in failed", "ip", h.clientIP(c), "request_id", requestID(c))
 		return h.renderSignIn(c, fiber.StatusUnauthorized, email, "Wrong email or password.")
 	}
 	if u.TOTPSecret != "" {

@@ -149,7 +149,7 @@ func (h *Handlers) SignInCode(c *fiber.Ctx) error {
 	if !ok {
 		return h.renderSignIn(c, fiber.StatusUnauthorized, "", "The sign-in expired. Enter your email and password again.")
 	}
-	att, wait := h.Throttle.Begin(p.email, c.IP(), now)
+	att, wait := h.Throttle.Begin(p.email, h.clientIP(c), now)
 	if att == nil {
 		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		return h.renderSignInCode(c, fiber.StatusTooManyRequests, tok, "Too many failed sign-ins. Try again in "+wait.Round(time.Second).String()+".")
@@ -176,7 +176,7 @@ func (h *Handlers) SignInCode(c *fiber.Ctx) error {
 	}
 	if !ok {
 		att.Fail()
-		h.Log.Warn("sign-in failed: wrong two-factor code", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
+		h.Log.Warn("sign-in failed: wrong two-factor code", "user_id", u.ID, "ip", h.clientIP(c), "request_id", requestID(c))
 		if !h.pendingSignIns().fail(tok) {
 			return h.renderSignIn(c, fiber.StatusUnauthorized, p.email, "Too many wrong codes. Enter your email and password again.")
 		}
@@ -226,7 +226,7 @@ func (h *Handlers) AccountTOTPEnable(c *fiber.Ctx) error {
 	if v.TOTPPasswordError != "" || v.TOTPCodeError != "" {
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
 	}
-	att, wait := h.Throttle.Begin(s.Email, c.IP(), now)
+	att, wait := h.Throttle.Begin(s.Email, h.clientIP(c), now)
 	if att == nil {
 		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		v.TOTPPasswordError = "Too many wrong passwords. Try again in " + wait.Round(time.Second).String() + "."
@@ -241,7 +241,7 @@ func (h *Handlers) AccountTOTPEnable(c *fiber.Ctx) error {
 	}
 	if !ok {
 		att.Fail()
-		h.Log.Warn("two-factor on: wrong password", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
+		h.Log.Warn("two-factor on: wrong password", "user_id", u.ID, "ip", h.clientIP(c), "request_id", requestID(c))
 		v.TOTPPasswordError = "Wrong password"
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
 	}
@@ -271,7 +271,7 @@ func (h *Handlers) AccountTOTPDisable(c *fiber.Ctx) error {
 	if s == nil {
 		return engine.Errorf(engine.EUNAUTHORIZED, "sign in first")
 	}
-	att, wait := h.Throttle.Begin(s.Email, c.IP(), time.Now())
+	att, wait := h.Throttle.Begin(s.Email, h.clientIP(c), time.Now())
 	if att == nil {
 		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		return h.renderAccount(c, fiber.StatusTooManyRequests, views.AccountView{
@@ -298,7 +298,7 @@ func (h *Handlers) AccountTOTPDisable(c *fiber.Ctx) error {
 	}
 	if !ok {
 		att.Fail()
-		h.Log.Warn("two-factor off: wrong password", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
+		h.Log.Warn("two-factor off: wrong password", "user_id", u.ID, "ip", h.clientIP(c), "request_id", requestID(c))
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, views.AccountView{TOTPPasswordError: "Wrong password"})
 	}
 	att.Succeed()

@@ -12,7 +12,7 @@ import (
 // routes registers every route of Hookflow: this list is the map of the
 // server.
 func routes(app *fiber.App, h *handlers.Handlers, log *slog.Logger) {
-	app.Use(withRequest(), accessLog(log), securityHeaders(h.PublicURL), requestFraming())
+	app.Use(withRequest(), accessLog(log, h.ClientAddr), securityHeaders(h.PublicURL), requestFraming())
 
 	app.Get("/healthz", h.Health)
 
@@ -29,6 +29,7 @@ func routes(app *fiber.App, h *handlers.Handlers, log *slog.Logger) {
 	api.Put("/workflows/:id", h.WorkflowReplaceAPI)
 	api.Delete("/workflows/:id", h.WorkflowDeleteAPI)
 	api.Get("/workflows/:id/executions", h.ExecutionListAPI)
+	api.Get("/workflows/:id/rejections", h.RejectionListAPI)
 	api.Post("/workflows/:id/replay", h.WorkflowReplayAPI)
 	api.Get("/executions/:id", h.ExecutionGetAPI)
 	api.Post("/executions/:id/replay", h.ExecutionReplayAPI)
