@@ -39,6 +39,11 @@ func (h *Handlers) ExecutionListPage(c *fiber.Ctx) error {
 	}
 	v := views.ExecutionListView{WorkflowID: id, WorkflowTitle: w.Doc.Title, Mode: w.Doc.Mode, URL: h.WebhookURL(c, w.Key),
 		Status: f.Status, Before: f.Before, Rows: list, Now: time.Now()}
+	if f.Before == 0 {
+		if v.Rejections, err = h.rejectionSummary(c, id, v.Now); err != nil {
+			return err
+		}
+	}
 	if len(list) > executionPageSize {
 		v.Rows = list[:executionPageSize]
 		v.Next = v.Rows[executionPageSize-1].ID

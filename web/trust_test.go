@@ -102,7 +102,9 @@ func TestVerifyEveryType(t *testing.T) {
 		mismatch    string
 	}{
 		{"github", `{"type":"github","secret":"gh-secret"}`,
-			func(b string, _ int64) []string { return []string{"X-Hub-Signature-256", "sha256=" + hmacHex("gh-secret", b)} },
+			func(b string, _ int64) []string {
+				return []string{"X-Hub-Signature-256", "sha256=" + hmacHex("gh-secret", b)}
+			},
 			"missing X-Hub-Signature-256 header", false, "signature does not match"},
 		{"shopify", `{"type":"shopify","secret":"shp-secret"}`,
 			func(b string, _ int64) []string {

@@ -48,6 +48,7 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	// Executions (area: executions).
 	ui(fiber.MethodGet, "/workflows/:id/executions", h.ExecutionListPage)
 	ui(fiber.MethodGet, "/workflows/:id/executions/latest", h.ExecutionLatest)
+	ui(fiber.MethodGet, "/workflows/:id/rejections", h.RejectionListPage)
 	ui(fiber.MethodGet, "/executions/:id", h.ExecutionPage)
 
 	// API tokens (area: tokens).
