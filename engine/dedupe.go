@@ -2,7 +2,6 @@ package engine
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"strconv"
 	"time"
 )
@@ -30,8 +29,8 @@ import (
 // DedupeClaim is a request's dedupe key as the store keeps it.
 type DedupeClaim struct {
 	WorkflowID int64
-	// KeyHash is the SHA-256 of the rendered key, in hex (see HashDedupeKey).
-	KeyHash string
+	// KeyHash is the stored form of the rendered key (HashDedupeKey).
+	KeyHash []byte
 	// ExecutionID is the execution that claims the key.
 	ExecutionID int64
 	// ExpiresAt is when the key may be received again.
@@ -41,11 +40,17 @@ type DedupeClaim struct {
 	Claimed bool
 }
 
-// HashDedupeKey is the form a rendered dedupe key is stored in: bounded,
-// whatever a sender puts in the key.
-func HashDedupeKey(key string) string {
+// DedupeKeyHashSize is the size of a stored dedupe key, in bytes.
+const DedupeKeyHashSize = 16
+
+// HashDedupeKey is the form a rendered dedupe key is stored in: the first
+// 128 bits of its SHA-256, bounded whatever a sender puts in the key, and
+// short, as the keys' index grows at a random place with every request.
+// Two keys of one workflow collide with a chance of about n²/2^129 for n
+// keys in the window: none in practice.
+func HashDedupeKey(key string) []byte {
 	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
+	return sum[:DedupeKeyHashSize]
 }
 
 // DedupeHolder is the execution that holds a dedupe key.

@@ -12,17 +12,19 @@ ALTER TABLE executions ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
 
 -- The dedupe keys received within their window (§12): one row per key per
 -- workflow, pointing at the execution that received it first. key_hash is
--- the SHA-256 of the rendered key, hex: bounded, whatever the sender puts
--- in it. A sync request claims its key before its flow runs, with a short
--- expiry that becomes the window once the execution is stored: a key whose
--- execution is not stored yet is a request still running.
+-- the first 16 bytes of the SHA-256 of the rendered key: bounded, whatever
+-- the sender puts in it, and small, as every fresh key is written at a
+-- random place of this table. A sync request claims its key before its
+-- flow runs, with a short expiry that becomes the window once the
+-- execution is stored: a key whose execution is not stored yet is a
+-- request still running.
 CREATE TABLE dedupe_keys (
     workflow_id  INTEGER NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
-    key_hash     TEXT    NOT NULL,
+    key_hash     BLOB    NOT NULL,
     execution_id INTEGER NOT NULL,
     expires_at   INTEGER NOT NULL,
     PRIMARY KEY (workflow_id, key_hash)
-);
+) WITHOUT ROWID;
 -- Retention deletes expired keys oldest first, and the keys of the
 -- executions it deletes.
 CREATE INDEX dedupe_keys_expiry ON dedupe_keys (expires_at);
