@@ -36,7 +36,7 @@ func openLegacy(t *testing.T) *DB {
 	return d
 }
 
-// A database written before schema version 4 keeps working: its revisions'
+// A database written before schema version 5 (the trust migration) keeps working: its revisions'
 // Basic Auth passwords read back from the old column, a workflow answers
 // with them, an update without a password keeps it (written in the new
 // form), and its executions read back with no duplicates.

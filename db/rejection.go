@@ -10,20 +10,24 @@ import (
 // to the newest engine.MaxRejections in the same transaction, through the
 // (workflow_id, id) index.
 const (
-	insertRejectionSQL = `INSERT INTO rejections (workflow_id, at, client, status, reason, message) VALUES (?, ?, ?, ?, ?, ?)`
+	insertRejectionSQL = `INSERT INTO rejections (workflow_id, at, client, status, reason, message, count) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	trimRejectionsSQL  = `DELETE FROM rejections WHERE workflow_id = ? AND id <= (SELECT id FROM rejections WHERE workflow_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`
-	listRejectionsSQL  = `SELECT at, client, status, reason, message FROM rejections WHERE workflow_id = ? ORDER BY id DESC LIMIT ?`
+	listRejectionsSQL  = `SELECT at, client, status, reason, message, count FROM rejections WHERE workflow_id = ? ORDER BY id DESC LIMIT ?`
 )
 
 // InsertRejection implements engine.ExecutionStore. The write shares the
-// group commit of executions; the engine bounds how often it comes.
+// group commit of executions; the engine bounds how often it comes. The
+// activity counters count the refusals it stands for.
 func (d *DB) InsertRejection(ctx context.Context, r *engine.Rejection) error {
 	err := d.w.do(ctx, func(b *batch) error {
-		if _, err := b.tx.Exec(insertRejectionSQL, r.WorkflowID, ms(r.At), r.ClientAddress, r.Status, string(r.Reason), r.Message); err != nil {
+		if _, err := b.tx.Exec(insertRejectionSQL, r.WorkflowID, ms(r.At), r.ClientAddress, r.Status, string(r.Reason), r.Message, max(r.Count, 1)); err != nil {
 			return err
 		}
-		_, err := b.tx.Exec(trimRejectionsSQL, r.WorkflowID, r.WorkflowID, engine.MaxRejections)
-		return err
+		if _, err := b.tx.Exec(trimRejectionsSQL, r.WorkflowID, r.WorkflowID, engine.MaxRejections); err != nil {
+			return err
+		}
+		b.activity.reject(r.WorkflowID, r.At, max(r.Count, 1))
+		return nil
 	})
 	return mapErr("insert rejection", err)
 }
@@ -40,7 +44,7 @@ func (d *DB) ListRejections(ctx context.Context, workflowID int64, limit int) ([
 		r := engine.Rejection{WorkflowID: workflowID}
 		var at int64
 		var reason string
-		if err := rows.Scan(&at, &r.ClientAddress, &r.Status, &reason, &r.Message); err != nil {
+		if err := rows.Scan(&at, &r.ClientAddress, &r.Status, &reason, &r.Message, &r.Count); err != nil {
 			return nil, mapErr("list rejections", err)
 		}
 		r.At, r.Reason = fromMS(at), engine.RejectReason(reason)

@@ -44,18 +44,24 @@ func (d *DB) CreateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	return nil
 }
 
-// UpdateWorkflow implements engine.WorkflowStore.
+// UpdateWorkflow implements engine.WorkflowStore. A document that does not
+// say whether the workflow is enabled leaves the state as it is: enabled is
+// state, set by SetWorkflowEnabled or by a document that names it.
 func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	now := time.Now()
 	sealed, err := d.sealSecrets(w.Secrets)
 	if err != nil {
 		return fmt.Errorf("db: update workflow: %w", err)
 	}
+	var enabled any // NULL keeps the column
+	if w.Doc.Enabled != nil {
+		enabled = *w.Doc.Enabled
+	}
 	var rev int
 	err = d.w.do(ctx, func(b *batch) error {
 		tx := b.tx
-		if err := tx.QueryRow(`UPDATE workflows SET title = ?, mode = ?, enabled = ?, revision = revision + 1, updated_at = ? WHERE id = ? RETURNING revision`,
-			w.Doc.Title, string(w.Doc.Mode), w.Doc.IsEnabled(), ms(now), w.ID).Scan(&rev); err != nil {
+		if err := tx.QueryRow(`UPDATE workflows SET title = ?, mode = ?, enabled = COALESCE(?, enabled), revision = revision + 1, updated_at = ? WHERE id = ? RETURNING revision`,
+			w.Doc.Title, string(w.Doc.Mode), enabled, ms(now), w.ID).Scan(&rev); err != nil {
 			return err
 		}
 		_, err := tx.Exec(`INSERT INTO workflow_revisions (workflow_id, revision, document, secrets, created_at) VALUES (?, ?, ?, ?, ?)`,
@@ -66,6 +72,26 @@ func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 		return mapErr("update workflow", err)
 	}
 	w.Revision, w.UpdatedAt = rev, now
+	return nil
+}
+
+// SetWorkflowEnabled implements engine.WorkflowStore.
+func (d *DB) SetWorkflowEnabled(ctx context.Context, id int64, enabled bool) error {
+	var n int64
+	err := d.w.do(ctx, func(b *batch) error {
+		res, err := b.tx.Exec(`UPDATE workflows SET enabled = ? WHERE id = ?`, enabled, id)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return mapErr("set workflow enabled", err)
+	}
+	if n == 0 {
+		return engine.Errorf(engine.ENOTFOUND, "workflow %d not found", id)
+	}
 	return nil
 }
 
@@ -90,7 +116,7 @@ func (d *DB) DeleteWorkflow(ctx context.Context, id int64) error {
 	return nil
 }
 
-const workflowColumns = `w.id, w.key, r.revision, r.document, r.secret, r.secrets, w.created_at, r.created_at`
+const workflowColumns = `w.id, w.key, r.revision, r.document, r.secret, r.secrets, w.created_at, r.created_at, w.enabled`
 
 // sealSecrets encrypts a document's secrets for the secrets column: the
 // JSON of engine.Secrets, sealed; nil when there is none.
@@ -106,7 +132,7 @@ func (d *DB) sealSecrets(s engine.Secrets) ([]byte, error) {
 }
 
 // openSecrets decrypts a revision's secrets: the secrets column, or for a
-// revision written before schema version 4, the Basic Auth password alone
+// revision written before schema version 5, the Basic Auth password alone
 // in the secret column.
 func (d *DB) openSecrets(legacy, sealed []byte) (engine.Secrets, error) {
 	var s engine.Secrets
@@ -131,8 +157,9 @@ func (d *DB) scanWorkflow(row *sql.Row, what string) (*engine.Workflow, error) {
 		doc            string
 		legacy, sealed []byte
 		cre, upd       int64
+		enabled        bool
 	)
-	if err := row.Scan(&w.ID, &w.Key, &w.Revision, &doc, &legacy, &sealed, &cre, &upd); err != nil {
+	if err := row.Scan(&w.ID, &w.Key, &w.Revision, &doc, &legacy, &sealed, &cre, &upd, &enabled); err != nil {
 		if err == sql.ErrNoRows {
 			return nil, engine.Errorf(engine.ENOTFOUND, "%s not found", what)
 		}
@@ -148,6 +175,9 @@ func (d *DB) scanWorkflow(row *sql.Row, what string) (*engine.Workflow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: workflow %d revision %d: stored document invalid: %w", w.ID, w.Revision, err)
 	}
+	// The workflow's state, whatever the revision's document said when it
+	// was saved.
+	w.Doc.Enabled = &enabled
 	return &w, nil
 }
 

@@ -233,7 +233,9 @@ func appendStrings(dst []byte, list []string) []byte {
 }
 
 // ExportDocument returns the document as the admin API shows it: id, key,
-// url and revision first, then the stored document with its secrets.
+// url and revision first, then the stored document with its secrets, and
+// "enabled" saying the workflow's state (not what the revision's document
+// said when it was saved).
 func ExportDocument(w *Workflow, url string) []byte {
 	return exportDocument(w, url, InjectSecrets(w.Stored, w.Secrets))
 }
@@ -246,6 +248,9 @@ func ExportDocumentWithoutSecrets(w *Workflow, url string) []byte {
 }
 
 func exportDocument(w *Workflow, url string, doc []byte) []byte {
+	if w.Doc != nil {
+		doc = SetTopLevel(doc, "enabled", strconv.AppendBool(nil, w.Doc.IsEnabled()))
+	}
 	out := make([]byte, 0, len(doc)+len(url)+96)
 	out = append(out, `{"id":`...)
 	out = strconv.AppendInt(out, w.ID, 10)

@@ -35,6 +35,10 @@ var RejectReasons = []RejectReason{RejectAuth, RejectSignature, RejectAddress, R
 // MaxRejections is how many rejections each workflow keeps, the newest.
 const MaxRejections = 100
 
+// maxRejectionMessage bounds the message kept with a rejection, in bytes
+// (a message names at most a header, an address or a place in the body).
+const maxRejectionMessage = 300
+
 // Rejection is one refused request in a workflow's rejection log: no body
 // and no credentials, only what tells an admin why a sender is refused.
 type Rejection struct {
@@ -47,6 +51,10 @@ type Rejection struct {
 	Reason RejectReason
 	// Message is the reply's error message.
 	Message string
+	// Count is how many refused requests the entry stands for: itself, and
+	// those of the workflow that the write budget left out since the entry
+	// before (0 counts as 1).
+	Count int64
 }
 
 // RejectedError is the error of a rejected request: the reply's error and
@@ -101,6 +109,9 @@ type rejectLimiter struct {
 type tokenBucket struct {
 	tokens float64
 	at     time.Time
+	// left counts the refusals the budget left out since the last one
+	// recorded.
+	left int64
 }
 
 // take spends a token if one is left, refilling at rate per second up to
@@ -119,8 +130,9 @@ func (b *tokenBucket) take(now time.Time, rate, burst float64) bool {
 	return true
 }
 
-// allow reports whether a rejection of the workflow may be recorded now.
-func (l *rejectLimiter) allow(workflowID int64, now time.Time) bool {
+// allow reports whether a rejection of the workflow may be recorded now,
+// and how many refusals it then stands for (itself and those left out).
+func (l *rejectLimiter) allow(workflowID int64, now time.Time) (bool, int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.byID == nil || len(l.byID) >= rejectWorkflows {
@@ -133,10 +145,13 @@ func (l *rejectLimiter) allow(workflowID int64, now time.Time) bool {
 	}
 	// The workflow's bucket first: a workflow over its own budget must not
 	// spend the global one.
-	if !b.take(now, rejectRate, rejectBurst) {
-		return false
+	if !b.take(now, rejectRate, rejectBurst) || !l.global.take(now, rejectGlobalRate, rejectGlobalBurst) {
+		b.left++
+		return false, 0
 	}
-	return l.global.take(now, rejectGlobalRate, rejectGlobalBurst)
+	n := b.left + 1
+	b.left = 0
+	return true, n
 }
 
 // reject records a refused request of a live workflow, within the write
@@ -151,12 +166,16 @@ func (s *Service) recordRejection(ctx context.Context, workflowID int64, client 
 	if client.IsValid() {
 		addr = client.String()
 	}
+	if len(message) > maxRejectionMessage {
+		message = message[:maxRejectionMessage] + "…"
+	}
 	s.log.Debug("webhook request rejected", "workflow_id", workflowID, "reason", string(reason), "status", status, "client_ip", addr)
 	now := s.now()
-	if !s.rejects.allow(workflowID, now) {
+	ok, count := s.rejects.allow(workflowID, now)
+	if !ok {
 		return
 	}
-	r := &Rejection{WorkflowID: workflowID, At: now, ClientAddress: addr, Status: status, Reason: reason, Message: message}
+	r := &Rejection{WorkflowID: workflowID, At: now, ClientAddress: addr, Status: status, Reason: reason, Message: message, Count: count}
 	// The caller is refused whatever happens here: a log that cannot be
 	// written is the admin's loss, not a reason to change the reply.
 	if err := s.executions.InsertRejection(context.WithoutCancel(ctx), r); err != nil {

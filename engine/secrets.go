@@ -22,6 +22,27 @@ func (s Secrets) IsZero() bool {
 	return s.BasicAuthPassword == "" && s.VerifySecret == "" && s.VerifySecrets == nil
 }
 
+// Masked returns the secrets with each value replaced by marker: what a
+// document shown to people (the revision history) holds in their place.
+func (s Secrets) Masked(marker string) Secrets {
+	m := Secrets{}
+	if s.BasicAuthPassword != "" {
+		m.BasicAuthPassword = marker
+	}
+	if s.VerifySecret != "" {
+		m.VerifySecret = marker
+	}
+	for range s.VerifySecrets {
+		m.VerifySecrets = append(m.VerifySecrets, marker)
+	}
+	return m
+}
+
+// Equal reports whether two sets of secrets are the same.
+func (s Secrets) Equal(o Secrets) bool {
+	return s.BasicAuthPassword == o.BasicAuthPassword && s.VerifySecret == o.VerifySecret && slices.Equal(s.VerifySecrets, o.VerifySecrets)
+}
+
 // secretsOf returns the secrets of a decoded document.
 func secretsOf(d *Document) Secrets {
 	s := Secrets{BasicAuthPassword: d.Trigger.BasicAuth.Password}

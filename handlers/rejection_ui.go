@@ -21,7 +21,7 @@ func (h *Handlers) rejectionSummary(c *fiber.Ctx, workflowID int64, now time.Tim
 		if now.Sub(r.At) > time.Hour {
 			break // newest first
 		}
-		s.LastHour++
+		s.LastHour += int(max(r.Count, 1))
 		if r.Message != s.Newest.Message {
 			others[r.Message] = true
 		}

@@ -265,8 +265,21 @@ func testRejections(t *testing.T, s Store) {
 		}
 	}
 	if err := s.InsertRejection(ctx, &engine.Rejection{WorkflowID: other.ID, At: base, ClientAddress: "2001:db8::1", Status: 413,
-		Reason: engine.RejectSize, Message: "request body larger than 1 KiB"}); err != nil {
+		Reason: engine.RejectSize, Message: "request body larger than 1 KiB", Count: 7}); err != nil {
 		t.Fatal(err)
+	}
+	// The activity counters count the refusals each entry stands for.
+	hours, err := s.Activity(ctx, other.ID, engine.ActivityHour, base.Add(-time.Hour), base.Add(time.Hour))
+	if err != nil || len(hours) != 1 || hours[0].Rejected != 7 || hours[0].Requests != 0 {
+		t.Errorf("activity of the refusals: %+v, %v", hours, err)
+	}
+	mine, err := s.Activity(ctx, w.ID, engine.ActivityHour, base.Add(-time.Hour), base.Add(3*time.Hour))
+	var refused int64
+	for _, h := range mine {
+		refused += h.Rejected
+	}
+	if err != nil || refused != n {
+		t.Errorf("activity counts %d refusals, want %d (%v)", refused, n, err)
 	}
 	got, err := s.ListRejections(ctx, w.ID, engine.MaxRejections+50)
 	if err != nil {
@@ -278,7 +291,7 @@ func testRejections(t *testing.T, s Store) {
 	for i, r := range got {
 		want := n - 1 - i
 		if r.Message != fmt.Sprint("rejection ", want) || !r.At.Equal(base.Add(time.Duration(want)*time.Second)) ||
-			r.Reason != reasons[want%len(reasons)] || r.Status != 401 || r.ClientAddress != "203.0.113.7" || r.WorkflowID != w.ID {
+			r.Reason != reasons[want%len(reasons)] || r.Status != 401 || r.ClientAddress != "203.0.113.7" || r.WorkflowID != w.ID || r.Count != 1 {
 			t.Fatalf("rejection %d = %+v, want number %d", i, r, want)
 		}
 	}
@@ -286,7 +299,7 @@ func testRejections(t *testing.T, s Store) {
 		t.Errorf("limit 5: %d rows", len(few))
 	}
 	o, err := s.ListRejections(ctx, other.ID, 10)
-	if err != nil || len(o) != 1 || o[0].Status != 413 || o[0].Reason != engine.RejectSize || o[0].ClientAddress != "2001:db8::1" {
+	if err != nil || len(o) != 1 || o[0].Status != 413 || o[0].Reason != engine.RejectSize || o[0].ClientAddress != "2001:db8::1" || o[0].Count != 7 {
 		t.Errorf("other workflow's log = %+v, %v", o, err)
 	}
 	// Deleting a workflow deletes its log.

@@ -1,4 +1,4 @@
--- Hookflow schema, version 4: trusting the sender (product.md §11, §12).
+-- Hookflow schema, version 5: trusting the sender (product.md §11, §12).
 
 -- Every secret of a revision's document (the Basic Auth password, the
 -- verify secrets), as the encrypted JSON of engine.Secrets. Revisions
@@ -32,7 +32,8 @@ CREATE INDEX dedupe_keys_execution ON dedupe_keys (execution_id);
 
 -- The last rejections of each workflow's public endpoint (§11): 401, 403,
 -- 400 and 413 replies, without body or credentials. Each workflow keeps
--- its newest 100.
+-- its newest 100. A burst is recorded in part: count is how many refusals
+-- a row stands for (itself and those left out since the row before).
 CREATE TABLE rejections (
     id          INTEGER PRIMARY KEY,
     workflow_id INTEGER NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
@@ -40,6 +41,7 @@ CREATE TABLE rejections (
     client      TEXT    NOT NULL,
     status      INTEGER NOT NULL,
     reason      TEXT    NOT NULL,
-    message     TEXT    NOT NULL
+    message     TEXT    NOT NULL,
+    count       INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX rejections_by_workflow ON rejections (workflow_id, id);
