@@ -103,7 +103,7 @@ func BenchmarkInsertExecutionDedupe(b *testing.B) {
 							if mode == "seq" {
 								// The same size, in order: what the keys'
 								// index costs when it grows at one end.
-								kh = []byte(fmt.Sprintf("%016d", e.ID))
+								kh = []byte(fmt.Sprintf("%016d", e.ID))[:engine.DedupeKeyHashSize]
 							}
 							e.Dedupe = &engine.DedupeClaim{WorkflowID: w.ID, KeyHash: kh, ExecutionID: e.ID, ExpiresAt: e.CreatedAt.Add(24 * time.Hour)}
 						}

@@ -148,8 +148,8 @@ func appendCompactJSON(dst, src []byte) []byte {
 	return append(dst, b...)
 }
 
-const insertExecutionSQL = `INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, lease_owner, replay_of)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertExecutionSQL = `INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, lease_owner, replay_of, dedupe_key, dedupe_expires)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // pendingCondition repeats the condition of the partial index
 // executions_due: SQLite uses a partial index only for queries that imply
@@ -212,7 +212,7 @@ const countExecutionsSQL = `UPDATE workflows SET execution_count = execution_cou
 // preparedSQL lists the statements of the hot paths, prepared once on the
 // write connection.
 var preparedSQL = []string{insertExecutionSQL, updateExecutionSQL, claimExecutionsSQL, countExecutionsSQL, renewLeasesSQL, replayExecutionSQL, upsertActivitySQL,
-	claimDedupeSQL, dedupeHolderSQL, countDuplicateSQL, extendDedupeSQL}
+	dedupeLookupSQL, countDuplicateSQL, mergeDedupeManySQL, mergeDedupeOneSQL}
 
 // InsertExecution implements engine.ExecutionStore. The insert shares a
 // transaction with concurrent ones (group commit) and returns once durable.
@@ -251,30 +251,15 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner str
 	// The arguments are converted here, in the caller's goroutine: the
 	// writer's one goroutine is the serial part of every request.
 	args := []any{e.ID, e.WorkflowID, e.Revision, string(e.Status), string(e.Mode), e.Request.Method, e.Request.Query, body, string(e.Context),
-		jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullable(e.StartedAt), nullable(e.FinishedAt), due, lease, nullID(e.ReplayOf)}
+		jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullable(e.StartedAt), nullable(e.FinishedAt), due, lease, nullID(e.ReplayOf), nil, nil}
 	var dup *engine.DuplicateError
 	err = d.w.do(ctx, func(b *batch) error {
-		dup = nil // the op may run again, alone, if its batch fails
-		if c := e.Dedupe; c != nil {
-			if c.Claimed {
-				stmt, err := b.stmt(extendDedupeSQL)
-				if err != nil {
-					return err
-				}
-				if _, err := stmt.Exec(ms(c.ExpiresAt), c.WorkflowID, c.KeyHash, c.ExecutionID); err != nil {
-					return err
-				}
-			} else {
-				h, err := claimDedupe(b, c, e.CreatedAt)
-				if err != nil {
-					return err
-				}
-				if !h.Claimed {
-					dup = &engine.DuplicateError{Holder: h}
-					return nil
-				}
-			}
+		// The op may run again, alone, if its batch fails.
+		key, expires, held, err := d.storedKey(b, e)
+		if dup = held; err != nil || dup != nil {
+			return err
 		}
+		args[len(args)-2], args[len(args)-1] = key, expires
 		stmt, err := b.stmt(insertExecutionSQL)
 		if err != nil {
 			return err

@@ -15,12 +15,7 @@ const (
 	pruneByAgeSQL   = `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE id < ? AND status NOT IN ('queued', 'running', 'waiting') ORDER BY id LIMIT ?) RETURNING workflow_id`
 	pruneWindowSQL  = `SELECT id FROM executions WHERE workflow_id = ? ORDER BY id LIMIT 1 OFFSET ?`
 	pruneByCountSQL = `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE workflow_id = ? AND id <= ? AND status NOT IN ('queued', 'running', 'waiting'))`
-	// The dedupe keys of the executions each rule is about to delete (the
-	// same rows: the statements run in one transaction): a duplicate gets
-	// its first execution's reply, which goes with the execution.
-	pruneKeysByAgeSQL   = `DELETE FROM dedupe_keys WHERE execution_id IN (SELECT id FROM executions WHERE id < ? AND status NOT IN ('queued', 'running', 'waiting') ORDER BY id LIMIT ?)`
-	pruneKeysByCountSQL = `DELETE FROM dedupe_keys WHERE execution_id IN (SELECT id FROM executions WHERE workflow_id = ? AND id <= ? AND status NOT IN ('queued', 'running', 'waiting'))`
-	recountSQL          = `UPDATE workflows SET execution_count = (SELECT COUNT(*) FROM executions WHERE workflow_id = ?) WHERE id = ? RETURNING execution_count`
+	recountSQL      = `UPDATE workflows SET execution_count = (SELECT COUNT(*) FROM executions WHERE workflow_id = ?) WHERE id = ? RETURNING execution_count`
 )
 
 // recountEvery is how often the count rule counts a workflow's rows again
@@ -96,9 +91,6 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(pruneKeysByCountSQL, o.id, last); err != nil {
-				return err
-			}
 			res, err := tx.Exec(pruneByCountSQL, o.id, last)
 			if err != nil {
 				return err
@@ -141,9 +133,6 @@ func (d *DB) dueRecount(workflowID int64) bool {
 // before, oldest first, in one statement, and keeps the per-workflow
 // counters right.
 func deleteByAge(tx *sql.Tx, before int64, limit int) (int64, error) {
-	if _, err := tx.Exec(pruneKeysByAgeSQL, before, limit); err != nil {
-		return 0, err
-	}
 	rows, err := tx.Query(pruneByAgeSQL, before, limit)
 	if err != nil {
 		return 0, err

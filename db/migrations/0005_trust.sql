@@ -9,15 +9,17 @@ ALTER TABLE workflow_revisions ADD COLUMN secrets BLOB;
 
 -- How many requests were recognised as duplicates of this execution (§12).
 ALTER TABLE executions ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
+-- The dedupe key the execution holds (the first 16 bytes of the SHA-256 of
+-- the rendered key) and until when (unix ms), NULL when none: written with
+-- the execution, so that the key is as durable as its request.
+ALTER TABLE executions ADD COLUMN dedupe_key BLOB;
+ALTER TABLE executions ADD COLUMN dedupe_expires INTEGER;
 
--- The dedupe keys received within their window (§12): one row per key per
--- workflow, pointing at the execution that received it first. key_hash is
--- the first 16 bytes of the SHA-256 of the rendered key: bounded, whatever
--- the sender puts in it, and small, as every fresh key is written at a
--- random place of this table. A sync request claims its key before its
--- flow runs, with a short expiry that becomes the window once the
--- execution is stored: a key whose execution is not stored yet is a
--- request still running.
+-- The index of dedupe keys received within their window (§12): one row per
+-- key per workflow, pointing at the execution that received it first.
+-- Every fresh key lands at a random place of it, so keys are merged into it
+-- in bulk, in key order, a moment after their executions are stored; the
+-- store keeps the newest ones in memory meanwhile (db/dedupe.go).
 CREATE TABLE dedupe_keys (
     workflow_id  INTEGER NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
     key_hash     BLOB    NOT NULL,
@@ -25,10 +27,12 @@ CREATE TABLE dedupe_keys (
     expires_at   INTEGER NOT NULL,
     PRIMARY KEY (workflow_id, key_hash)
 ) WITHOUT ROWID;
--- Retention deletes expired keys oldest first, and the keys of the
--- executions it deletes.
+-- Retention deletes expired keys oldest first.
 CREATE INDEX dedupe_keys_expiry ON dedupe_keys (expires_at);
-CREATE INDEX dedupe_keys_execution ON dedupe_keys (execution_id);
+-- When keys were last merged: a start-up after a crash reads back the keys
+-- of the executions stored since shortly before (merged_at, unix ms).
+CREATE TABLE dedupe_state (merged_at INTEGER NOT NULL);
+INSERT INTO dedupe_state (merged_at) VALUES (0);
 
 -- The last rejections of each workflow's public endpoint (§11): 401, 403,
 -- 400 and 413 replies, without body or credentials. Each workflow keeps
