@@ -18,8 +18,9 @@ type Pruner interface {
 	// PruneExecutions deletes at most batch finished executions created
 	// before cutoff (zero: no age rule) or beyond the newest keep of their
 	// workflow (0: no count rule), and returns how many. The dedupe keys
-	// of the executions it deletes go with them: a key's window never
-	// outlives the execution whose reply its duplicates get.
+	// of the executions it deletes are free from then on (see
+	// ExecutionStore): a key's window never outlives the execution whose
+	// reply its duplicates get.
 	PruneExecutions(ctx context.Context, cutoff time.Time, keep, batch int) (int64, error)
 	// PruneDedupeKeys deletes at most batch dedupe keys expired at now
 	// (§12), oldest first, and returns how many.

@@ -162,7 +162,8 @@ type ExecutionStore interface {
 	// Duplicates grows by one, and InsertExecution returns a
 	// *DuplicateError naming it. With a Claimed claim, InsertExecution sets
 	// the key's expiry to the claim's ExpiresAt if the execution still
-	// holds it. A key whose expiry is at or before now is free.
+	// holds it. A key whose expiry is at or before now is free, and so is
+	// a key whose execution is gone (its workflow deleted, or pruned).
 
 	// ClaimDedupeKey gives c's key to c.ExecutionID until c.ExpiresAt
 	// when no other execution holds it unexpired at now, and says so
