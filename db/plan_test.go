@@ -11,7 +11,7 @@ import (
 // execution (accepts fell from thousands to tens per second).
 func TestQueueQueriesUseIndexes(t *testing.T) {
 	t.Parallel()
-	d := openPruneTestDB(t)
+	d := openTest(t).DB
 	for name, tc := range map[string]struct {
 		q    string
 		args []any
@@ -35,7 +35,7 @@ func TestQueueQueriesUseIndexes(t *testing.T) {
 // with no sort and no scan of the table.
 func TestPruneQueriesUseIndexes(t *testing.T) {
 	t.Parallel()
-	d := openPruneTestDB(t)
+	d := openTest(t).DB
 	for name, tc := range map[string]struct {
 		q, want string
 	}{

@@ -24,6 +24,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/db"
+	"github.com/hookflow/hookflow/db/postgres"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/engine/outbound"
 	"github.com/hookflow/hookflow/handlers"
@@ -53,12 +54,16 @@ Commands:
                         set an admin's password (from HOOKFLOW_ADMIN_PASSWORD
                         or the first line of standard input), sign them out
                         and turn their two-factor sign-in off
-  backup FILE           write a consistent copy of the database to FILE
-  migrate               apply database migrations and exit
+  backup FILE           write a consistent copy of the SQLite database to FILE
+  migrate               apply database migrations and exit (--database for
+                        PostgreSQL)
   version               print the version
 
 Run 'hookflow <command> -h' for the flags of a command. Every flag has an
-environment fallback: --data-dir is HOOKFLOW_DATA_DIR, and so on.
+environment fallback: --data-dir is HOOKFLOW_DATA_DIR, and so on. With
+--database postgres://... (HOOKFLOW_DATABASE), several instances share one
+PostgreSQL database instead of the SQLite file; they need the same
+HOOKFLOW_SECRET_KEY.
 `
 
 // run is the program: args without the program name, getenv for the
@@ -111,6 +116,7 @@ func buildVersion() string {
 type config struct {
 	addr        string
 	dataDir     string
+	database    string
 	publicURL   string
 	bodyLimit   int
 	logLevel    string
@@ -119,6 +125,7 @@ type config struct {
 	adminEmail  string
 	adminPass   string
 	workers     int
+	lease       time.Duration
 	readTimeout time.Duration
 	sessionIdle time.Duration
 
@@ -139,6 +146,7 @@ func newFlagSet(name string, getenv func(string) string, stderr io.Writer) (*fla
 		return def
 	}
 	fs.StringVar(&c.dataDir, "data-dir", env("HOOKFLOW_DATA_DIR", "./data"), "directory of the SQLite database and key file (HOOKFLOW_DATA_DIR)")
+	fs.StringVar(&c.database, "database", env("HOOKFLOW_DATABASE", ""), "postgres://user:pass@host/db to share one PostgreSQL database between instances instead of the SQLite file; needs HOOKFLOW_SECRET_KEY (HOOKFLOW_DATABASE)")
 	fs.StringVar(&c.logLevel, "log-level", env("HOOKFLOW_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKFLOW_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", env("HOOKFLOW_LOG_FORMAT", "text"), "text or json (HOOKFLOW_LOG_FORMAT)")
 	return fs, c
@@ -202,6 +210,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&c.publicURL, "public-url", env("HOOKFLOW_PUBLIC_URL", ""), "base of the URLs shown, e.g. https://hooks.example.com (HOOKFLOW_PUBLIC_URL)")
 	bodyLimit := fs.String("body-limit", env("HOOKFLOW_BODY_LIMIT", "10MiB"), "largest request body accepted (HOOKFLOW_BODY_LIMIT)")
 	fs.IntVar(&c.workers, "workers", 0, "async worker loops (default: number of CPUs)")
+	lease := fs.String("lease", env("HOOKFLOW_LEASE", "30s"), "how long a claimed execution is held before another instance may take it over, renewed every third of it while it runs (HOOKFLOW_LEASE)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "time allowed to read one request")
 	sessionIdle := fs.String("session-idle", env("HOOKFLOW_SESSION_IDLE", handlers.DefaultSessionIdle.String()),
 		"sign an admin out after this long without a request, at most "+handlers.SessionLifetime.String()+" (HOOKFLOW_SESSION_IDLE)")
@@ -228,6 +237,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if c.sessionIdle, err = time.ParseDuration(*sessionIdle); err != nil || c.sessionIdle < time.Minute || c.sessionIdle > handlers.SessionLifetime {
 		return fmt.Errorf("--session-idle: %q is not a duration from 1m to %s, such as 2h or 30m", *sessionIdle, handlers.SessionLifetime)
 	}
+	if c.lease, err = time.ParseDuration(*lease); err != nil || c.lease < time.Second || c.lease > time.Hour {
+		return fmt.Errorf("--lease: %q is not a duration from 1s to 1h, such as 30s", *lease)
+	}
 	if c.bodyLimit, err = parseSize(*bodyLimit); err != nil {
 		return fmt.Errorf("--body-limit: %w", err)
 	}
@@ -238,7 +250,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	store, err := openDB(ctx, c, db.WithLogger(log))
+	store, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
 	}
@@ -254,19 +266,46 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer client.CloseIdleConnections()
 	svc.UseOutbound(client, "Hookflow/"+buildVersion())
+	throttle := handlers.NewThrottle()
+	// leave stops hearing the other instances; it runs after the runner
+	// stopped.
+	leave := func() {}
+	instance := -1
+	switch st := store.(type) {
+	case *db.DB:
+		// One process owns a SQLite database: executions its predecessor
+		// left running resume at once instead of when their leases expire.
+		if n, err := st.ExpireLeases(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("resuming executions left running", "count", n)
+		}
+	case *postgres.DB:
+		// Several instances share the database: no lease is expired at
+		// start (that would take work from live instances); a dead
+		// instance's leases expire on their own. This instance leases a
+		// number for its execution ids and hears the others.
+		member, err := st.Join(ctx)
+		if err != nil {
+			return err
+		}
+		instance = member.Instance()
+		svc.SetInstance(instance)
+		listenCtx, stopListening := context.WithCancel(context.Background())
+		listened := make(chan struct{})
+		go func() { defer close(listened); member.Run(listenCtx, svc.ClusterListener()) }()
+		leave = func() { stopListening(); <-listened; member.Close() }
+		defer func() { leave(); leave = func() {} }()
+		throttle.Store = st
+	}
+	// Seeded after the instance number is held: ids made before by the
+	// instance that held it are in the table, and later ids exceed them.
 	maxID, err := store.MaxExecutionID(ctx)
 	if err != nil {
 		return err
 	}
 	svc.SeedIDs(maxID)
-	// One process owns a SQLite database: executions its predecessor left
-	// running resume at once instead of when their leases expire.
-	if n, err := store.ExpireLeases(ctx); err != nil {
-		return err
-	} else if n > 0 {
-		log.Info("resuming executions left running", "count", n)
-	}
-	runner := svc.NewRunner(engine.RunnerConfig{Workers: c.workers})
+	runner := svc.NewRunner(engine.RunnerConfig{Workers: c.workers, Lease: c.lease})
 	runner.Start()
 	pruneCtx, stopPruning := context.WithCancel(context.Background())
 	pruned := make(chan struct{})
@@ -284,7 +323,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		TrustedProxies: c.trustedProxies,
 		SecureCookies:  strings.HasPrefix(c.publicURL, "https://"),
 		SessionIdle:    c.sessionIdle,
-		Throttle:       handlers.NewThrottle(),
+		Throttle:       throttle,
 		AdminFromEnv:   c.adminEmail != "" && c.adminPass != "",
 		FirstRun: func(fc *fiber.Ctx) bool {
 			any, err := store.AnySignIn(fc.UserContext())
@@ -300,7 +339,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	ln := web.NewListener(rawLn)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
-	log.Info("hookflow started", "addr", ln.Addr().String(), "url", browseURL(c.publicURL, ln.Addr().String()), "data_dir", c.dataDir, "version", buildVersion())
+	if instance >= 0 {
+		log.Info("hookflow started", "addr", ln.Addr().String(), "url", browseURL(c.publicURL, ln.Addr().String()), "database", "postgres", "instance", instance, "version", buildVersion())
+	} else {
+		log.Info("hookflow started", "addr", ln.Addr().String(), "url", browseURL(c.publicURL, ln.Addr().String()), "data_dir", c.dataDir, "version", buildVersion())
+	}
 
 	select {
 	case <-ctx.Done():
@@ -329,6 +372,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	stopPruning()
 	<-pruned
+	leave()
+	leave = func() {}
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
@@ -365,7 +410,7 @@ func browseURL(public, addr string) string {
 
 // sweepSessions deletes expired sessions every ten minutes. Expired ones are
 // refused anyway; this keeps the table small.
-func sweepSessions(ctx context.Context, store *db.DB, log *slog.Logger) {
+func sweepSessions(ctx context.Context, store engine.AuthStore, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -383,7 +428,7 @@ func sweepSessions(ctx context.Context, store *db.DB, log *slog.Logger) {
 // ensureAdmin creates the first admin account on an empty database, from
 // HOOKFLOW_ADMIN_EMAIL / HOOKFLOW_ADMIN_PASSWORD or with a random password
 // printed once to the log.
-func ensureAdmin(ctx context.Context, store *db.DB, c *config, log *slog.Logger) error {
+func ensureAdmin(ctx context.Context, store engine.AuthStore, c *config, log *slog.Logger) error {
 	n, err := store.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return err
@@ -401,6 +446,12 @@ func ensureAdmin(ctx context.Context, store *db.DB, c *config, log *slog.Logger)
 		return fmt.Errorf("HOOKFLOW_ADMIN_PASSWORD: %s", engine.ErrorMessage(err))
 	}
 	if err := store.CreateUser(ctx, &engine.User{Email: email, PasswordHash: hash}); err != nil {
+		if engine.ErrorCode(err) == engine.ECONFLICT {
+			// Instances starting together on an empty shared database:
+			// another one created the account first.
+			log.Info("admin account created by another instance", "email", email)
+			return nil
+		}
 		return err
 	}
 	if generated {
@@ -421,7 +472,7 @@ func tokenCreate(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return fmt.Errorf("--name: %s", strings.TrimPrefix(engine.ErrorMessage(err), "name: "))
 	}
-	store, err := openDB(ctx, c)
+	store, err := openStore(ctx, c, nil)
 	if err != nil {
 		return err
 	}
@@ -457,7 +508,7 @@ func adminPassword(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return fmt.Errorf("new %s", engine.ErrorMessage(err))
 	}
-	store, err := openDB(ctx, c)
+	store, err := openStore(ctx, c, nil)
 	if err != nil {
 		return err
 	}
@@ -494,6 +545,9 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: hookflow backup [--data-dir DIR] FILE")
 	}
+	if c.database != "" {
+		return fmt.Errorf("backup: copies the SQLite file; back up a PostgreSQL database with pg_dump or your provider's snapshots")
+	}
 	dest := fs.Arg(0)
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("backup: %s already exists", dest)
@@ -515,7 +569,9 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	store, err := openDB(ctx, c)
+	// Opening migrates, under an advisory lock on PostgreSQL: instances
+	// starting meanwhile wait, then find the schema current.
+	store, err := openStore(ctx, c, nil)
 	if err != nil {
 		return err
 	}
@@ -523,6 +579,10 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	v, err := store.SchemaVersion(ctx)
 	if err != nil {
 		return err
+	}
+	if c.database != "" {
+		fmt.Fprintln(stdout, "database schema at version", v, "(PostgreSQL)")
+		return nil
 	}
 	fmt.Fprintln(stdout, "database schema at version", v)
 	return nil
