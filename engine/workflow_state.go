@@ -78,16 +78,6 @@ func (s *Service) RestoreRevision(ctx context.Context, id int64, rev int) (*Work
 	return s.update(ctx, cur, raw)
 }
 
-// WithStoredSecret returns raw with secret as its Basic Auth password when
-// raw has trigger.basicAuth without a "password" (a document exported
-// without secrets), else raw as it is: what ReplaceWorkflow saves.
-func WithStoredSecret(raw []byte, secret string) []byte {
-	if secretGiven(raw) {
-		return raw
-	}
-	return withSecret(raw, secret)
-}
-
 // SecretGiven reports whether a document carries its Basic Auth password,
 // or needs none (no trigger.basicAuth).
 func SecretGiven(raw []byte) bool { return secretGiven(raw) }
@@ -103,32 +93,6 @@ func secretGiven(raw []byte) bool {
 	return member(ba, "password").Exists()
 }
 
-// withSecret puts secret as the password of a document whose
-// trigger.basicAuth has none; other documents are returned as they are.
-func withSecret(raw []byte, secret string) []byte {
-	if secret == "" || secretGiven(raw) {
-		return raw
-	}
-	root := gjson.ParseBytes(raw)
-	return rewriteObject(nil, root, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-		if !strings.EqualFold(key, "trigger") || !v.IsObject() {
-			return append(dst, v.Raw...), true
-		}
-		return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-			if !strings.EqualFold(key, "basicAuth") || !v.IsObject() {
-				return append(dst, v.Raw...), true
-			}
-			out := append(dst, v.Raw[:len(v.Raw)-1]...) // reopen the object
-			if len(v.Map()) > 0 {
-				out = append(out, ',')
-			}
-			out = append(out, `"password":`...)
-			out = AppendJSONString(out, secret)
-			return append(out, '}'), true
-		}), true
-	})
-}
-
 // DropTopLevel returns doc without its top-level member key (matched
 // without regard to case).
 func DropTopLevel(doc []byte, key string) []byte {
@@ -137,30 +101,5 @@ func DropTopLevel(doc []byte, key string) []byte {
 			return dst, false
 		}
 		return append(dst, v.Raw...), true
-	})
-}
-
-// DropBasicAuthPassword returns doc without trigger.basicAuth.password: the
-// form of an export without secrets.
-func DropBasicAuthPassword(doc []byte) []byte {
-	root := gjson.ParseBytes(doc)
-	if !root.IsObject() {
-		return doc
-	}
-	return rewriteObject(nil, root, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-		if !strings.EqualFold(key, "trigger") || !v.IsObject() {
-			return append(dst, v.Raw...), true
-		}
-		return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-			if !strings.EqualFold(key, "basicAuth") || !v.IsObject() {
-				return append(dst, v.Raw...), true
-			}
-			return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-				if strings.EqualFold(key, "password") {
-					return dst, false
-				}
-				return append(dst, v.Raw...), true
-			}), true
-		}), true
 	})
 }
