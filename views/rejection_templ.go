@@ -80,7 +80,7 @@ func rejectionNotice(s RejectionSummary) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				var templ_7745c5c3_Var2 = []any{"alert", templ.KV("alert-warning", s.LastHour > 0)}
+				var templ_7745c5c3_Var2 = []any{"alert", "rejection-summary", templ.KV("alert-warning", s.LastHour > 0)}
 				templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var2...)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
