@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hookflow/hookflow/engine"
@@ -16,53 +17,72 @@ import (
 // transaction of its own, outside the group commit of the others.
 
 const (
+	// claimKeySQL takes a free key or one expired at $6. A claim that
+	// meets a concurrent one waits for it, then sees the row it committed.
 	claimKeySQL = `INSERT INTO dedupe_keys (workflow_id, key_hash, execution_id, expires_at, pending) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (workflow_id, key_hash) DO UPDATE SET execution_id = EXCLUDED.execution_id, expires_at = EXCLUDED.expires_at, pending = EXCLUDED.pending
 WHERE dedupe_keys.expires_at <= $6
-	OR (NOT dedupe_keys.pending AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.id = dedupe_keys.execution_id))
 RETURNING execution_id`
 	holderSQL         = `SELECT execution_id, pending FROM dedupe_keys WHERE workflow_id = $1 AND key_hash = $2`
 	countDuplicateSQL = `UPDATE executions SET duplicates = duplicates + 1 WHERE id = $1 RETURNING status, response`
-	settleKeySQL      = `UPDATE dedupe_keys SET expires_at = $1, pending = false WHERE workflow_id = $2 AND key_hash = $3 AND execution_id = $4`
+	// takeOverSQL takes a key whose execution is gone, if it still names
+	// that execution (another claim may have taken it first).
+	takeOverSQL  = `UPDATE dedupe_keys SET execution_id = $1, expires_at = $2, pending = $3 WHERE workflow_id = $4 AND key_hash = $5 AND execution_id = $6 AND NOT pending`
+	settleKeySQL = `UPDATE dedupe_keys SET expires_at = $1, pending = false WHERE workflow_id = $2 AND key_hash = $3 AND execution_id = $4`
 )
 
 // claimKey claims c's key in tx, or returns its holder, the duplicate
-// counted on it when its execution is stored.
+// counted on it when its execution is stored. Each statement of a
+// transaction sees what other transactions committed before it began
+// (PostgreSQL's read committed), so the holder is looked up, counted and,
+// when its execution is gone, taken over, in statements of their own
+// after the claim found the key held.
 func claimKey(ctx context.Context, tx pgx.Tx, c *engine.DedupeClaim, now time.Time, pending bool) (engine.DedupeHolder, error) {
-	var id int64
-	switch err := tx.QueryRow(ctx, claimKeySQL, c.WorkflowID, c.KeyHash, c.ExecutionID, ms(c.ExpiresAt), pending, ms(now)).Scan(&id); {
-	case err == nil:
-		return engine.DedupeHolder{ExecutionID: id, Claimed: true}, nil
-	case err != pgx.ErrNoRows:
-		return engine.DedupeHolder{}, err
-	}
-	var held bool
-	if err := tx.QueryRow(ctx, holderSQL, c.WorkflowID, c.KeyHash).Scan(&id, &held); err != nil {
-		return engine.DedupeHolder{}, err
-	}
-	h := engine.DedupeHolder{ExecutionID: id}
-	if held {
-		return h, nil // a sync request still running
-	}
-	var (
-		status string
-		resp   *string
-	)
-	switch err := tx.QueryRow(ctx, countDuplicateSQL, id).Scan(&status, &resp); {
-	case err == pgx.ErrNoRows:
-		return h, nil
-	case err != nil:
-		return h, err
-	}
-	h.Stored, h.Status = true, engine.ExecStatus(status)
-	if resp != nil {
-		r, err := engine.DecodeResponse([]byte(*resp))
+	for range 8 {
+		var id int64
+		switch err := tx.QueryRow(ctx, claimKeySQL, c.WorkflowID, c.KeyHash, c.ExecutionID, ms(c.ExpiresAt), pending, ms(now)).Scan(&id); {
+		case err == nil:
+			return engine.DedupeHolder{ExecutionID: id, Claimed: true}, nil
+		case err != pgx.ErrNoRows:
+			return engine.DedupeHolder{}, err
+		}
+		var held bool
+		if err := tx.QueryRow(ctx, holderSQL, c.WorkflowID, c.KeyHash).Scan(&id, &held); err == pgx.ErrNoRows {
+			continue // released meanwhile: claim again
+		} else if err != nil {
+			return engine.DedupeHolder{}, err
+		}
+		h := engine.DedupeHolder{ExecutionID: id}
+		if held {
+			return h, nil // a sync request still running
+		}
+		var (
+			status string
+			resp   *string
+		)
+		err := tx.QueryRow(ctx, countDuplicateSQL, id).Scan(&status, &resp)
+		if err == nil {
+			h.Stored, h.Status = true, engine.ExecStatus(status)
+			if resp != nil {
+				if h.Response, err = engine.DecodeResponse([]byte(*resp)); err != nil {
+					return h, err
+				}
+			}
+			return h, nil
+		}
+		if err != pgx.ErrNoRows {
+			return h, err
+		}
+		// The holder's execution is gone: the key is free.
+		tag, err := tx.Exec(ctx, takeOverSQL, c.ExecutionID, ms(c.ExpiresAt), pending, c.WorkflowID, c.KeyHash, id)
 		if err != nil {
 			return h, err
 		}
-		h.Response = r
+		if tag.RowsAffected() == 1 {
+			return engine.DedupeHolder{ExecutionID: c.ExecutionID, Claimed: true}, nil
+		}
 	}
-	return h, nil
+	return engine.DedupeHolder{}, fmt.Errorf("dedupe key of workflow %d: still contended after 8 claims", c.WorkflowID)
 }
 
 // insertDeduped stores an execution with its dedupe claim in one
