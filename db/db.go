@@ -43,6 +43,11 @@ type DB struct {
 	c     *checkpointer
 	box   *SecretBox
 	path  string
+	log   *slog.Logger
+	// keys are the recent dedupe keys (dedupe.go); merger moves them into
+	// the dedupe_keys index.
+	keys   *dedupeIndex
+	merger *merger
 
 	// recountAt is when the count rule of retention last counted each
 	// workflow's rows (prune.go).
@@ -113,8 +118,16 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 		return nil, fmt.Errorf("db: open: %w", err)
 	}
 	ckpt.SetMaxOpenConns(1)
-	d := &DB{read: read, write: write, ckpt: ckpt, box: box, path: path}
+	d := &DB{read: read, write: write, ckpt: ckpt, box: box, path: path, log: o.log, keys: newDedupeIndex()}
 	if err := d.migrate(ctx); err != nil {
+		d.closeConns()
+		return nil, err
+	}
+	if err := d.recoverDedupe(ctx); err != nil {
+		d.closeConns()
+		return nil, err
+	}
+	if d.keys.filter, err = d.loadBloom(ctx); err != nil {
 		d.closeConns()
 		return nil, err
 	}
@@ -129,6 +142,7 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 	}
 	d.w = newWriter(write, prepared, o.log)
 	d.c = startCheckpointer(ckpt, d.w, o)
+	d.merger = d.startMerger()
 	return d, nil
 }
 
@@ -139,6 +153,16 @@ func (d *DB) Path() string { return d.path }
 func (d *DB) Close() error {
 	if d.c != nil {
 		d.c.close()
+	}
+	if d.merger != nil {
+		d.merger.close()
+		if d.keys.waiting.Load() > 0 {
+			// The keys not merged yet: a clean stop leaves nothing for the
+			// next start to recover.
+			if err := d.mergeDedupe(context.Background()); err != nil && !errors.Is(err, ErrClosed) {
+				d.log.Warn("merge dedupe keys", "error", err)
+			}
+		}
 	}
 	if d.w != nil {
 		d.w.close()

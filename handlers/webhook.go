@@ -3,6 +3,8 @@ package handlers
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,9 +22,20 @@ func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
 		Body:   bytes.Clone(c.Body()),
 	}
 	req.Headers = copyHeaders(&c.Request().Header)
+	req.Client = h.ClientAddr(c)
 	res, err := h.Svc.Trigger(c.UserContext(), strings.Clone(c.Params("key")), basicAuth(c), req)
 	if err != nil {
+		var running *engine.DuplicateRunningError
+		if errors.As(err, &running) {
+			// The first request with this dedupe key still runs: its reply
+			// is the one to repeat, soon.
+			c.Set(fiber.HeaderRetryAfter, "1")
+			c.Set(HeaderDuplicateOf, strconv.FormatInt(running.Of, 10))
+		}
 		return err
+	}
+	if res.DuplicateOf != 0 {
+		c.Set(HeaderDuplicateOf, strconv.FormatInt(res.DuplicateOf, 10))
 	}
 	if res.NotStored {
 		// The flow ran and decided this reply, but no record of it
@@ -30,6 +43,20 @@ func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
 		c.Set("Hookflow-Execution-Stored", "false")
 	}
 	return writeResponse(c, res.Response)
+}
+
+// HeaderDuplicateOf names, on the reply to a duplicate request (§12), the
+// execution whose reply it repeats.
+const HeaderDuplicateOf = "Hookflow-Duplicate-Of"
+
+// WebhookTooLarge records a request refused for its size (413) in its
+// workflow's rejection log: the HTTP server refuses such a body before any
+// handler runs, so the error handler calls this with the path's key.
+func (h *Handlers) WebhookTooLarge(c *fiber.Ctx, key, message string) {
+	if key == "" || len(key) > 128 || strings.ContainsAny(key, "/?#") {
+		return
+	}
+	h.Svc.RecordRejection(c.UserContext(), strings.Clone(key), h.ClientAddr(c), engine.RejectSize, fiber.StatusRequestEntityTooLarge, message)
 }
 
 // WebhookMethodNotAllowed answers every method but POST on the trigger path.

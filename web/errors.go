@@ -32,9 +32,13 @@ const retryAfterUnavailable = "5"
 // htmlErrorRenderer renders an error for browser routes.
 type htmlErrorRenderer func(c *fiber.Ctx, status int, message string) error
 
+// tooLargeRecorder records a webhook request refused for its size, by
+// the key in its path (handlers.Handlers.WebhookTooLarge).
+type tooLargeRecorder func(c *fiber.Ctx, key, message string)
+
 // errorHandler is the one place where errors become replies and get
 // logged: internal errors once, at error level, with the request id.
-func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRenderer) fiber.ErrorHandler {
+func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRenderer, tooLarge tooLargeRecorder) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, msg := fiber.StatusInternalServerError, "internal error"
 		var fe *fiber.Error
@@ -43,6 +47,11 @@ func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRend
 			status, msg = fe.Code, fe.Message
 			if status == fiber.StatusRequestEntityTooLarge {
 				msg = "request body larger than " + humanBytes(bodyLimit)
+				// Refused before routing: the workflow's rejection log
+				// hears of it here, by the key in the path.
+				if tooLarge != nil && isWebhook(c) {
+					tooLarge(c, strings.TrimPrefix(c.Path(), webhookPrefix), msg)
+				}
 			}
 		default:
 			code := engine.ErrorCode(err)
@@ -94,7 +103,9 @@ func SendError(c *fiber.Ctx, status int, message string) error {
 }
 
 func isAPI(c *fiber.Ctx) bool     { return strings.HasPrefix(c.Path(), "/api/") }
-func isWebhook(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/webhook:trigger/") }
+func isWebhook(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), webhookPrefix) }
+
+const webhookPrefix = "/api/webhook:trigger/"
 
 func routePath(c *fiber.Ctx) string {
 	if r := c.Route(); r != nil && r.Path != "/" {

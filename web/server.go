@@ -57,7 +57,7 @@ func New(cfg Config, h *handlers.Handlers, log *slog.Logger) *fiber.App {
 		IdleTimeout:           cfg.IdleTimeout,
 		ReadBufferSize:        cfg.ReadBufferSize,
 		CaseSensitive:         true,
-		ErrorHandler:          errorHandler(log, cfg.BodyLimit, h.ErrorPage),
+		ErrorHandler:          errorHandler(log, cfg.BodyLimit, h.ErrorPage, h.WebhookTooLarge),
 		// Keys and ids are ASCII; a %3A for the colon still routes.
 		UnescapePath: true,
 	})

@@ -40,7 +40,7 @@ type testServer struct {
 	token string
 }
 
-func newTestServer(tb testing.TB, cfg web.Config, publicURL string) *testServer {
+func newTestServer(tb testing.TB, cfg web.Config, publicURL string, opts ...func(*handlers.Handlers)) *testServer {
 	tb.Helper()
 	ctx := context.Background()
 	box, err := db.NewSecretBox([]byte("web-test-key-0123456789"))
@@ -58,6 +58,9 @@ func newTestServer(tb testing.TB, cfg web.Config, publicURL string) *testServer 
 		Svc: svc, Auth: store, Log: log, Ping: store.Ping, Throttle: handlers.NewThrottle(),
 		PublicURL: publicURL,
 		FirstRun:  func(*fiber.Ctx) bool { return false },
+	}
+	for _, o := range opts {
+		o(h)
 	}
 	tok, rec, err := engine.NewAPIToken("web test")
 	if err != nil {

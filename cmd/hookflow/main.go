@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -131,6 +132,7 @@ type config struct {
 	retentionAge   time.Duration
 	retentionCount int
 	outboundDeny   outbound.Policy
+	trustedProxies []netip.Prefix
 }
 
 func newFlagSet(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *config) {
@@ -215,10 +217,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	retentionAge := fs.String("retention-age", env("HOOKFLOW_RETENTION_AGE", "720h"), "delete executions older than this; 0 keeps them (HOOKFLOW_RETENTION_AGE)")
 	retentionCount := fs.String("retention-count", env("HOOKFLOW_RETENTION_COUNT", strconv.Itoa(engine.DefaultRetentionCount)), "keep at most this many executions per workflow; 0 for no limit (HOOKFLOW_RETENTION_COUNT)")
 	outboundDeny := fs.String("outbound-deny", env("HOOKFLOW_OUTBOUND_DENY", "metadata"), "addresses request nodes may not call: metadata (cloud metadata), private (also loopback and private ranges) or none (HOOKFLOW_OUTBOUND_DENY)")
+	trustedProxies := fs.String("trusted-proxies", env("HOOKFLOW_TRUSTED_PROXIES", ""), "comma-separated address ranges of the reverse proxies in front of Hookflow, such as 10.0.0.0/8,::1; the client address is then read from their X-Forwarded-For (HOOKFLOW_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	var err error
+	if c.trustedProxies, err = parseTrustedProxies(*trustedProxies); err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	if c.outboundDeny, err = outbound.ParsePolicy(*outboundDeny); err != nil {
 		return fmt.Errorf("--outbound-deny: %q is not metadata, private or none", *outboundDeny)
 	}
@@ -319,10 +325,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, PublicURL: c.publicURL, Ping: store.Ping,
-		SecureCookies: strings.HasPrefix(c.publicURL, "https://"),
-		SessionIdle:   c.sessionIdle,
-		Throttle:      throttle,
-		AdminFromEnv:  c.adminEmail != "" && c.adminPass != "",
+		TrustedProxies: c.trustedProxies,
+		SecureCookies:  strings.HasPrefix(c.publicURL, "https://"),
+		SessionIdle:    c.sessionIdle,
+		Throttle:       throttle,
+		AdminFromEnv:   c.adminEmail != "" && c.adminPass != "",
 		FirstRun: func(fc *fiber.Ctx) bool {
 			any, err := store.AnySignIn(fc.UserContext())
 			return err == nil && !any
@@ -377,6 +384,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// parseTrustedProxies reads --trusted-proxies: address ranges or single
+// addresses, separated by commas or spaces.
+func parseTrustedProxies(s string) ([]netip.Prefix, error) {
+	list := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	ps, err := engine.ParsePrefixes(list)
+	if err != nil {
+		return nil, errors.New(engine.ErrorMessage(err))
+	}
+	return ps, nil
 }
 
 // browseURL is where to open the admin UI: the public URL when set, else
