@@ -48,6 +48,23 @@ type ActivityStore interface {
 	RecentActivity(ctx context.Context, from time.Time) (map[int64][]ActivityBucket, error)
 }
 
+// Activity returns a workflow's activity buckets of span (ActivityMinute
+// or ActivityHour) that start in [from, to), oldest first, without the
+// empty ones. It reads counters, never executions: its cost does not grow
+// with the number stored.
+func (s *Service) Activity(ctx context.Context, workflowID int64, span time.Duration, from, to time.Time) ([]ActivityBucket, error) {
+	if span != ActivityMinute && span != ActivityHour {
+		return nil, Errorf(EINVALID, "activity: span must be a minute or an hour")
+	}
+	return s.executions.Activity(ctx, workflowID, span, from, to)
+}
+
+// RecentActivity returns every workflow's hour buckets since from, by
+// workflow id.
+func (s *Service) RecentActivity(ctx context.Context, from time.Time) (map[int64][]ActivityBucket, error) {
+	return s.executions.RecentActivity(ctx, from)
+}
+
 // DurationBounds are the upper bounds of the duration classes of
 // ActivityBucket.Durations; the last class is everything longer.
 var DurationBounds = []time.Duration{

@@ -584,6 +584,12 @@ func (m *flowTestStore) GetExecution(context.Context, int64) (*Execution, error)
 func (m *flowTestStore) ListExecutions(context.Context, ExecutionFilter) ([]*Execution, error) {
 	return nil, m.unused
 }
+func (m *flowTestStore) Activity(context.Context, int64, time.Duration, time.Time, time.Time) ([]ActivityBucket, error) {
+	return nil, m.unused
+}
+func (m *flowTestStore) RecentActivity(context.Context, time.Time) (map[int64][]ActivityBucket, error) {
+	return nil, m.unused
+}
 
 // TestServiceCacheUpdateRace: a request that read the old revision just
 // before an update must not put that old revision in the cache after the

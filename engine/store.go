@@ -206,6 +206,10 @@ type ExecutionStore interface {
 	// ListRejections returns at most limit rejections of a workflow,
 	// newest first.
 	ListRejections(ctx context.Context, workflowID int64, limit int) ([]Rejection, error)
+
+	// The activity counters the writes above keep (activity.go): what the
+	// UI's charts read instead of counting executions.
+	ActivityStore
 }
 
 // Execution actions as the stores report them: CancelExecution and

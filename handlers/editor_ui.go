@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
@@ -117,7 +118,11 @@ func revisionView(w *engine.Workflow) views.RevisionView {
 	return views.RevisionView{Revision: w.Revision, SavedAt: w.UpdatedAt}
 }
 
-func (h *Handlers) editorView(c *fiber.Ctx, w *engine.Workflow, d *engine.Document, selected string, panel templ.Component) views.EditorView {
+func (h *Handlers) editorView(c *fiber.Ctx, w *engine.Workflow, d *engine.Document, selected string, panel templ.Component) (views.EditorView, error) {
+	stats, err := h.flowStats(c, w.ID)
+	if err != nil {
+		return views.EditorView{}, err
+	}
 	return views.EditorView{
 		Meta:       h.meta(c, d.Title, "workflows"),
 		WorkflowID: w.ID,
@@ -125,9 +130,23 @@ func (h *Handlers) editorView(c *fiber.Ctx, w *engine.Workflow, d *engine.Docume
 		Mode:       d.Mode,
 		Enabled:    d.IsEnabled(),
 		Revision:   revisionView(w),
+		Stats:      stats,
 		Canvas:     h.canvasView(c, w, d, selected),
 		Panel:      panel,
+	}, nil
+}
+
+// flowStats sums up a workflow's last 24 hours from its hour counters:
+// success rate and flow durations, for the editor's header (issue 15,
+// point 7).
+func (h *Handlers) flowStats(c *fiber.Ctx, id int64) (views.FlowStatsView, error) {
+	now := time.Now()
+	r := views.SparkRange
+	buckets, err := h.Svc.Activity(c.UserContext(), id, r.Span, r.From(now), now.Add(r.Span))
+	if err != nil {
+		return views.FlowStatsView{}, err
 	}
+	return views.FlowStatsView{WorkflowID: id, Stats: engine.SummarizeActivity(buckets)}, nil
 }
 
 // editorResult is the outcome of an editor request.
@@ -181,7 +200,10 @@ func (h *Handlers) respondEditor(c *fiber.Ctx, w *engine.Workflow, d *engine.Doc
 		}
 		return redirect(c, editorURL(w.ID, r.selected))
 	}
-	v := h.editorView(c, w, d, r.selected, r.panel)
+	v, err := h.editorView(c, w, d, r.selected, r.panel)
+	if err != nil {
+		return err
+	}
 	v.Meta.Flash = append(v.Meta.Flash, flash...)
 	return render(c, r.status, views.WorkflowEditPage(v))
 }
@@ -226,7 +248,11 @@ func (h *Handlers) WorkflowEditPage(c *fiber.Ctx) error {
 	if panel == nil {
 		panel = views.TriggerPanel(h.triggerForm(c, w, d))
 	}
-	return render(c, fiber.StatusOK, views.WorkflowEditPage(h.editorView(c, w, d, selected, panel)))
+	v, err := h.editorView(c, w, d, selected, panel)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.WorkflowEditPage(v))
 }
 
 // WorkflowExport is GET /workflows/:id/export: the API's export document

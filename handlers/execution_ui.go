@@ -32,14 +32,32 @@ func (h *Handlers) ExecutionListPage(c *fiber.Ctx) error {
 			return engine.Errorf(engine.EINVALID, "before: must be the next value of a previous page")
 		}
 	}
+	rng, ok := views.ChartRangeByKey(c.Query("chart", views.DefaultChartRange))
+	if !ok {
+		return engine.Errorf(engine.EINVALID, "chart: must be 1h, 24h or 7d")
+	}
 	v, err := h.executionListView(c, w, engine.ExecStatus(c.Query("status")), before)
 	if err != nil {
 		return err
 	}
+	v.ChartKey = rng.Key
 	if isHTMX(c) {
 		return render(c, fiber.StatusOK, views.ExecutionTable(v))
 	}
 	return h.renderExecutionList(c, fiber.StatusOK, w, v)
+}
+
+// activityChart reads the counters of a workflow's chart: one indexed
+// range of at most 168 rows, whatever the number of executions.
+func (h *Handlers) activityChart(c *fiber.Ctx, id int64, r views.ChartRange, status engine.ExecStatus, now time.Time) (*views.ActivityChart, error) {
+	from := r.From(now)
+	buckets, err := h.Svc.Activity(c.UserContext(), id, r.Span, from, now.Add(r.Span))
+	if err != nil {
+		return nil, err
+	}
+	chart := views.NewActivityChart(id, r, buckets, now)
+	chart.Status = status
+	return &chart, nil
 }
 
 // executionListView loads one page of a workflow's executions.
@@ -64,7 +82,16 @@ func (h *Handlers) executionListView(c *fiber.Ctx, w *engine.Workflow, status en
 	return v, nil
 }
 
+// renderExecutionList renders the executions page with its chart.
 func (h *Handlers) renderExecutionList(c *fiber.Ctx, status int, w *engine.Workflow, v views.ExecutionListView) error {
+	rng, ok := views.ChartRangeByKey(v.ChartKey)
+	if !ok {
+		rng, _ = views.ChartRangeByKey(views.DefaultChartRange)
+	}
+	var err error
+	if v.Chart, err = h.activityChart(c, w.ID, rng, v.Status, v.Now); err != nil {
+		return err
+	}
 	return render(c, status, views.ExecutionListPage(h.meta(c, "Executions of "+w.Doc.Title, "workflows"), v))
 }
 

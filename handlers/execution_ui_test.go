@@ -314,7 +314,8 @@ func TestExecutionPageQueued(t *testing.T) {
 	if got := textOf(element(t, body, "execution-status")); got != "queued" {
 		t.Errorf("status %q", got)
 	}
-	if !strings.Contains(body, `hx-trigger="every 2s, poll-now"`) || !strings.Contains(body, `hx-select="#execution-detail"`) {
+	live := element(t, body, "execution-detail-live")
+	if live = live[:strings.Index(live, ">")]; !strings.Contains(live, `hx-trigger="every 2s, poll-now"`) || !strings.Contains(live, "data-poll") || !strings.Contains(live, `hx-swap="none"`) {
 		t.Error("an unfinished execution does not refresh")
 	}
 	// The caller already got the trigger's reply: it is rebuilt from the

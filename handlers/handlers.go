@@ -30,6 +30,8 @@ type Service interface {
 	Trigger(ctx context.Context, key string, creds engine.Credentials, req *engine.Request) (*engine.TriggerResult, error)
 	RecordRejection(ctx context.Context, key string, client netip.Addr, reason engine.RejectReason, status int, message string)
 	ListRejections(ctx context.Context, workflowID int64) ([]engine.Rejection, error)
+	Activity(ctx context.Context, workflowID int64, span time.Duration, from, to time.Time) ([]engine.ActivityBucket, error)
+	RecentActivity(ctx context.Context, from time.Time) (map[int64][]engine.ActivityBucket, error)
 	ReplayExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	RetryExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	CancelExecution(ctx context.Context, id int64) (*engine.Execution, error)

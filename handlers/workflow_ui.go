@@ -25,16 +25,24 @@ func (h *Handlers) renderWorkflowList(c *fiber.Ctx, status int, form views.NewWo
 	}
 	m := h.meta(c, "Workflows", "workflows")
 	now := time.Now()
+	// Every sparkline from one read of the hour counters.
+	recent, err := h.Svc.RecentActivity(c.UserContext(), views.SparkRange.From(now))
+	if err != nil {
+		return err
+	}
 	v := views.WorkflowListView{New: form, Now: now, Rows: make([]views.WorkflowRow, 0, len(list))}
 	for _, s := range list {
-		v.Rows = append(v.Rows, h.workflowRow(c, s, m.CSRFToken, now))
+		v.Rows = append(v.Rows, h.workflowRow(c, s, m.CSRFToken, now, recent[s.ID]))
 	}
 	return render(c, status, views.WorkflowListPage(m, v))
 }
 
-func (h *Handlers) workflowRow(c *fiber.Ctx, s engine.WorkflowSummary, csrf string, now time.Time) views.WorkflowRow {
+// workflowRow is one row of the list; recent are its hour buckets of the
+// last 24 hours (its sparkline).
+func (h *Handlers) workflowRow(c *fiber.Ctx, s engine.WorkflowSummary, csrf string, now time.Time, recent []engine.ActivityBucket) views.WorkflowRow {
 	return views.WorkflowRow{ID: s.ID, Title: s.Title, Mode: s.Mode, Enabled: s.Enabled, URL: h.WebhookURL(c, s.Key),
-		Revision: s.Revision, ExecutionCount: s.ExecutionCount, LastStatus: s.LastStatus, LastAt: s.LastAt, CSRFToken: csrf, Now: now}
+		Revision: s.Revision, ExecutionCount: s.ExecutionCount, LastStatus: s.LastStatus, LastAt: s.LastAt, CSRFToken: csrf, Now: now,
+		Spark: views.NewSparkline(recent, now)}
 }
 
 // newDocument is the document of a new workflow, fields in this order.
@@ -118,9 +126,14 @@ func (h *Handlers) WorkflowEnabled(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	now := time.Now()
+	recent, err := h.Svc.Activity(c.UserContext(), id, views.SparkRange.Span, views.SparkRange.From(now), now.Add(views.SparkRange.Span))
+	if err != nil {
+		return err
+	}
 	for _, s := range list {
 		if s.ID == id {
-			row := h.workflowRow(c, s, session(c).CSRFToken, time.Now())
+			row := h.workflowRow(c, s, session(c).CSRFToken, now, recent)
 			return render(c, fiber.StatusOK, views.WorkflowRowSwap(row, []views.Flash{{Kind: "success", Message: msg}}))
 		}
 	}

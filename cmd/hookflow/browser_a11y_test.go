@@ -714,3 +714,49 @@ func TestBrowserLiveRefresh(t *testing.T) {
 		t.Errorf("console:\n%s", strings.Join(msgs, "\n"))
 	}
 }
+
+// TestBrowserCharts is issue 15's points 6 and 7 in the browser: the
+// executions page's chart draws its bars and switches range, its table
+// opens, the list shows a sparkline and the editor its line of the last
+// 24 hours, all without a CSP complaint in the console.
+func TestBrowserCharts(t *testing.T) {
+	x := newBrowserTest(t)
+	watch := x.watchConsole()
+	x.signIn()
+	wf, _ := x.seedA11y()
+	x.open("/workflows/" + wf + "/executions")
+	x.waitText(tid("activity-summary"), "2 requests in the last 24 hours: 2 resolved")
+	box := x.eval(`(() => { const r = document.querySelector('[data-testid="activity-svg"]').getBoundingClientRect(); return [r.width, r.height]; })()`).Array()
+	if box[0].Float() < 300 || box[1].Float() < 100 {
+		t.Errorf("the chart is %.0f×%.0f px", box[0].Float(), box[1].Float())
+	}
+	bar := x.eval(`(() => { const r = document.querySelector('.chart-resolved').getBoundingClientRect(); return r.height; })()`).Float()
+	if bar < 50 {
+		t.Errorf("the busiest bar is %.0f px high in a chart of %.0f", bar, box[1].Float())
+	}
+	x.click(tid("chart-range-1h"))
+	x.waitPath(`/executions\?chart=1h$`)
+	x.waitText(tid("activity-summary"), "in the last hour")
+	if x.attr(tid("chart-range-1h"), "aria-current") != "page" {
+		t.Error("the chosen range is not marked current")
+	}
+	x.click(tid("activity-table") + " > summary")
+	x.waitFor("the table", func() bool { return x.eval(`document.getElementById("activity-table").open`).Bool() })
+	if got := x.text(tid("activity-table") + " tbody"); !strings.Contains(got, "UTC 2 0 0 0 2") {
+		t.Errorf("table: %s", got)
+	}
+	x.open("/")
+	if w := x.eval(`document.querySelector('[data-testid="spark-` + wf + `"] svg').getBoundingClientRect().width`).Float(); w < 40 {
+		t.Errorf("sparkline %.0f px wide", w)
+	}
+	x.waitText(tid("spark-count-"+wf), "2")
+	x.open("/workflows/" + wf)
+	x.waitText(tid("flow-stats-success"), "100% of 2 succeeded")
+	x.colorScheme("dark", false)
+	x.open("/workflows/" + wf + "/executions?chart=7d")
+	x.waitText(tid("activity-summary"), "in the last 7 days")
+	x.step("chart-dark")
+	if msgs := watch.messages(x); len(msgs) > 0 {
+		t.Errorf("console:\n%s", strings.Join(msgs, "\n"))
+	}
+}

@@ -573,6 +573,8 @@ func TestBrowserWorkflowList(t *testing.T) {
 	x.waitFor("the switch to show on", func() bool {
 		return x.eval(`document.querySelector('[data-testid="enabled-toggle-` + id + `"]').checked`).Bool()
 	})
+	// The box ticks at the click; the server's answer is the flash.
+	x.waitText(tid("flash-success"), "is on")
 	x.waitText(tid("workflow-row-"+id), "revision 1")
 	if code, body := x.srv.post(t, url, "application/json", `{"n":1}`); code != http.StatusOK || body != "ok" {
 		t.Errorf("enabled workflow answered %d %q", code, body)
