@@ -33,7 +33,7 @@ func TestNewActivityChart(t *testing.T) {
 		t.Fatalf("24h from %s", got)
 	}
 	c := NewActivityChart(7, r, []engine.ActivityBucket{
-		{Start: time.Date(2026, 12, 6, 14, 0, 0, 0, time.UTC), Requests: 99},                        // before the range
+		{Start: time.Date(2026, 12, 6, 14, 0, 0, 0, time.UTC), Requests: 99},                         // before the range
 		{Start: time.Date(2026, 12, 6, 15, 0, 0, 0, time.UTC), Requests: 10, Resolved: 9, Failed: 1}, // first bar
 		{Start: time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC), Requests: 30, Resolved: 20, Failed: 2, Rejected: 4},
 		{Start: time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC), Requests: 99}, // after
