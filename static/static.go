@@ -6,16 +6,25 @@
 // a long, immutable cache lifetime: a changed file gets a new URL. The htmx
 // version is part of its file name so an upgrade is a visible, reviewed change.
 //
-// The package is a leaf: it imports only the standard library.
+// Text assets are also kept compressed, with brotli and gzip at their best
+// levels (Variant): each once, the first time it is asked for, so that a
+// process that serves no page (the CLI, most tests) pays nothing.
+//
+// The package is a leaf: it imports no package of Hookflow.
 package static
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"path"
+	"sync"
+
+	"github.com/andybalholm/brotli"
 )
 
 //go:embed *.css *.js *.svg
@@ -26,11 +35,61 @@ type asset struct {
 	data        []byte
 	contentType string
 	hash        string
+	// br and gz are the compressed variants of a text asset (nil for the
+	// others), each made once.
+	br, gz *variant
 }
 
-// assets is filled once at init and read-only afterwards, so it is safe for
-// concurrent use without locking.
+// variant is one compressed form of an asset, made on first use.
+type variant struct {
+	once sync.Once
+	data []byte // nil when compressing does not pay
+	make func() []byte
+}
+
+func (v *variant) bytes() []byte {
+	v.once.Do(func() { v.data = v.make() })
+	return v.data
+}
+
+// Encodings the assets are compressed in.
+const (
+	EncodingBrotli = "br"
+	EncodingGzip   = "gzip"
+)
+
+// assets is filled once at init and read-only afterwards (the variants
+// guard themselves), so it is safe for concurrent use without locking.
 var assets = load()
+
+// compressible lists the types worth compressing; images and fonts are
+// compressed already.
+var compressible = map[string]bool{".css": true, ".js": true, ".json": true, ".svg": true}
+
+// paysOff keeps a compressed form only when it saves a tenth at least.
+func paysOff(orig, packed []byte) []byte {
+	if len(packed) > len(orig)*9/10 {
+		return nil
+	}
+	return packed
+}
+
+func brotliBytes(data []byte) []byte {
+	var b bytes.Buffer
+	w := brotli.NewWriterLevel(&b, brotli.BestCompression)
+	// Writes to a bytes.Buffer cannot fail.
+	w.Write(data)
+	w.Close()
+	return paysOff(data, b.Bytes())
+}
+
+func gzipBytes(data []byte) []byte {
+	var b bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression) // a valid level
+	w.Write(data)
+	w.Close()
+	return paysOff(data, b.Bytes())
+}
 
 // contentTypes lists the types of the files we ship. It is explicit rather
 // than mime.TypeByExtension, whose answer depends on the host's mime tables.
@@ -59,7 +118,12 @@ func load() map[string]asset {
 		if !ok {
 			ct = "application/octet-stream"
 		}
-		m[name] = asset{data: data, contentType: ct, hash: hex.EncodeToString(sum[:])[:12]}
+		a := asset{data: data, contentType: ct, hash: hex.EncodeToString(sum[:])[:12]}
+		if compressible[path.Ext(name)] {
+			a.br = &variant{make: func() []byte { return brotliBytes(data) }}
+			a.gz = &variant{make: func() []byte { return gzipBytes(data) }}
+		}
+		m[name] = a
 		return nil
 	})
 	if err != nil {
@@ -78,6 +142,41 @@ func Asset(name string) (data []byte, contentType, hash string, ok bool) {
 		return nil, "", "", false
 	}
 	return a.data, a.contentType, a.hash, true
+}
+
+// Compressible reports whether an asset has compressed variants.
+func Compressible(name string) bool {
+	a, ok := assets[name]
+	return ok && a.br != nil
+}
+
+// Variant returns an asset's bytes in encoding (EncodingBrotli,
+// EncodingGzip, or "" for the bytes as they are) and their entity tag,
+// which differs per encoding ("3f2a9c1b0d4e", "3f2a9c1b0d4e-br"). ok is
+// false for an unknown asset, or an encoding it is not kept in (not text,
+// or compressing did not pay): serve it as it is then. The slice is
+// shared: callers must not modify it.
+func Variant(name, encoding string) (data []byte, etag string, ok bool) {
+	a, found := assets[name]
+	if !found {
+		return nil, "", false
+	}
+	var v *variant
+	switch encoding {
+	case "":
+		return a.data, a.hash, true
+	case EncodingBrotli:
+		v = a.br
+	case EncodingGzip:
+		v = a.gz
+	}
+	if v == nil {
+		return nil, "", false
+	}
+	if data = v.bytes(); data == nil {
+		return nil, "", false
+	}
+	return data, a.hash + "-" + encoding, true
 }
 
 // URL returns the cache-busting URL of an asset: "/static/" + name + "?v=" + hash.

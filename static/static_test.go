@@ -93,3 +93,28 @@ func TestAppJSHasNoEval(t *testing.T) {
 		}
 	}
 }
+
+// TestVariant: text assets are kept brotli- and gzip-compressed, each
+// with its own entity tag; unknown assets and encodings are refused.
+func TestVariant(t *testing.T) {
+	t.Parallel()
+	_, _, hash, _ := Asset("app.css")
+	for _, enc := range []string{EncodingBrotli, EncodingGzip} {
+		data, etag, ok := Variant("app.css", enc)
+		if !ok || etag != hash+"-"+enc || len(data) == 0 {
+			t.Errorf("Variant(app.css, %s) = %d bytes, %q, %v", enc, len(data), etag, ok)
+		}
+	}
+	if data, etag, ok := Variant("app.css", ""); !ok || etag != hash || !bytes.Equal(data, assets["app.css"].data) {
+		t.Errorf("identity variant: %d bytes, %q, %v", len(data), etag, ok)
+	}
+	if _, _, ok := Variant("app.css", "zstd"); ok {
+		t.Error("a zstd variant")
+	}
+	if _, _, ok := Variant("nope.css", EncodingGzip); ok || Compressible("nope.css") {
+		t.Error("an unknown asset")
+	}
+	if !Compressible("app.js") {
+		t.Error("app.js is not compressible")
+	}
+}

@@ -321,7 +321,7 @@ func WorkflowEditPage(v EditorView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(withTitle(v.Meta, v.Title)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(withFlow(withTitle(v.Meta, v.Title))).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

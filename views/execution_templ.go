@@ -1122,7 +1122,7 @@ func ExecutionPage(m PageMeta, v ExecutionView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(withTitle(m, "Execution #"+wlID(v.Exec.ID))).Render(templ.WithChildren(ctx, templ_7745c5c3_Var40), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(withFlow(withTitle(m, "Execution #"+wlID(v.Exec.ID)))).Render(templ.WithChildren(ctx, templ_7745c5c3_Var40), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -639,7 +639,7 @@ func RevisionPage(m PageMeta, v RevisionPageView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(withTitle(m, "Revision "+strconv.Itoa(v.Revision)+" of "+v.Title)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var22), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(withFlow(withTitle(m, "Revision "+strconv.Itoa(v.Revision)+" of "+v.Title))).Render(templ.WithChildren(ctx, templ_7745c5c3_Var22), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

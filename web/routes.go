@@ -12,7 +12,7 @@ import (
 // routes registers every route of Hookflow: this list is the map of the
 // server.
 func routes(app *fiber.App, h *handlers.Handlers, log *slog.Logger) {
-	app.Use(withRequest(), accessLog(log, h.ClientAddr), securityHeaders(h.PublicURL), requestFraming())
+	app.Use(withRequest(), accessLog(log, h.ClientAddr), securityHeaders(h.PublicURL), requestFraming(), compressHTML())
 
 	app.Get("/healthz", h.Health)
 

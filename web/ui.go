@@ -1,6 +1,8 @@
 package web
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/handlers"
 	"github.com/hookflow/hookflow/static"
@@ -89,9 +91,12 @@ func favicon(c *fiber.Ctx) error {
 }
 
 // serveStatic serves embedded assets; a request carrying the current
-// content hash (?v=) may be cached for a year.
+// content hash (?v=) may be cached for a year. Text assets go out in the
+// best encoding the client accepts (brotli, gzip), compressed once, with
+// an entity tag of their own per encoding.
 func serveStatic(c *fiber.Ctx) error {
-	data, ctype, hash, ok := static.Asset(c.Params("name"))
+	name := c.Params("name")
+	data, ctype, hash, ok := static.Asset(name)
 	if !ok {
 		return fiber.ErrNotFound
 	}
@@ -100,10 +105,36 @@ func serveStatic(c *fiber.Ctx) error {
 	} else {
 		c.Set(fiber.HeaderCacheControl, "no-cache")
 	}
-	c.Set(fiber.HeaderETag, `"`+hash+`"`)
-	if c.Get(fiber.HeaderIfNoneMatch) == `"`+hash+`"` {
+	etag, enc := hash, ""
+	if static.Compressible(name) {
+		c.Vary(fiber.HeaderAcceptEncoding)
+		if enc = acceptedEncoding(c.Get(fiber.HeaderAcceptEncoding), static.EncodingBrotli, static.EncodingGzip); enc != "" {
+			if packed, tag, ok := static.Variant(name, enc); ok {
+				data, etag = packed, tag
+			} else {
+				enc = ""
+			}
+		}
+	}
+	c.Set(fiber.HeaderETag, `"`+etag+`"`)
+	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
 	c.Set(fiber.HeaderContentType, ctype)
+	if enc != "" {
+		c.Set(fiber.HeaderContentEncoding, enc)
+	}
 	return c.Send(data)
+}
+
+// etagMatches reports whether an If-None-Match value names etag (a list,
+// weak tags compared weakly, or "*").
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == `"`+etag+`"` {
+			return true
+		}
+	}
+	return false
 }

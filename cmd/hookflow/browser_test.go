@@ -132,7 +132,7 @@ type browserServer struct {
 
 // startBrowserServer runs the server on 127.0.0.1:0 with a fresh data
 // directory and the admin account from HOOKFLOW_ADMIN_*.
-func startBrowserServer(t *testing.T) *browserServer {
+func startBrowserServer(t testing.TB) *browserServer {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{"HOOKFLOW_ADMIN_EMAIL": browserEmail, "HOOKFLOW_ADMIN_PASSWORD": browserPassword}
@@ -179,7 +179,7 @@ func startBrowserServer(t *testing.T) *browserServer {
 // check in a millisecond; at the production cost each sign-in (and the
 // account creation at start) takes seconds under -race on a busy machine.
 // The account from HOOKFLOW_ADMIN_* is covered by the end-to-end tests.
-func seedBrowserData(t *testing.T, dir string) string {
+func seedBrowserData(t testing.TB, dir string) string {
 	t.Helper()
 	ctx := context.Background()
 	box, err := db.LoadSecretBox("", dir)
