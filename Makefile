@@ -60,6 +60,14 @@ bench: build ## Load benchmark against a bare Fiber baseline (BENCHFLAGS=--quick
 bench-postgres: ## make bench with the PostgreSQL rows, on a throwaway PostgreSQL with its default durability (PGDIR-bench)
 	HOOKFLOW_TEST_DATABASE=$$(PG_DURABLE=1 bash .ci/postgres start $(PGDIR)-bench) $(MAKE) bench
 
+.PHONY: bench-pages
+bench-pages: ## Time the pages with activity charts with 1,000,000 executions stored (about a minute; no Chromium needed)
+	$(GO) test -run '^$$' -bench BenchmarkPages -benchtime 30x ./cmd/hookflow/
+
+.PHONY: screenshot
+screenshot: ## Remake docs/executions-page.png, the README's screenshot (needs Chromium)
+	HOOKFLOW_SCREENSHOT=1 $(GO) test -count=1 -run '^TestScreenshotExecutions$$' ./cmd/hookflow/
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target of ./engine and its sub-packages for FUZZTIME each (default 30s)
 	@for pkg in $$($(GO) list ./engine/...); do \

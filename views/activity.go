@@ -146,16 +146,17 @@ func chartBars(r ChartRange, buckets []engine.ActivityBucket, now time.Time) []C
 	return bars
 }
 
-// niceCeil rounds n up to 2, 4 or 10 times a power of ten (0 stays 0):
-// round numbers whose half, the axis' middle label, is whole.
+// niceCeil rounds n up to a round even number (2, 3, 4, 5, 6, 8 or 10
+// times a power of ten), so that the axis' middle label is whole too; 0
+// stays 0.
 func niceCeil(n int64) int64 {
 	if n <= 0 {
 		return 0
 	}
 	for p := int64(1); ; p *= 10 {
-		for _, m := range []int64{2, 4, 10} {
-			if m*p >= n {
-				return m * p
+		for _, m := range []int64{2, 3, 4, 5, 6, 8, 10} {
+			if v := m * p; v%2 == 0 && v >= n {
+				return v
 			}
 		}
 	}

@@ -10,7 +10,7 @@ import (
 
 func TestNiceCeilAndThousands(t *testing.T) {
 	t.Parallel()
-	for n, want := range map[int64]int64{0: 0, 1: 2, 2: 2, 3: 4, 5: 10, 11: 20, 34: 40, 230: 400, 401: 1000, 1_000_000: 1_000_000, 1_000_001: 2_000_000} {
+	for n, want := range map[int64]int64{0: 0, 1: 2, 2: 2, 3: 4, 5: 6, 9: 10, 11: 20, 21: 30, 34: 40, 41: 50, 227: 300, 801: 1000, 1001: 2000, 1_000_000: 1_000_000, 1_000_001: 2_000_000} {
 		if got := niceCeil(n); got != want {
 			t.Errorf("niceCeil(%d) = %d, want %d", n, got, want)
 		}
