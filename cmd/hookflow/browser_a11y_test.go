@@ -130,7 +130,8 @@ const a11yDoc = `{"title": "Payment callback", "mode": "sync", "trigger": {"body
      "no":  [{"key": "bad", "type": "response", "title": "Refuse", "config": {"status": 422, "body": {"ok": false}}}]}}]}`
 
 // seedA11y creates a11yDoc through the API and posts a paid and a refunded
-// order; it returns the workflow id and the refunded order's execution id.
+// order, then a body that is not JSON (refused: 400); it returns the
+// workflow id and the refunded order's execution id.
 func (x *bt) seedA11y() (wf, refunded string) {
 	x.t.Helper()
 	code, doc := x.srv.apiDo(x.t, http.MethodPost, "/api/v1/workflows", a11yDoc)
@@ -140,6 +141,9 @@ func (x *bt) seedA11y() (wf, refunded string) {
 	url := doc.Get("url").String()
 	x.srv.post(x.t, url, "application/json", `{"order":{"id":1,"status":"paid"}}`)
 	x.srv.post(x.t, url, "application/json", `{"order":{"id":2,"status":"refunded"}}`)
+	if code, _ := x.srv.post(x.t, url, "application/json", `{"order":`); code != http.StatusBadRequest {
+		x.t.Fatalf("a body that is not JSON: %d", code)
+	}
 	wf = doc.Get("id").String()
 	list := x.srv.api(x.t, "/api/v1/workflows/"+wf+"/executions")
 	return wf, list.Get("items.0.id").String()
@@ -167,6 +171,9 @@ func TestBrowserAxe(t *testing.T) {
 		{"execution", "/executions/" + exec, "execution-canvas"},
 		{"tokens", "/tokens", "new-token-form"},
 		{"account", "/account", "nav-account"},
+		// Beyond the issue's list: the other pages of a workflow.
+		{"revisions", "/workflows/" + wf + "/revisions", "revision-list"},
+		{"refused requests", "/workflows/" + wf + "/rejections", "rejection-list"},
 	}
 	for _, scheme := range []string{"light", "dark"} {
 		x.colorScheme(scheme, false)
@@ -725,7 +732,7 @@ func TestBrowserCharts(t *testing.T) {
 	x.signIn()
 	wf, _ := x.seedA11y()
 	x.open("/workflows/" + wf + "/executions")
-	x.waitText(tid("activity-summary"), "2 requests in the last 24 hours: 2 resolved")
+	x.waitText(tid("activity-summary"), "3 requests in the last 24 hours: 2 resolved, 0 failed or error; 1 refused.")
 	box := x.eval(`(() => { const r = document.querySelector('[data-testid="activity-svg"]').getBoundingClientRect(); return [r.width, r.height]; })()`).Array()
 	if box[0].Float() < 300 || box[1].Float() < 100 {
 		t.Errorf("the chart is %.0f×%.0f px", box[0].Float(), box[1].Float())
@@ -742,14 +749,14 @@ func TestBrowserCharts(t *testing.T) {
 	}
 	x.click(tid("activity-table") + " > summary")
 	x.waitFor("the table", func() bool { return x.eval(`document.getElementById("activity-table").open`).Bool() })
-	if got := x.text(tid("activity-table") + " tbody"); !strings.Contains(got, "UTC 2 0 0 0 2") {
+	if got := x.text(tid("activity-table") + " tbody"); !strings.Contains(got, "UTC 2 0 0 1 3") {
 		t.Errorf("table: %s", got)
 	}
 	x.open("/")
 	if w := x.eval(`document.querySelector('[data-testid="spark-` + wf + `"] svg').getBoundingClientRect().width`).Float(); w < 40 {
 		t.Errorf("sparkline %.0f px wide", w)
 	}
-	x.waitText(tid("spark-count-"+wf), "2")
+	x.waitText(tid("spark-count-"+wf), "3")
 	x.open("/workflows/" + wf)
 	x.waitText(tid("flow-stats-success"), "100% of 2 succeeded")
 	x.colorScheme("dark", false)
