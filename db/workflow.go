@@ -179,3 +179,38 @@ ORDER BY w.id DESC`)
 	}
 	return out, mapErr("list workflows", rows.Err())
 }
+
+var _ engine.WorkflowVersions = (*DB)(nil)
+
+// WorkflowsFingerprint implements engine.WorkflowVersions: one pass over
+// the workflows table (a few milliseconds for 10,000 workflows). A create
+// changes the count, the largest id or the sum of the update times, an
+// update the sum of the revisions, a delete the count.
+func (d *DB) WorkflowsFingerprint(ctx context.Context) (string, error) {
+	var n, maxID, revs, updated int64
+	err := d.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(revision), 0), COALESCE(SUM(updated_at), 0) FROM workflows`).
+		Scan(&n, &maxID, &revs, &updated)
+	if err != nil {
+		return "", mapErr("workflows fingerprint", err)
+	}
+	return fmt.Sprintf("%d/%d/%d/%d", n, maxID, revs, updated), nil
+}
+
+// WorkflowRevisions implements engine.WorkflowVersions.
+func (d *DB) WorkflowRevisions(ctx context.Context) (map[string]int, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT key, revision FROM workflows`)
+	if err != nil {
+		return nil, mapErr("workflow revisions", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var key string
+		var rev int
+		if err := rows.Scan(&key, &rev); err != nil {
+			return nil, mapErr("workflow revisions", err)
+		}
+		out[key] = rev
+	}
+	return out, mapErr("workflow revisions", rows.Err())
+}

@@ -43,7 +43,7 @@ func main() {
 	}
 }
 
-const usage = `Usage: hookflow [command] [flags]
+const usage = `Usage: hookflow [command] [flags] [arguments]
 
 Commands:
   serve                 run the server (the default)
@@ -52,42 +52,98 @@ Commands:
                         set an admin's password (from HOOKFLOW_ADMIN_PASSWORD
                         or the first line of standard input), sign them out
                         and turn their two-factor sign-in off
+  workflow list         list the workflows
+  workflow export ID [--secrets]
+                        print a workflow's document (product.md §9)
+  workflow import FILE [--id ID]
+                        create a workflow from a document, or with --id
+                        save it as a new revision of that workflow
   backup FILE           write a consistent copy of the database to FILE
   migrate               apply database migrations and exit
   version               print the version
 
-Run 'hookflow <command> -h' for the flags of a command. Every flag has an
-environment fallback: --data-dir is HOOKFLOW_DATA_DIR, and so on.
+Run 'hookflow <command> --help' for the flags of a command; flags may come
+before or after the arguments. Every flag has an environment fallback:
+--data-dir is HOOKFLOW_DATA_DIR, and so on.
 `
 
 // run is the program: args without the program name, getenv for the
 // environment, stdout for command output, stderr for logs.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (isHelp(args[0]) || !strings.HasPrefix(args[0], "-")) {
 		cmd, args = args[0], args[1:]
+	}
+	// sub returns the subcommand of a command with several ("token
+	// create"), or prints the command's usage for help or none.
+	sub := func(name string, subs ...string) (string, error) {
+		synopsis := "hookflow " + name + " " + strings.Join(subs, "|") + " ..."
+		if len(args) == 0 {
+			return "", fmt.Errorf("usage: %s", synopsis)
+		}
+		if isHelp(args[0]) {
+			fmt.Fprintf(stdout, "Usage: %s\n\nRun 'hookflow %s <subcommand> --help' for its flags.\n", synopsis, name)
+			return "", errHelpShown
+		}
+		for _, s := range subs {
+			if args[0] == s {
+				args = args[1:]
+				return s, nil
+			}
+		}
+		return "", fmt.Errorf("unknown subcommand %q (usage: %s)", args[0], synopsis)
 	}
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "token":
-		if len(args) == 0 || args[0] != "create" {
-			return fmt.Errorf("usage: hookflow token create --name NAME")
+		if _, err := sub("token", "create"); err != nil {
+			if !errors.Is(err, errHelpShown) && len(args) == 0 {
+				return fmt.Errorf("usage: hookflow token create --name NAME")
+			}
+			return err
 		}
-		return tokenCreate(ctx, args[1:], getenv, stdout, stderr)
+		return tokenCreate(ctx, args, getenv, stdout, stderr)
 	case "admin":
-		if len(args) == 0 || args[0] != "password" {
-			return fmt.Errorf("usage: hookflow admin password --email EMAIL (new password from HOOKFLOW_ADMIN_PASSWORD or standard input)")
+		if _, err := sub("admin", "password"); err != nil {
+			if !errors.Is(err, errHelpShown) && len(args) == 0 {
+				return fmt.Errorf("usage: hookflow admin password --email EMAIL (new password from HOOKFLOW_ADMIN_PASSWORD or standard input)")
+			}
+			return err
 		}
-		return adminPassword(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+		return adminPassword(ctx, args, getenv, os.Stdin, stdout, stderr)
+	case "workflow":
+		s, err := sub("workflow", "list", "export", "import")
+		if err != nil {
+			return err
+		}
+		switch s {
+		case "list":
+			return workflowList(ctx, args, getenv, stdout, stderr)
+		case "export":
+			return workflowExport(ctx, args, getenv, stdout, stderr)
+		}
+		return workflowImport(ctx, args, getenv, stdout, stderr)
 	case "backup":
 		return backup(ctx, args, getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout, stderr)
 	case "version":
+		fs := newCmdFlags("hookflow version", "Print the version.", 0, stderr)
+		if _, err := parseFlags(fs, args, stdout); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, "hookflow", buildVersion())
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
@@ -126,9 +182,19 @@ type config struct {
 	outboundDeny   outbound.Policy
 }
 
-func newFlagSet(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *config) {
-	fs := flag.NewFlagSet("hookflow "+name, flag.ContinueOnError)
+// newCmdFlags returns the flag set of a command: synopsis and about are
+// what --help prints, nargs how many positional arguments it takes (-1:
+// any number).
+func newCmdFlags(synopsis, about string, nargs int, stderr io.Writer) *cmdFlags {
+	fs := flag.NewFlagSet(synopsis, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	return &cmdFlags{FlagSet: fs, synopsis: synopsis, about: about, args: nargs}
+}
+
+// newFlagSet returns the flag set of a command that opens the data
+// directory, with the flags every such command shares.
+func newFlagSet(synopsis, about string, nargs int, getenv func(string) string, stderr io.Writer) (*cmdFlags, *config) {
+	fs := newCmdFlags(synopsis, about, nargs, stderr)
 	c := &config{secretKey: getenv("HOOKFLOW_SECRET_KEY"), adminEmail: getenv("HOOKFLOW_ADMIN_EMAIL"), adminPass: getenv("HOOKFLOW_ADMIN_PASSWORD")}
 	env := func(k, def string) string {
 		if v := getenv(k); v != "" {
@@ -189,7 +255,7 @@ func parseSize(s string) (int, error) {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, c := newFlagSet("serve", getenv, stderr)
+	fs, c := newFlagSet("hookflow [serve] [flags]", "Run the server: the webhook endpoint, the admin UI and API, and the workers.", 0, getenv, stderr)
 	env := func(k, def string) string {
 		if v := getenv(k); v != "" {
 			return v
@@ -206,7 +272,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	retentionAge := fs.String("retention-age", env("HOOKFLOW_RETENTION_AGE", "720h"), "delete executions older than this; 0 keeps them (HOOKFLOW_RETENTION_AGE)")
 	retentionCount := fs.String("retention-count", env("HOOKFLOW_RETENTION_COUNT", strconv.Itoa(engine.DefaultRetentionCount)), "keep at most this many executions per workflow; 0 for no limit (HOOKFLOW_RETENTION_COUNT)")
 	outboundDeny := fs.String("outbound-deny", env("HOOKFLOW_OUTBOUND_DENY", "metadata"), "addresses request nodes may not call: metadata (cloud metadata), private (also loopback and private ranges) or none (HOOKFLOW_OUTBOUND_DENY)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	var err error
@@ -272,6 +338,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		<-swept
 	}()
 	defer func() { stopPruning(); <-pruned }()
+	// Edits made by another process (hookflow workflow import) are live
+	// within a second.
+	watched := make(chan struct{})
+	go func() { defer close(watched); svc.WatchWorkflows(pruneCtx, store, time.Second) }()
+	defer func() { stopPruning(); <-watched }()
 
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, PublicURL: c.publicURL, Ping: store.Ping,
@@ -322,6 +393,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	stopPruning()
 	<-pruned
+	<-watched
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
@@ -394,9 +466,10 @@ func ensureAdmin(ctx context.Context, store *db.DB, c *config, log *slog.Logger)
 }
 
 func tokenCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, c := newFlagSet("token create", getenv, stderr)
+	fs, c := newFlagSet("hookflow token create --name NAME [flags]",
+		"Create an admin API token and print it alone on one line. It is shown this once; only its hash is stored.", 0, getenv, stderr)
 	name := fs.String("name", "", "what the token is for (required)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	tok, rec, err := engine.NewAPIToken(*name)
@@ -419,9 +492,10 @@ func tokenCreate(ctx context.Context, args []string, getenv func(string) string,
 // lost, ends that admin's sessions and turns their two-factor sign-in off
 // (for when the phone is lost).
 func adminPassword(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, c := newFlagSet("admin password", getenv, stderr)
+	fs, c := newFlagSet("hookflow admin password --email EMAIL [flags]",
+		"Set an admin's password, from HOOKFLOW_ADMIN_PASSWORD or the first line of standard input; sign that admin out everywhere and turn their two-factor sign-in off.", 0, getenv, stderr)
 	email := fs.String("email", "", "the admin account (required)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if strings.TrimSpace(*email) == "" {
@@ -469,14 +543,13 @@ func adminPassword(ctx context.Context, args []string, getenv func(string) strin
 }
 
 func backup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, c := newFlagSet("backup", getenv, stderr)
-	if err := fs.Parse(args); err != nil {
+	fs, c := newFlagSet("hookflow backup [--data-dir DIR] FILE",
+		"Write a consistent copy of the database to FILE (which must not exist), safe while the server runs.", 1, getenv, stderr)
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: hookflow backup [--data-dir DIR] FILE")
-	}
-	dest := fs.Arg(0)
+	dest := pos[0]
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("backup: %s already exists", dest)
 	}
@@ -493,8 +566,8 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, c := newFlagSet("migrate", getenv, stderr)
-	if err := fs.Parse(args); err != nil {
+	fs, c := newFlagSet("hookflow migrate [flags]", "Apply the pending database migrations, print the schema version and exit.", 0, getenv, stderr)
+	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	store, err := openDB(ctx, c)
