@@ -42,6 +42,9 @@ type DB struct {
 	c     *checkpointer
 	box   *SecretBox
 	path  string
+	log   *slog.Logger
+	// closing makes the final checkpoint run once.
+	closing sync.Once
 
 	// recountAt is when the count rule of retention last counted each
 	// workflow's rows (prune.go).
@@ -112,7 +115,7 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 		return nil, fmt.Errorf("db: open: %w", err)
 	}
 	ckpt.SetMaxOpenConns(1)
-	d := &DB{read: read, write: write, ckpt: ckpt, box: box, path: path}
+	d := &DB{read: read, write: write, ckpt: ckpt, box: box, path: path, log: o.log}
 	if err := d.migrate(ctx); err != nil {
 		d.closeConns()
 		return nil, err
@@ -134,7 +137,10 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 // Path is the database file's path.
 func (d *DB) Path() string { return d.path }
 
-// Close flushes pending writes and closes the database.
+// Close flushes pending writes, checkpoints the WAL into the database file
+// and closes the database. After it the file alone holds everything
+// (hookflow.db-wal is empty), which is what a copy of the data directory
+// taken while the server is stopped needs.
 func (d *DB) Close() error {
 	if d.c != nil {
 		d.c.close()
@@ -142,6 +148,12 @@ func (d *DB) Close() error {
 	if d.w != nil {
 		d.w.close()
 	}
+	d.closing.Do(func() {
+		// TRUNCATE waits for readers to finish and empties the WAL file.
+		if _, err := d.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil && d.log != nil {
+			d.log.Warn("final checkpoint", "error", err)
+		}
+	})
 	return d.closeConns()
 }
 
@@ -276,4 +288,17 @@ func mapErr(op string, err error) error {
 		}
 	}
 	return fmt.Errorf("db: %s: %w", op, err)
+}
+
+// CheckWrite makes one small write through the write connection and waits
+// for its commit: the database takes writes (the disk, the file lock and
+// the writer are fine). It rewrites the newest row of schema_migrations
+// unchanged, a table every schema has, so that the check needs no table of
+// its own; the write shares a transaction with the webhooks' writes.
+func (d *DB) CheckWrite(ctx context.Context) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		_, err := b.tx.Exec(`UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT MAX(version) FROM schema_migrations)`)
+		return err
+	})
+	return mapErr("check write", err)
 }

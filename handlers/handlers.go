@@ -40,6 +40,8 @@ type Handlers struct {
 	PublicURL string
 	// Ping checks the database for /healthz.
 	Ping func(ctx context.Context) error
+	// Readiness answers /readyz (nil: always ready).
+	Readiness *Readiness
 	// SecureCookies marks cookies Secure (behind https).
 	SecureCookies bool
 	// SessionIdle signs a session out after this long without a request

@@ -79,7 +79,7 @@ func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRend
 		if !parsed || isWebhook(c) {
 			c.Set(fiber.HeaderContentSecurityPolicy, handlers.WebhookCSP)
 		}
-		if renderHTMLError != nil && parsed && !isAPI(c) && c.Path() != "/healthz" {
+		if renderHTMLError != nil && parsed && !isAPI(c) && !isProbe(c) {
 			return renderHTMLError(c, status, msg)
 		}
 		return SendError(c, status, msg)
@@ -94,6 +94,16 @@ func SendError(c *fiber.Ctx, status int, message string) error {
 }
 
 func isAPI(c *fiber.Ctx) bool     { return strings.HasPrefix(c.Path(), "/api/") }
+
+// isProbe tells the machine-read endpoints outside /api/ (health,
+// readiness, metrics), whose errors are JSON too.
+func isProbe(c *fiber.Ctx) bool {
+	switch c.Path() {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return false
+}
 func isWebhook(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/webhook:trigger/") }
 
 func routePath(c *fiber.Ctx) string {

@@ -15,6 +15,7 @@ func routes(app *fiber.App, h *handlers.Handlers, log *slog.Logger) {
 	app.Use(withRequest(), accessLog(log), securityHeaders(h.PublicURL), requestFraming())
 
 	app.Get("/healthz", h.Health)
+	app.Get("/readyz", h.Ready)
 
 	// The public endpoint. The colon is escaped so that ":trigger" is not a
 	// parameter; other methods get 405 with Allow.

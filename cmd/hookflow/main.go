@@ -175,6 +175,9 @@ type config struct {
 	adminPass   string
 	workers     int
 	readTimeout time.Duration
+	// shutdownTimeout bounds the drain at SIGTERM: requests in flight and
+	// runs finishing.
+	shutdownTimeout time.Duration
 	sessionIdle time.Duration
 
 	retentionAge   time.Duration
@@ -267,6 +270,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bodyLimit := fs.String("body-limit", env("HOOKFLOW_BODY_LIMIT", "10MiB"), "largest request body accepted (HOOKFLOW_BODY_LIMIT)")
 	fs.IntVar(&c.workers, "workers", 0, "async worker loops (default: number of CPUs)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "time allowed to read one request")
+	shutdownTimeout := fs.String("shutdown-timeout", env("HOOKFLOW_SHUTDOWN_TIMEOUT", "30s"), "at SIGTERM, how long requests in flight and running executions may take to finish (HOOKFLOW_SHUTDOWN_TIMEOUT)")
 	sessionIdle := fs.String("session-idle", env("HOOKFLOW_SESSION_IDLE", handlers.DefaultSessionIdle.String()),
 		"sign an admin out after this long without a request, at most "+handlers.SessionLifetime.String()+" (HOOKFLOW_SESSION_IDLE)")
 	retentionAge := fs.String("retention-age", env("HOOKFLOW_RETENTION_AGE", "720h"), "delete executions older than this; 0 keeps them (HOOKFLOW_RETENTION_AGE)")
@@ -284,6 +288,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if c.retentionCount, err = strconv.Atoi(*retentionCount); err != nil || c.retentionCount < 0 {
 		return fmt.Errorf("--retention-count: %q is not a whole number", *retentionCount)
+	}
+	if c.shutdownTimeout, err = time.ParseDuration(*shutdownTimeout); err != nil || c.shutdownTimeout < time.Second {
+		return fmt.Errorf("--shutdown-timeout: %q is not a duration of at least 1s, such as 30s", *shutdownTimeout)
 	}
 	if c.sessionIdle, err = time.ParseDuration(*sessionIdle); err != nil || c.sessionIdle < time.Minute || c.sessionIdle > handlers.SessionLifetime {
 		return fmt.Errorf("--session-idle: %q is not a duration from 1m to %s, such as 2h or 30m", *sessionIdle, handlers.SessionLifetime)
@@ -344,11 +351,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go func() { defer close(watched); svc.WatchWorkflows(pruneCtx, store, time.Second) }()
 	defer func() { stopPruning(); <-watched }()
 
+	readiness := handlers.NewReadiness(store.CheckWrite, time.Second)
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, PublicURL: c.publicURL, Ping: store.Ping,
 		SecureCookies: strings.HasPrefix(c.publicURL, "https://"),
 		SessionIdle:   c.sessionIdle,
 		Throttle:      handlers.NewThrottle(),
+		Readiness:     readiness,
 		AdminFromEnv:  c.adminEmail != "" && c.adminPass != "",
 		FirstRun: func(fc *fiber.Ctx) bool {
 			any, err := store.AnySignIn(fc.UserContext())
@@ -373,11 +382,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("serve: %w", err)
 	}
 
-	// Ordered shutdown: stop taking requests and finish those in flight,
-	// then let the workers finish their batches, then close the database
-	// (which flushes queued writes).
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Ordered shutdown (README, "Stopping"): /readyz says 503 at once; the
+	// listener closes and the requests in flight finish; the runs in flight
+	// finish, and what is still running when shutdownTimeout has passed is
+	// cancelled and released (it resumes at the next start, at the node
+	// that was running); then the database takes its queued writes,
+	// checkpoints and closes. At most shutdownTimeout, plus up to 5 s to
+	// release leases, plus the final checkpoint.
+	log.Info("shutting down", "timeout", c.shutdownTimeout.String())
+	readiness.Drain()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- app.ShutdownWithContext(shutdownCtx) }()
@@ -386,7 +400,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	time.Sleep(20 * time.Millisecond)
 	ln.CloseSilent()
 	if err := <-httpDone; err != nil {
-		log.Error("http shutdown", "error", err)
+		log.Error("http shutdown: requests still in flight were cut off", "error", err)
 	}
 	if err := runner.Stop(shutdownCtx); err != nil {
 		log.Warn("workers cancelled; their executions run again at next start", "error", err)
