@@ -93,7 +93,7 @@ func SendError(c *fiber.Ctx, status int, message string) error {
 	return c.Status(r.Status).Send(r.Body)
 }
 
-func isAPI(c *fiber.Ctx) bool     { return strings.HasPrefix(c.Path(), "/api/") }
+func isAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }
 
 // isProbe tells the machine-read endpoints outside /api/ (health,
 // readiness, metrics), whose errors are JSON too.

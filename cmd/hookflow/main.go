@@ -178,7 +178,7 @@ type config struct {
 	// shutdownTimeout bounds the drain at SIGTERM: requests in flight and
 	// runs finishing.
 	shutdownTimeout time.Duration
-	sessionIdle time.Duration
+	sessionIdle     time.Duration
 
 	retentionAge   time.Duration
 	retentionCount int
