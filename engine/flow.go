@@ -284,6 +284,7 @@ func (w *walker) step(ctx context.Context, s *Scope, n *FlowNode, pj *Job) bool 
 		return true
 	}
 	if !out.Wait.IsZero() {
+		out.Wait = ceilMillisecond(out.Wait)
 		job.Status, job.DueAt, job.Result = JobWaiting, out.Wait, nullJSON
 		r.Jobs = append(r.Jobs, job)
 		r.Status, r.WaitUntil = StatusWaiting, out.Wait
@@ -326,3 +327,14 @@ func (w *walker) step(ctx context.Context, s *Scope, n *FlowNode, pj *Job) bool 
 }
 
 var nullJSON = []byte("null")
+
+// ceilMillisecond rounds t up to the millisecond. Stores keep due times in
+// milliseconds: rounded up, a wake-up never comes before the time a node
+// asked for.
+func ceilMillisecond(t time.Time) time.Time {
+	r := t.Truncate(time.Millisecond)
+	if r.Before(t) {
+		r = r.Add(time.Millisecond)
+	}
+	return r
+}

@@ -299,7 +299,7 @@ func (st *requestStep) Run(ctx context.Context, s *Scope) (Outcome, error) {
 		}
 		if retryable && round < st.retry.Attempts {
 			wait := st.backoff(round, retryAfter)
-			at := env.now().Add(wait)
+			at := ceilMillisecond(env.now().Add(wait))
 			if !env.Inline {
 				a.RetryAt = at
 				attempts = append(attempts, a)

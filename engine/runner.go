@@ -273,8 +273,12 @@ func (r *Runner) cancelLocal(id int64, cause error) {
 
 func (r *Runner) runOne(e *Execution) {
 	ctx, done := r.track(e.ID)
-	defer done()
-	if r.svc.execute(ctx, e, r.cfg.Lease) {
+	ok := r.svc.execute(ctx, e, r.cfg.Lease)
+	// No longer in flight once its outcome is decided: the write below may
+	// make it due again at once (a wait already over), and the claim that
+	// follows must not take it for a run still going on here.
+	done()
+	if ok {
 		r.store(ctx, []*Execution{e})
 	}
 }

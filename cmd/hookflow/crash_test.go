@@ -273,10 +273,10 @@ func (s *crashServer) requeued() (int, bool) {
 
 // crashStart starts the server on a free port of 127.0.0.1 and waits for
 // its "hookflow started" line, which names the address.
-func crashStart(t *testing.T, bin string, env []string) *crashServer {
+func crashStart(t *testing.T, bin string, env []string, extra ...string) *crashServer {
 	t.Helper()
-	cmd := crashCommand(bin, env, "serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--workers", "2",
-		"--read-timeout", crashReadTimeout.String())
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--workers", "2", "--read-timeout", crashReadTimeout.String()}
+	cmd := crashCommand(bin, env, append(args, extra...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
