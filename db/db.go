@@ -43,6 +43,7 @@ type DB struct {
 	box   *SecretBox
 	path  string
 	log   *slog.Logger
+	obs   engine.StoreObserver
 	// closing makes the final checkpoint run once.
 	closing sync.Once
 
@@ -57,6 +58,7 @@ type Option func(*options)
 
 type options struct {
 	log             *slog.Logger
+	obs             engine.StoreObserver
 	checkpointEvery time.Duration
 	walResetFrames  int
 	busyTimeout     time.Duration
@@ -65,6 +67,10 @@ type options struct {
 // WithLogger sets where background database work (checkpoints) reports
 // problems; the default is slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithObserver sets where the store reports the group commit's batches and
+// the rows retention deletes (for the metrics).
+func WithObserver(o engine.StoreObserver) Option { return func(o2 *options) { o2.obs = o } }
 
 // DefaultBusyTimeout is how long a connection waits for a lock that
 // another process (a backup tool, the sqlite3 shell) holds on the file.
@@ -115,7 +121,7 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 		return nil, fmt.Errorf("db: open: %w", err)
 	}
 	ckpt.SetMaxOpenConns(1)
-	d := &DB{read: read, write: write, ckpt: ckpt, box: box, path: path, log: o.log}
+	d := &DB{read: read, write: write, ckpt: ckpt, box: box, path: path, log: o.log, obs: o.obs}
 	if err := d.migrate(ctx); err != nil {
 		d.closeConns()
 		return nil, err
@@ -130,6 +136,7 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 		prepared[q] = st
 	}
 	d.w = newWriter(write, prepared, o.log)
+	d.w.obs = o.obs
 	d.c = startCheckpointer(ckpt, d.w, o)
 	return d, nil
 }

@@ -303,11 +303,13 @@ func (st *requestStep) Run(ctx context.Context, s *Scope) (Outcome, error) {
 			if !env.Inline {
 				a.RetryAt = at
 				attempts = append(attempts, a)
+				env.observe().OutboundRetry()
 				return Outcome{Wait: at, Error: attemptSummary(&a, round, st.retry.Attempts), Request: sent, Attempts: attempts}, nil
 			}
 			if dl, ok := ctx.Deadline(); !ok || at.Before(dl) {
 				a.RetryAt = at
 				attempts = append(attempts, a)
+				env.observe().OutboundRetry()
 				if err := sleepCtx(ctx, wait); err != nil {
 					return Outcome{Request: sent, Attempts: attempts}, err
 				}
@@ -379,8 +381,10 @@ func (st *requestStep) attempt(ctx context.Context, env *RunEnv, req *OutboundRe
 	a.Duration = time.Since(start)
 	if err != nil {
 		a.Error = ErrorMessage(err)
+		env.observe().OutboundRequest(0, ErrorCode(err), a.Duration)
 		return a, nil, err
 	}
+	env.observe().OutboundRequest(resp.Status, "", a.Duration)
 	a.Status = resp.Status
 	rr := &ReceivedReply{Headers: resp.Headers}
 	rr.Body, rr.BodyTruncated = capText(resp.Body, MaxRecordedBody)

@@ -300,8 +300,16 @@ func (r *Runner) runBatch(es []*Execution) {
 // store writes the outcome of runs. A run whose execution was cancelled
 // meanwhile has its jobs recorded, its status staying aborted.
 func (r *Runner) store(ctx context.Context, es []*Execution) {
-	if _, err := r.svc.executions.UpdateExecutions(context.WithoutCancel(ctx), r.svc.owner, time.Now().Add(r.cfg.Lease), es); err != nil {
+	out, err := r.svc.executions.UpdateExecutions(context.WithoutCancel(ctx), r.svc.owner, time.Now().Add(r.cfg.Lease), es)
+	if err != nil {
 		r.report(err)
+	}
+	for i, e := range es {
+		// Counted once stored as this run's outcome: not when an admin
+		// cancelled it meanwhile (counted then) or another owner has it.
+		if i < len(out) && out[i] == Updated {
+			r.svc.finished(e)
+		}
 	}
 	for _, e := range es {
 		if e.Status == StatusWaiting {

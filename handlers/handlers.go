@@ -28,6 +28,9 @@ type Service interface {
 	RetryExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	CancelExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	ReplayExecutions(ctx context.Context, f engine.ReplayFilter) (int, error)
+	// WebhookRecorder and Rejected feed the metrics of refused requests.
+	WebhookRecorder(key string) engine.WebhookRecorder
+	Rejected(reason engine.RejectReason)
 }
 
 // Handlers holds the dependencies of every handler.

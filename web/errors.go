@@ -34,7 +34,8 @@ type htmlErrorRenderer func(c *fiber.Ctx, status int, message string) error
 
 // errorHandler is the one place where errors become replies and get
 // logged: internal errors once, at error level, with the request id.
-func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRenderer) fiber.ErrorHandler {
+// refusedEarly counts the webhook requests refused before their handler.
+func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRenderer, refusedEarly func(c *fiber.Ctx, status int)) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, msg := fiber.StatusInternalServerError, "internal error"
 		var fe *fiber.Error
@@ -62,7 +63,7 @@ func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRend
 		if status == fiber.StatusUnauthorized {
 			if isWebhook(c) {
 				c.Set(fiber.HeaderWWWAuthenticate, `Basic realm="hookflow"`)
-			} else if isAPI(c) {
+			} else if isAPI(c) || c.Path() == "/metrics" {
 				c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="hookflow"`)
 			}
 		}
@@ -78,6 +79,11 @@ func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRend
 		c.Set("X-Content-Type-Options", "nosniff")
 		if !parsed || isWebhook(c) {
 			c.Set(fiber.HeaderContentSecurityPolicy, handlers.WebhookCSP)
+		}
+		// The webhook handler counts the requests it saw (and runs this
+		// handler itself for its errors); this counts those it never saw.
+		if refusedEarly != nil && isWebhook(c) {
+			refusedEarly(c, status)
 		}
 		if renderHTMLError != nil && parsed && !isAPI(c) && !isProbe(c) {
 			return renderHTMLError(c, status, msg)

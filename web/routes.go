@@ -5,17 +5,21 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/handlers"
 )
 
 // routes registers every route of Hookflow: this list is the map of the
 // server.
-func routes(app *fiber.App, h *handlers.Handlers, log *slog.Logger) {
+func routes(app *fiber.App, cfg Config, h *handlers.Handlers, log *slog.Logger) {
 	app.Use(withRequest(), accessLog(log), securityHeaders(h.PublicURL), requestFraming())
 
 	app.Get("/healthz", h.Health)
 	app.Get("/readyz", h.Ready)
+	if cfg.Metrics != nil {
+		app.Get("/metrics", bearerAuth(h.Auth), adaptor.HTTPHandler(cfg.Metrics))
+	}
 
 	// The public endpoint. The colon is escaped so that ":trigger" is not a
 	// parameter; other methods get 405 with Allow.

@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/db"
 	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/engine/metrics"
 	"github.com/hookflow/hookflow/handlers"
 	"github.com/hookflow/hookflow/web"
 	"github.com/tidwall/gjson"
@@ -33,10 +34,11 @@ const apiPublicURL = "https://hooks.example.com"
 // a temporary directory, with one API token; every test of this package
 // builds its server with newTestServer.
 type testServer struct {
-	app   *fiber.App
-	svc   *engine.Service
-	store *db.DB
-	token string
+	app     *fiber.App
+	svc     *engine.Service
+	store   *db.DB
+	token   string
+	metrics *metrics.Metrics
 }
 
 func newTestServer(tb testing.TB, cfg web.Config, publicURL string) *testServer {
@@ -46,13 +48,18 @@ func newTestServer(tb testing.TB, cfg web.Config, publicURL string) *testServer 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	store, err := db.Open(ctx, filepath.Join(tb.TempDir(), db.FileName), box)
+	// Metrics are always on, as in production; cfg.Metrics says whether
+	// the main listener serves them.
+	m := metrics.New("test")
+	store, err := db.Open(ctx, filepath.Join(tb.TempDir(), db.FileName), box, db.WithObserver(m))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
 	log := slog.New(slog.DiscardHandler)
 	svc := engine.NewService(store, store, log)
+	svc.UseObserver(m)
+	m.WatchPending(store)
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, Ping: store.Ping, Throttle: handlers.NewThrottle(),
 		PublicURL: publicURL,
@@ -65,7 +72,7 @@ func newTestServer(tb testing.TB, cfg web.Config, publicURL string) *testServer 
 	if err := store.CreateAPIToken(ctx, rec); err != nil {
 		tb.Fatal(err)
 	}
-	return &testServer{app: web.New(cfg, h, log), svc: svc, store: store, token: tok}
+	return &testServer{app: web.New(cfg, h, log), svc: svc, store: store, token: tok, metrics: m}
 }
 
 type apiEnv struct{ *testServer }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,9 +25,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/db"
 	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/engine/metrics"
 	"github.com/hookflow/hookflow/engine/outbound"
 	"github.com/hookflow/hookflow/handlers"
 	"github.com/hookflow/hookflow/web"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -165,6 +168,7 @@ func buildVersion() string {
 // environment fallbacks.
 type config struct {
 	addr        string
+	metricsAddr string
 	dataDir     string
 	publicURL   string
 	bodyLimit   int
@@ -266,6 +270,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return def
 	}
 	fs.StringVar(&c.addr, "addr", env("HOOKFLOW_ADDR", ":13000"), "listen address (HOOKFLOW_ADDR)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", env("HOOKFLOW_METRICS_ADDR", ""), "serve /metrics on this address of its own, without a token, and not on --addr (HOOKFLOW_METRICS_ADDR); default: on --addr, with an API token")
 	fs.StringVar(&c.publicURL, "public-url", env("HOOKFLOW_PUBLIC_URL", ""), "base of the URLs shown, e.g. https://hooks.example.com (HOOKFLOW_PUBLIC_URL)")
 	bodyLimit := fs.String("body-limit", env("HOOKFLOW_BODY_LIMIT", "10MiB"), "largest request body accepted (HOOKFLOW_BODY_LIMIT)")
 	fs.IntVar(&c.workers, "workers", 0, "async worker loops (default: number of CPUs)")
@@ -305,7 +310,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	store, err := openDB(ctx, c, db.WithLogger(log))
+	// Metrics are always on. HOOKFLOW_METRICS_OBSERVER=off leaves the
+	// engine and the store unobserved (only the Go runtime and process
+	// metrics remain): make bench measures the hot path's cost with it.
+	m := metrics.New(buildVersion())
+	observe := getenv("HOOKFLOW_METRICS_OBSERVER") != "off"
+	dbOpts := []db.Option{db.WithLogger(log)}
+	if observe {
+		dbOpts = append(dbOpts, db.WithObserver(m))
+	}
+	store, err := openDB(ctx, c, dbOpts...)
 	if err != nil {
 		return err
 	}
@@ -315,6 +329,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	svc := engine.NewService(store, store, log)
+	if observe {
+		svc.UseObserver(m)
+		m.WatchPending(store)
+	}
+	metricsHandler := promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{ErrorLog: promLog{log}})
 	client, err := outbound.New(outbound.Config{Deny: c.outboundDeny})
 	if err != nil {
 		return err
@@ -364,16 +383,58 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err == nil && !any
 		},
 	}
-	app := web.New(web.Config{BodyLimit: c.bodyLimit, ReadTimeout: c.readTimeout}, h, log)
+	webCfg := web.Config{BodyLimit: c.bodyLimit, ReadTimeout: c.readTimeout}
+	if c.metricsAddr == "" {
+		webCfg.Metrics = metricsHandler
+	}
+	app := web.New(webCfg, h, log)
+	// With --metrics-addr, /metrics has a listener of its own, meant for a
+	// private network, and the main listener (the public one, for webhooks)
+	// does not serve it at all.
+	var metricsSrv *http.Server
+	metricsDone := make(chan struct{})
+	if c.metricsAddr != "" {
+		mln, err := net.Listen("tcp", c.metricsAddr)
+		if err != nil {
+			runner.Stop(context.Background())
+			return fmt.Errorf("--metrics-addr: listen: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metricsHandler)
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() {
+			defer close(metricsDone)
+			if err := metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics listener", "error", err)
+			}
+		}()
+		c.metricsAddr = mln.Addr().String()
+	} else {
+		close(metricsDone)
+	}
+	stopMetrics := func() {
+		if metricsSrv != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			metricsSrv.Shutdown(sctx)
+		}
+		<-metricsDone
+	}
+	defer stopMetrics()
 	rawLn, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		runner.Stop(context.Background())
-		return fmt.Errorf("listen: %w", err)
+		return fmt.Errorf("--addr: listen: %w", err)
 	}
 	ln := web.NewListener(rawLn)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
-	log.Info("hookflow started", "addr", ln.Addr().String(), "url", browseURL(c.publicURL, ln.Addr().String()), "data_dir", c.dataDir, "version", buildVersion())
+	started := []any{"addr", ln.Addr().String(), "url", browseURL(c.publicURL, ln.Addr().String()), "data_dir", c.dataDir, "version", buildVersion()}
+	if c.metricsAddr != "" {
+		started = append(started, "metrics_addr", c.metricsAddr)
+	}
+	log.Info("hookflow started", started...)
 
 	select {
 	case <-ctx.Done():
@@ -408,6 +469,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	stopPruning()
 	<-pruned
 	<-watched
+	// The metrics answer until here: a scrape during the drain shows it.
+	stopMetrics()
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
@@ -596,3 +659,9 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintln(stdout, "database schema at version", v)
 	return nil
 }
+
+// promLog passes the /metrics handler's errors (a collector failing) to
+// the log.
+type promLog struct{ log *slog.Logger }
+
+func (p promLog) Println(v ...any) { p.log.Warn("metrics", "error", fmt.Sprint(v...)) }

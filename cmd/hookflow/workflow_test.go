@@ -256,7 +256,7 @@ func TestCommandHelp(t *testing.T) {
 	}{
 		{[]string{"--help"}, []string{"Usage: hookflow [command]", "workflow export ID"}},
 		{[]string{"-h"}, []string{"Usage: hookflow [command]"}},
-		{[]string{"serve", "--help"}, []string{"Usage: hookflow [serve]", "--addr string", "--data-dir"}},
+		{[]string{"serve", "--help"}, []string{"Usage: hookflow [serve]", "--addr string", "--metrics-addr", "--data-dir"}},
 		{[]string{"token", "create", "--help"}, []string{"Usage: hookflow token create", "--name string"}},
 		{[]string{"token", "--help"}, []string{"Usage: hookflow token create"}},
 		{[]string{"admin", "password", "-h"}, []string{"--email string"}},

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/tidwall/gjson"
+)
+
+// scrapeURL reads a /metrics URL (with the bearer token when given) and
+// parses it with the Prometheus client library's text parser.
+func scrapeURL(t *testing.T, url, token string) map[string]*dto.MetricFamily {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("scrape %s: %d %s", url, resp.StatusCode, body)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse the scrape of %s: %v", url, err)
+	}
+	return fams
+}
+
+// sample returns the value of the first series of family name whose
+// labels include every "name=value" of want (a histogram's count).
+func metricValue(fams map[string]*dto.MetricFamily, name string, want ...string) (float64, bool) {
+	f := fams[name]
+	if f == nil {
+		return 0, false
+	}
+next:
+	for _, m := range f.GetMetric() {
+		have := map[string]string{}
+		for _, l := range m.GetLabel() {
+			have[l.GetName()] = l.GetValue()
+		}
+		for _, w := range want {
+			k, v, _ := strings.Cut(w, "=")
+			if got, ok := have[k]; !ok || got != v {
+				continue next
+			}
+		}
+		switch {
+		case m.GetHistogram() != nil:
+			return float64(m.GetHistogram().GetSampleCount()), true
+		case m.GetCounter() != nil:
+			return m.GetCounter().GetValue(), true
+		case m.GetGauge() != nil:
+			return m.GetGauge().GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+// exportedSeries are the families a running Hookflow exports (issue 13):
+// the names the README and the dashboard use.
+var exportedSeries = []string{
+	"hookflow_webhook_requests_total", "hookflow_webhook_rejections_total", "hookflow_webhook_request_duration_seconds",
+	"hookflow_executions_finished_total", "hookflow_executions_pending", "hookflow_outbound_requests_total",
+	"hookflow_outbound_request_duration_seconds", "hookflow_outbound_retries_total", "hookflow_store_commit_operations",
+	"hookflow_store_commit_duration_seconds", "hookflow_store_commit_errors_total", "hookflow_retention_deleted_executions_total",
+	"hookflow_build_info", "go_goroutines", "go_memstats_heap_alloc_bytes", "process_cpu_seconds_total", "process_resident_memory_bytes",
+}
+
+// TestMetricsScrape scrapes a running Hookflow (the real wiring) on its
+// main listener with an API token: every series exists, and they move
+// with webhook calls, async runs with a request node and its retry.
+func TestMetricsScrape(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	token := createToken(t, dir)
+	srv := startServer(t, dir, token)
+	var calls atomic.Int32
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.WriteHeader(503) // retried
+			return
+		}
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	defer sink.Close()
+
+	// Unauthenticated: refused; /readyz is open.
+	if r := srv.do(t, http.MethodGet, "/metrics", nil, nil); r.status != 401 {
+		t.Errorf("/metrics without a token: %d", r.status)
+	}
+	if r := srv.do(t, http.MethodGet, "/readyz", nil, nil); r.status != 200 || string(r.body) != `{"status":"ready"}` {
+		t.Errorf("/readyz: %d %s", r.status, r.body)
+	}
+	before := scrapeURL(t, srv.base+"/metrics", token)
+	// Every family but the requests by workflow (no request yet) is there
+	// from the start, at 0.
+	for _, name := range exportedSeries {
+		if before[name] == nil && name != "hookflow_webhook_requests_total" {
+			t.Errorf("no %s in the first scrape", name)
+		}
+	}
+
+	id, key := srv.createWorkflow(t, `{"title":"m","mode":"sync","trigger":{},"nodes":[{"key":"r","type":"response","config":{"status":201,"body":"x"}}]}`)
+	aid, akey := srv.createWorkflow(t, `{"title":"call","mode":"async","trigger":{},"nodes":[
+		{"key":"n","type":"request","config":{"method":"POST","url":"`+sink.URL+`/x","retry":{"attempts":2,"backoffSeconds":0.1}}}]}`)
+	for i := 0; i < 3; i++ {
+		if r := srv.do(t, http.MethodPost, "/api/webhook:trigger/"+key, []byte(`{}`), map[string]string{"Content-Type": "application/json"}); r.status != 201 {
+			t.Fatalf("webhook: %d", r.status)
+		}
+	}
+	r := srv.do(t, http.MethodPost, "/api/webhook:trigger/"+akey, []byte(`{}`), map[string]string{"Content-Type": "application/json"})
+	if r.status != 200 {
+		t.Fatalf("async webhook: %d", r.status)
+	}
+	list := srv.api(t, http.MethodGet, "/api/v1/workflows/"+strconv.FormatInt(aid, 10)+"/executions", "")
+	eid := gjson.GetBytes(list.body, "items.0.id").Int()
+	if e := srv.waitExecution(t, eid); e.Get("status").String() != "resolved" {
+		t.Fatalf("async execution %s", e.Raw)
+	}
+
+	var after map[string]*dto.MetricFamily
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		after = scrapeURL(t, srv.base+"/metrics", token)
+		if v, _ := metricValue(after, "hookflow_executions_finished_total", "status=resolved"); v >= 4 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, name := range exportedSeries {
+		if after[name] == nil {
+			t.Errorf("no %s in the scrape", name)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"hookflow_webhook_requests_total", []string{"workflow=" + strconv.FormatInt(id, 10), "code=201"}, 3},
+		{"hookflow_webhook_requests_total", []string{"workflow=" + strconv.FormatInt(aid, 10), "code=200"}, 1},
+		{"hookflow_webhook_request_duration_seconds", []string{"mode=sync"}, 3},
+		{"hookflow_webhook_request_duration_seconds", []string{"mode=async"}, 1},
+		{"hookflow_executions_finished_total", []string{"status=resolved"}, 4},
+		{"hookflow_outbound_requests_total", []string{"class=5xx"}, 1},
+		{"hookflow_outbound_requests_total", []string{"class=2xx"}, 1},
+		{"hookflow_outbound_retries_total", nil, 1},
+		{"hookflow_outbound_request_duration_seconds", nil, 2},
+		{"hookflow_executions_pending", []string{"status=waiting"}, 0},
+	} {
+		if got, ok := metricValue(after, tc.name, tc.labels...); !ok || got != tc.want {
+			t.Errorf("%s%v = %v (found %v), want %v", tc.name, tc.labels, got, ok, tc.want)
+		}
+	}
+	c0, _ := metricValue(before, "hookflow_store_commit_operations")
+	c1, _ := metricValue(after, "hookflow_store_commit_operations")
+	if c1 <= c0 {
+		t.Errorf("store commits did not move: %v then %v", c0, c1)
+	}
+	if err := srv.stop(t); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+}
+
+// TestMetricsListener: with --metrics-addr, /metrics is served there
+// without a token, and not at all on the main listener.
+func TestMetricsListener(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	token := createToken(t, dir)
+	srv := startServer(t, dir, token, "--metrics-addr", "127.0.0.1:0")
+	if !strings.HasPrefix(srv.metrics, "http://127.0.0.1:") {
+		t.Fatalf("metrics address %q in the started line", srv.metrics)
+	}
+	if r := srv.api(t, http.MethodGet, "/metrics", ""); r.status != 404 {
+		t.Errorf("/metrics on the main listener with --metrics-addr: %d", r.status)
+	}
+	_, key := srv.createWorkflow(t, `{"title":"m","mode":"async","trigger":{"basicAuth":{"enabled":true,"username":"u","password":"p"}},"nodes":[]}`)
+	srv.do(t, http.MethodPost, "/api/webhook:trigger/"+key, []byte(`{}`), nil)
+	fams := scrapeURL(t, srv.metrics+"/metrics", "")
+	for _, name := range exportedSeries {
+		if fams[name] == nil {
+			t.Errorf("no %s on the metrics listener", name)
+		}
+	}
+	if v, _ := metricValue(fams, "hookflow_webhook_rejections_total", "reason=auth"); v != 1 {
+		t.Errorf("auth rejections %v, want 1", v)
+	}
+	resp, err := http.Get(srv.metrics + "/other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("/other on the metrics listener: %d", resp.StatusCode)
+	}
+	if err := srv.stop(t); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	// Closed with the server.
+	if _, err := http.Get(srv.metrics + "/metrics"); err == nil {
+		t.Error("the metrics listener still answers after the server stopped")
+	}
+}
