@@ -19,14 +19,23 @@ const benchPaidOrder = `{"order":{"id":12345,"status":"paid","amount":"49.90","c
 // BenchmarkWebhook runs the public endpoint in process, from fasthttp's
 // request context through Fiber, the engine and the SQLite store (group
 // commit included), without sockets: ns/op is the server's cost of one
-// request with 64 requests in flight, the load of `make bench`.
+// request with 64 requests in flight, the load of `make bench`. Each case
+// runs with the metrics (as always in production) and with the engine's
+// and the store's observer off, which measures what the metrics cost:
+//
+//	go test -run '^$' -bench 'Webhook/async' -count 6 ./web/
 func BenchmarkWebhook(b *testing.B) {
-	for _, tc := range []struct{ name, doc string }{
-		{"async", benchAsyncDoc},
-		{"sync", readSection9("../engine/testdata/section9.json")},
+	for _, tc := range []struct {
+		name, doc string
+		observe   bool
+	}{
+		{"async/metrics=on", benchAsyncDoc, true},
+		{"async/metrics=off", benchAsyncDoc, false},
+		{"sync/metrics=on", readSection9("../engine/testdata/section9.json"), true},
+		{"sync/metrics=off", readSection9("../engine/testdata/section9.json"), false},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			srv := newTestServer(b, web.Config{}, "http://127.0.0.1")
+			srv := newObservedServer(b, web.Config{}, "http://127.0.0.1", tc.observe)
 			w, err := srv.svc.CreateWorkflow(context.Background(), []byte(tc.doc))
 			if err != nil {
 				b.Fatal(err)

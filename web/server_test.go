@@ -43,6 +43,14 @@ type testServer struct {
 
 func newTestServer(tb testing.TB, cfg web.Config, publicURL string) *testServer {
 	tb.Helper()
+	return newObservedServer(tb, cfg, publicURL, true)
+}
+
+// newObservedServer is newTestServer with the engine's and the store's
+// observer on or off (HOOKFLOW_METRICS_OBSERVER=off), for the benchmark
+// of what the metrics cost.
+func newObservedServer(tb testing.TB, cfg web.Config, publicURL string, observe bool) *testServer {
+	tb.Helper()
 	ctx := context.Background()
 	box, err := db.NewSecretBox([]byte("web-test-key-0123456789"))
 	if err != nil {
@@ -51,15 +59,21 @@ func newTestServer(tb testing.TB, cfg web.Config, publicURL string) *testServer 
 	// Metrics are always on, as in production; cfg.Metrics says whether
 	// the main listener serves them.
 	m := metrics.New("test")
-	store, err := db.Open(ctx, filepath.Join(tb.TempDir(), db.FileName), box, db.WithObserver(m))
+	var opts []db.Option
+	if observe {
+		opts = append(opts, db.WithObserver(m))
+	}
+	store, err := db.Open(ctx, filepath.Join(tb.TempDir(), db.FileName), box, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
 	log := slog.New(slog.DiscardHandler)
 	svc := engine.NewService(store, store, log)
-	svc.UseObserver(m)
-	m.WatchPending(store)
+	if observe {
+		svc.UseObserver(m)
+		m.WatchPending(store)
+	}
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, Ping: store.Ping, Throttle: handlers.NewThrottle(),
 		PublicURL: publicURL,

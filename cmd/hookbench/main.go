@@ -1213,7 +1213,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.hookflow, "hookflow", "bin/hookflow", "the Hookflow binary to measure")
 	fs.IntVar(&cfg.drainN, "drain", 100_000, "queued executions for the drain scenario")
 	fs.IntVar(&cfg.storedN, "stored", 1_000_000, "executions stored before the last growth case")
-	only := fs.String("only", "", "comma list of scenario groups to run: a,b,c,d,e, or e-conns,e-workflows,e-stored for parts of e (default all)")
+	only := fs.String("only", "", "comma list of scenario groups to run: a,b,c,d,e,m, or e-conns,e-workflows,e-stored for parts of e (default all)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary data directory")
 	fs.DurationVar(&cfg.overall, "timeout", 30*time.Minute, "bound on the whole run")
 	fs.DurationVar(&cfg.idleWait, "wait-idle", time.Minute, "wait at most this long for other processes to leave the CPUs alone before starting")
@@ -1372,6 +1372,11 @@ func (b *bench) all(ctx context.Context) error {
 	}
 	if b.want("c") {
 		if _, err := b.measureHF(ctx, "(c) sync §9 example, paid order", []string{b.hf.url(syncPath(b.syncKey))}, conns, paid, basic); err != nil {
+			return err
+		}
+	}
+	if b.want("m") {
+		if err := b.metricsCost(ctx, paid, plain); err != nil {
 			return err
 		}
 	}
@@ -1625,15 +1630,43 @@ func (b *bench) createToken(ctx context.Context) error {
 	return nil
 }
 
-func (b *bench) startHookflow(ctx context.Context) error {
+func (b *bench) startHookflow(ctx context.Context, extraEnv ...string) error {
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
 	addr := "127.0.0.1:" + port
 	b.hf, err = startProc(ctx, "hookflow", b.cfg.hookflow,
-		[]string{"serve", "--addr", addr, "--data-dir", b.dataDir, "--log-level", "warn"}, b.hookflowEnv(), addr, b.log)
+		[]string{"serve", "--addr", addr, "--data-dir", b.dataDir, "--log-level", "warn"}, append(b.hookflowEnv(), extraEnv...), addr, b.log)
 	return err
+}
+
+// metricsCostRounds is how many times the metrics-cost scenario measures
+// each side: alternating spreads the machine's drift over both.
+const metricsCostRounds = 2
+
+// metricsCost measures what the metrics cost the async accept (issue 13:
+// within 5%): the same binary, restarted alternately with the engine's and
+// the store's observer disabled (HOOKFLOW_METRICS_OBSERVER=off) and with
+// it on, as it always is in production. Each restart starts from the same
+// database, so both sides see the same table.
+func (b *bench) metricsCost(ctx context.Context, paid []byte, plain []header) error {
+	for round := 1; round <= metricsCostRounds; round++ {
+		for _, side := range []struct {
+			label string
+			env   []string
+		}{{"observer off", []string{"HOOKFLOW_METRICS_OBSERVER=off"}}, {"metrics on", nil}} {
+			b.hf.stop()
+			if err := b.startHookflow(ctx, side.env...); err != nil {
+				return err
+			}
+			name := fmt.Sprintf("(m) async accept, %s, round %d", side.label, round)
+			if _, err := b.measureHF(ctx, name, []string{b.hf.url(syncPath(b.asyncKey))}, b.cfg.conns, paid, plain); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // api calls the admin API and decodes a JSON reply into out.
@@ -2087,6 +2120,19 @@ func (b *bench) printTargets() {
 			fmt.Fprintf(b.out, "- %s %s p99 < 10 ms at %d connections: %s\n", mark(r.P99 < 10*time.Millisecond), p.label, r.Conns, fmtLatency(r.P99))
 			fmt.Fprintf(b.out, "- %s %s without errors: %d\n", mark(r.Errors == 0), p.label, r.Errors)
 		}
+	}
+	var on, off float64
+	for _, r := range b.rows {
+		switch {
+		case strings.HasPrefix(r.Scenario, "(m) async accept, metrics on"):
+			on += r.RPS
+		case strings.HasPrefix(r.Scenario, "(m) async accept, observer off"):
+			off += r.RPS
+		}
+	}
+	if on > 0 && off > 0 {
+		fmt.Fprintf(b.out, "- %s async accept with metrics within 5%% of the observer off (issue 13, %d rounds each): %.1f%%\n",
+			mark(on >= 0.95*off), metricsCostRounds, 100*(on/off-1))
 	}
 	if r := find("(d)"); r != nil {
 		fmt.Fprintf(b.out, "- %s async drain ≥ 20,000 executions/s: %s/s\n", mark(r.RPS >= 20000), fmtThousands(r.RPS))
