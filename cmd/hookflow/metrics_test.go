@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -175,6 +179,8 @@ func TestMetricsScrape(t *testing.T) {
 			t.Errorf("%s%v = %v (found %v), want %v", tc.name, tc.labels, got, ok, tc.want)
 		}
 	}
+	// The Grafana dashboard queries only what this scrape has.
+	checkDashboard(t, after)
 	c0, _ := metricValue(before, "hookflow_store_commit_operations")
 	c1, _ := metricValue(after, "hookflow_store_commit_operations")
 	if c1 <= c0 {
@@ -223,5 +229,146 @@ func TestMetricsListener(t *testing.T) {
 	// Closed with the server.
 	if _, err := http.Get(srv.metrics + "/metrics"); err == nil {
 		t.Error("the metrics listener still answers after the server stopped")
+	}
+}
+
+// dashboardPath is the Grafana dashboard shipped with Hookflow.
+var dashboardPath = filepath.Join("..", "..", "deploy", "grafana", "hookflow.json")
+
+var (
+	// Our metrics, the Go runtime's and the process': every name the
+	// dashboard queries starts so.
+	dashMetricRE = regexp.MustCompile(`\b((?:hookflow|go|process)_[a-zA-Z0-9_]+)\b`)
+	dashByRE     = regexp.MustCompile(`\bby \(([^)]*)\)`)
+	dashMatchRE  = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)\s*"`)
+	dashValuesRE = regexp.MustCompile(`label_values\(([^,]+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)`)
+)
+
+// dashboardQueries returns every PromQL expression of the dashboard: the
+// panels' targets and the variables' queries, after checking that the
+// file is a dashboard Grafana imports as it is (its data source is a
+// variable, not an __inputs placeholder to fill in).
+func dashboardQueries(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile(dashboardPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		UID, Title    string
+		SchemaVersion int
+		Inputs        []any `json:"__inputs"`
+		Templating    struct {
+			List []struct {
+				Name, Type string
+				Query      any
+			}
+		}
+		Panels []struct {
+			ID         int
+			Type       string
+			Title      string
+			Datasource struct{ UID string }
+			Targets    []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatalf("%s: %v", dashboardPath, err)
+	}
+	if d.UID == "" || d.Title == "" || d.SchemaVersion < 30 || len(d.Inputs) != 0 {
+		t.Errorf("dashboard uid %q title %q schemaVersion %d inputs %v", d.UID, d.Title, d.SchemaVersion, d.Inputs)
+	}
+	var exprs []string
+	hasDS := false
+	for _, v := range d.Templating.List {
+		switch v.Type {
+		case "datasource":
+			hasDS = v.Name == "datasource" && v.Query == "prometheus"
+		case "query":
+			q, _ := v.Query.(map[string]any)
+			s, _ := q["query"].(string)
+			if s == "" {
+				t.Errorf("variable %s has no query", v.Name)
+			}
+			exprs = append(exprs, s)
+		}
+	}
+	if !hasDS {
+		t.Error("no datasource variable of type prometheus: the dashboard would not import as it is")
+	}
+	ids := map[int]bool{}
+	for _, p := range d.Panels {
+		if ids[p.ID] {
+			t.Errorf("panel id %d twice", p.ID)
+		}
+		ids[p.ID] = true
+		if p.Type == "row" {
+			continue
+		}
+		if p.Datasource.UID != "${datasource}" || len(p.Targets) == 0 {
+			t.Errorf("panel %q: datasource %q, %d targets", p.Title, p.Datasource.UID, len(p.Targets))
+		}
+		for _, tg := range p.Targets {
+			if !dashMetricRE.MatchString(tg.Expr) {
+				t.Errorf("panel %q: expression %q queries none of our metrics", p.Title, tg.Expr)
+			}
+			exprs = append(exprs, tg.Expr)
+		}
+	}
+	if len(exprs) < 20 {
+		t.Errorf("only %d expressions in the dashboard", len(exprs))
+	}
+	return exprs
+}
+
+// checkDashboard: every metric the dashboard queries is in the scrape of
+// a running Hookflow (histogram series by their family), and every label
+// it groups or filters by is one of those metrics' labels (job and
+// instance come from Prometheus, le from histograms).
+func checkDashboard(t *testing.T, fams map[string]*dto.MetricFamily) {
+	t.Helper()
+	family := func(name string) *dto.MetricFamily {
+		if f := fams[name]; f != nil {
+			return f
+		}
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if f := fams[strings.TrimSuffix(name, suffix)]; f != nil && strings.HasSuffix(name, suffix) &&
+				(f.GetType() == dto.MetricType_HISTOGRAM || f.GetType() == dto.MetricType_SUMMARY) {
+				return f
+			}
+		}
+		return nil
+	}
+	for _, expr := range dashboardQueries(t) {
+		labels := map[string]bool{"job": true, "instance": true, "le": true}
+		for _, m := range dashMetricRE.FindAllStringSubmatch(expr, -1) {
+			f := family(m[1])
+			if f == nil {
+				t.Errorf("the dashboard queries %s, which Hookflow does not export (in %q)", m[1], expr)
+				continue
+			}
+			for _, s := range f.GetMetric() {
+				for _, l := range s.GetLabel() {
+					labels[l.GetName()] = true
+				}
+			}
+		}
+		var used []string
+		for _, m := range dashByRE.FindAllStringSubmatch(expr, -1) {
+			for _, l := range strings.Split(m[1], ",") {
+				used = append(used, strings.TrimSpace(l))
+			}
+		}
+		for _, m := range dashMatchRE.FindAllStringSubmatch(expr, -1) {
+			used = append(used, m[1])
+		}
+		for _, m := range dashValuesRE.FindAllStringSubmatch(expr, -1) {
+			used = append(used, m[2])
+		}
+		for _, l := range used {
+			if !labels[l] {
+				t.Errorf("the dashboard uses label %q, which its metrics do not have (in %q)", l, expr)
+			}
+		}
 	}
 }
