@@ -26,7 +26,9 @@ func routes(app *fiber.App, cfg Config, h *handlers.Handlers, log *slog.Logger) 
 	app.Post(`/api/webhook\:trigger/:key`, h.WebhookTrigger)
 	app.All(`/api/webhook\:trigger/:key`, h.WebhookMethodNotAllowed)
 
-	// The admin API.
+	// The admin API. Its description needs no token (registered before the
+	// group's token check, which it then never reaches).
+	app.Get("/api/v1/openapi.json", h.OpenAPI)
 	api := app.Group("/api/v1", bearerAuth(h.Auth))
 	api.Get("/workflows", h.WorkflowListAPI)
 	api.Post("/workflows", h.WorkflowCreateAPI)

@@ -119,8 +119,18 @@ func (e *apiEnv) call(t *testing.T, method, path, body string) apiReply {
 	return e.send(t, req)
 }
 
+// send sends a request to the server; an admin API exchange is checked
+// against the OpenAPI description on the way (checkOpenAPI).
 func (e *apiEnv) send(t *testing.T, req *http.Request) apiReply {
 	t.Helper()
+	var reqBody []byte
+	if req.Body != nil {
+		var err error
+		if reqBody, err = io.ReadAll(req.Body); err != nil {
+			t.Fatal(err)
+		}
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
 	resp, err := e.app.Test(req, -1)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
@@ -130,6 +140,7 @@ func (e *apiEnv) send(t *testing.T, req *http.Request) apiReply {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkOpenAPI(t, req, reqBody, resp.StatusCode, resp.Header, b)
 	return apiReply{resp.StatusCode, resp.Header, b}
 }
 
