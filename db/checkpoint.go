@@ -62,8 +62,7 @@ func (c *checkpointer) loop() {
 			return
 		case <-t.C:
 		}
-		var busy, frames, copied int
-		err := c.db.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+		_, _, err := c.step()
 		if err != nil {
 			// Logged once per failing spell: the writer keeps working, and
 			// the WAL only grows until a checkpoint succeeds again.
@@ -74,10 +73,21 @@ func (c *checkpointer) loop() {
 			continue
 		}
 		failing = false
-		if frames >= c.resetFrames {
-			c.w.checkpointWanted.Store(true)
-		}
 	}
+}
+
+// step runs one background checkpoint and asks the writer for its own when
+// the WAL is past the reset length. It returns the frames in the WAL and
+// how many of them are now in the database.
+func (c *checkpointer) step() (frames, copied int, err error) {
+	var busy int
+	if err := c.db.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+		return 0, 0, err
+	}
+	if frames >= c.resetFrames {
+		c.w.checkpointWanted.Store(true)
+	}
+	return frames, copied, nil
 }
 
 // close stops the checkpoints and waits for the one running.

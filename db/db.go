@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -184,9 +185,19 @@ func (d *DB) Backup(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("db: backup: %w", err)
 	}
+	// The copy holds request bodies and encrypted secrets: it is created
+	// readable by its owner only, before SQLite writes into it (VACUUM INTO
+	// accepts an empty file), so that it is never readable by others, not
+	// even for a moment.
+	f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("db: backup: %w", err)
+	}
+	f.Close()
 	// Through the write connection: the read pool is query_only, which
 	// refuses VACUUM INTO.
 	if _, err := d.write.ExecContext(ctx, "VACUUM INTO ?", abs); err != nil {
+		os.Remove(abs)
 		return fmt.Errorf("db: backup: %w", err)
 	}
 	return nil

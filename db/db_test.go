@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -294,6 +295,10 @@ func TestBackup(t *testing.T) {
 	dest := filepath.Join(t.TempDir(), "backup.db")
 	if err := d.Backup(ctx, dest); err != nil {
 		t.Fatalf("Backup: %v", err)
+	}
+	// It holds request bodies and encrypted secrets: owner only.
+	if fi, err := os.Stat(dest); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup file mode %v (%v), want 0600", fi.Mode().Perm(), err)
 	}
 	// Writes after the backup are not in it.
 	insertExecutions(t, d.DB, w, engine.StatusQueued, 1)

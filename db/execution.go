@@ -177,7 +177,7 @@ const updateExecutionSQL = `UPDATE executions SET
 	due_at = CASE WHEN status = 'aborted' THEN NULL ELSE ? END,
 	lease_owner = CASE WHEN status = 'aborted' THEN NULL ELSE ? END
 WHERE id = ? AND lease_owner = ? AND status IN ('running', 'aborted')
-RETURNING status`
+RETURNING status, finished_at`
 
 // renewLeasesSQL extends the leases an owner still holds among a JSON
 // array of ids.
@@ -194,10 +194,12 @@ const expireLeasesSQL = `UPDATE executions SET due_at = ?, lease_owner = NULL WH
 const nextDueSQL = `SELECT MIN(due_at) FROM executions WHERE ` + pendingCondition
 
 const cancelExecutionSQL = `UPDATE executions SET status = 'aborted', error = ?, finished_at = ?, due_at = NULL
-WHERE id = ? AND ` + pendingCondition
+WHERE id = ? AND ` + pendingCondition + `
+RETURNING workflow_id, created_at, started_at`
 
 const retryExecutionSQL = `UPDATE executions SET status = 'queued', error = '', finished_at = NULL, due_at = ?, lease_owner = NULL
-WHERE id = ? AND status IN ('failed', 'error', 'aborted')`
+WHERE id = ? AND status IN ('failed', 'error', 'aborted')
+RETURNING workflow_id, created_at`
 
 // replayExecutionSQL copies one execution's request and context into a new
 // queued execution, inside SQLite: the bodies never pass through Go.
@@ -209,7 +211,7 @@ const countExecutionsSQL = `UPDATE workflows SET execution_count = execution_cou
 
 // preparedSQL lists the statements of the hot paths, prepared once on the
 // write connection.
-var preparedSQL = []string{insertExecutionSQL, updateExecutionSQL, claimExecutionsSQL, countExecutionsSQL, renewLeasesSQL, replayExecutionSQL}
+var preparedSQL = []string{insertExecutionSQL, updateExecutionSQL, claimExecutionsSQL, countExecutionsSQL, renewLeasesSQL, replayExecutionSQL, upsertActivitySQL}
 
 // InsertExecution implements engine.ExecutionStore. The insert shares a
 // transaction with concurrent ones (group commit) and returns once durable.
@@ -255,6 +257,10 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner str
 			return err
 		}
 		b.count(e.WorkflowID, 1)
+		b.activity.request(e.WorkflowID, e.CreatedAt)
+		if e.Status.Final() {
+			b.activity.finish(e.WorkflowID, e.CreatedAt, e.Status, e.Duration(), 1)
+		}
 		return nil
 	})
 	return mapErr("insert execution", err)
@@ -354,18 +360,27 @@ func (d *DB) UpdateExecutions(ctx context.Context, owner string, leaseUntil time
 			return err
 		}
 		for i, e := range es {
-			var status string
-			err := stmt.QueryRow(string(e.Status), rows[i].jobs, rows[i].resp, e.Error, nullable(e.StartedAt), nullable(e.FinishedAt),
-				rows[i].due, rows[i].lease, e.ID, owner).Scan(&status)
+			var (
+				status   string
+				finished sql.NullInt64
+			)
+			fin := nullable(e.FinishedAt)
+			err := stmt.QueryRow(string(e.Status), rows[i].jobs, rows[i].resp, e.Error, nullable(e.StartedAt), fin,
+				rows[i].due, rows[i].lease, e.ID, owner).Scan(&status, &finished)
 			switch {
 			case err == sql.ErrNoRows:
 				out[i] = engine.LeaseLost
 			case err != nil:
 				return err
-			case status == string(engine.StatusAborted):
+			case status == string(engine.StatusAborted) && (e.Status != engine.StatusAborted || finished != fin):
+				// Cancelled meanwhile: the row kept the cancel's status,
+				// reason and time (and was counted then).
 				out[i] = engine.Cancelled
 			default:
 				out[i] = engine.Updated
+				if e.Status.Final() {
+					b.activity.finish(e.WorkflowID, e.CreatedAt, e.Status, e.Duration(), 1)
+				}
 			}
 		}
 		return nil
@@ -452,20 +467,54 @@ func (d *DB) NextDue(ctx context.Context) (time.Time, bool, error) {
 
 // CancelExecution implements engine.ExecutionStore.
 func (d *DB) CancelExecution(ctx context.Context, id int64, reason string, now time.Time) (*engine.Execution, error) {
-	n, err := d.execCount(ctx, "cancel execution", cancelExecutionSQL, reason, ms(now), id)
+	var changed int64
+	err := d.w.do(ctx, func(b *batch) error {
+		changed = 0
+		var wf, created int64
+		var started sql.NullInt64
+		err := b.tx.QueryRow(cancelExecutionSQL, reason, ms(now), id).Scan(&wf, &created, &started)
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		changed = 1
+		d := time.Duration(0)
+		if started.Valid {
+			d = now.Sub(fromMS(started.Int64))
+		}
+		b.activity.finish(wf, fromMS(created), engine.StatusAborted, d, 1)
+		return nil
+	})
 	if err != nil {
-		return nil, err
+		return nil, mapErr("cancel execution", err)
 	}
-	return d.afterAction(ctx, id, n, "cancelled", "only queued, running or waiting executions can be cancelled")
+	return d.afterAction(ctx, id, changed, "cancelled", "only queued, running or waiting executions can be cancelled")
 }
 
-// RetryExecution implements engine.ExecutionStore.
+// RetryExecution implements engine.ExecutionStore. The execution no longer
+// counts as failed in the activity counters: it will finish again.
 func (d *DB) RetryExecution(ctx context.Context, id int64, now time.Time) (*engine.Execution, error) {
-	n, err := d.execCount(ctx, "retry execution", retryExecutionSQL, ms(now), id)
+	var changed int64
+	err := d.w.do(ctx, func(b *batch) error {
+		changed = 0
+		var wf, created int64
+		err := b.tx.QueryRow(retryExecutionSQL, ms(now), id).Scan(&wf, &created)
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		changed = 1
+		b.activity.finish(wf, fromMS(created), engine.StatusFailed, 0, -1)
+		return nil
+	})
 	if err != nil {
-		return nil, err
+		return nil, mapErr("retry execution", err)
 	}
-	return d.afterAction(ctx, id, n, "retried", "only failed, error or aborted executions can be retried")
+	return d.afterAction(ctx, id, changed, "retried", "only failed, error or aborted executions can be retried")
 }
 
 // afterAction returns the execution an action changed, or says why it
@@ -543,6 +592,9 @@ func (d *DB) ReplayExecutions(ctx context.Context, f engine.ReplayFilter, rev in
 				n += k
 			}
 			b.count(f.WorkflowID, n)
+			for range n {
+				b.activity.request(f.WorkflowID, now)
+			}
 			return nil
 		})
 		if err != nil {
@@ -661,7 +713,7 @@ func (d *DB) ListExecutions(ctx context.Context, f engine.ExecutionFilter) ([]*e
 var _ engine.PendingCounter = (*DB)(nil)
 
 // countPendingSQL reads the partial index executions_due alone (it holds
-// the pending rows only, with their status: migration 0004), whatever the
+// the pending rows only, with their status: migration 0005), whatever the
 // number of finished ones: about 20 ms for 100,000 waiting rows
 // (BenchmarkCountPending), fine for a scrape every few seconds.
 const countPendingSQL = `SELECT status, COUNT(*) FROM executions WHERE status IN ('queued', 'running', 'waiting') GROUP BY status`

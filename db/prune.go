@@ -38,6 +38,9 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 	err := d.w.do(ctx, func(b *batch) error {
 		tx := b.tx
 		deleted = 0
+		if err := pruneActivity(tx, time.Now()); err != nil {
+			return err
+		}
 		if !cutoff.IsZero() {
 			n, err := deleteByAge(tx, engine.FirstIDAt(cutoff), limit)
 			if err != nil {

@@ -40,15 +40,21 @@ func (d *DB) CreateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	return nil
 }
 
-// UpdateWorkflow implements engine.WorkflowStore.
+// UpdateWorkflow implements engine.WorkflowStore. A document that does not
+// say whether the workflow is enabled leaves the state as it is: enabled is
+// state, set by SetWorkflowEnabled or by a document that names it.
 func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	now := time.Now()
 	sealed := d.box.Seal(w.Secret)
+	var enabled any // NULL keeps the column
+	if w.Doc.Enabled != nil {
+		enabled = *w.Doc.Enabled
+	}
 	var rev int
 	err := d.w.do(ctx, func(b *batch) error {
 		tx := b.tx
-		if err := tx.QueryRow(`UPDATE workflows SET title = ?, mode = ?, enabled = ?, revision = revision + 1, updated_at = ? WHERE id = ? RETURNING revision`,
-			w.Doc.Title, string(w.Doc.Mode), w.Doc.IsEnabled(), ms(now), w.ID).Scan(&rev); err != nil {
+		if err := tx.QueryRow(`UPDATE workflows SET title = ?, mode = ?, enabled = COALESCE(?, enabled), revision = revision + 1, updated_at = ? WHERE id = ? RETURNING revision`,
+			w.Doc.Title, string(w.Doc.Mode), enabled, ms(now), w.ID).Scan(&rev); err != nil {
 			return err
 		}
 		_, err := tx.Exec(`INSERT INTO workflow_revisions (workflow_id, revision, document, secret, created_at) VALUES (?, ?, ?, ?, ?)`,
@@ -59,6 +65,26 @@ func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 		return mapErr("update workflow", err)
 	}
 	w.Revision, w.UpdatedAt = rev, now
+	return nil
+}
+
+// SetWorkflowEnabled implements engine.WorkflowStore.
+func (d *DB) SetWorkflowEnabled(ctx context.Context, id int64, enabled bool) error {
+	var n int64
+	err := d.w.do(ctx, func(b *batch) error {
+		res, err := b.tx.Exec(`UPDATE workflows SET enabled = ? WHERE id = ?`, enabled, id)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return mapErr("set workflow enabled", err)
+	}
+	if n == 0 {
+		return engine.Errorf(engine.ENOTFOUND, "workflow %d not found", id)
+	}
 	return nil
 }
 
@@ -83,7 +109,7 @@ func (d *DB) DeleteWorkflow(ctx context.Context, id int64) error {
 	return nil
 }
 
-const workflowColumns = `w.id, w.key, r.revision, r.document, r.secret, w.created_at, r.created_at`
+const workflowColumns = `w.id, w.key, r.revision, r.document, r.secret, w.created_at, r.created_at, w.enabled`
 
 func (d *DB) scanWorkflow(row *sql.Row, what string) (*engine.Workflow, error) {
 	var (
@@ -91,8 +117,9 @@ func (d *DB) scanWorkflow(row *sql.Row, what string) (*engine.Workflow, error) {
 		doc      string
 		sealed   []byte
 		cre, upd int64
+		enabled  bool
 	)
-	if err := row.Scan(&w.ID, &w.Key, &w.Revision, &doc, &sealed, &cre, &upd); err != nil {
+	if err := row.Scan(&w.ID, &w.Key, &w.Revision, &doc, &sealed, &cre, &upd, &enabled); err != nil {
 		if err == sql.ErrNoRows {
 			return nil, engine.Errorf(engine.ENOTFOUND, "%s not found", what)
 		}
@@ -108,6 +135,9 @@ func (d *DB) scanWorkflow(row *sql.Row, what string) (*engine.Workflow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: workflow %d revision %d: stored document invalid: %w", w.ID, w.Revision, err)
 	}
+	// The workflow's state, whatever the revision's document said when it
+	// was saved.
+	w.Doc.Enabled = &enabled
 	return &w, nil
 }
 

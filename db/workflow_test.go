@@ -158,7 +158,9 @@ func TestWorkflowRevisions(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("ListWorkflows = %+v, %v", list, err)
 	}
-	if s := list[0]; s.Title != "Orders v3" || s.Mode != engine.ModeAsync || !s.Enabled || s.Revision != 3 || s.Key != w.Key {
+	// Revision 2 turned it off; revision 3 does not say, which keeps the
+	// state (enabled is state, not part of revisions).
+	if s := list[0]; s.Title != "Orders v3" || s.Mode != engine.ModeAsync || s.Enabled || s.Revision != 3 || s.Key != w.Key {
 		t.Errorf("summary %+v", s)
 	}
 }
@@ -247,5 +249,59 @@ func TestListWorkflows(t *testing.T) {
 	}
 	if s := list[1]; !s.Enabled || s.ExecutionCount != 3 || s.LastStatus != engine.StatusFailed || s.LastAt.UnixMilli() != last.CreatedAt.UnixMilli() {
 		t.Errorf("summary of A %+v", s)
+	}
+}
+
+// The enabled state is set without a revision, read back by every get,
+// kept by an update whose document does not name it and set by one that
+// does.
+func TestSetWorkflowEnabled(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := openTest(t)
+	w := createWorkflow(t, d.DB, `{"title":"A","mode":"async","enabled":true,"nodes":[]}`)
+	if err := d.SetWorkflowEnabled(ctx, w.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.GetWorkflow(ctx, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Revision != 1 || got.Doc.IsEnabled() {
+		t.Errorf("after SetWorkflowEnabled(false): revision %d, enabled %v", got.Revision, got.Doc.IsEnabled())
+	}
+	if byKey, _ := d.GetWorkflowByKey(ctx, w.Key); byKey.Doc.IsEnabled() {
+		t.Error("GetWorkflowByKey says enabled")
+	}
+	if rev, _ := d.GetRevision(ctx, w.ID, 1); rev.Doc.IsEnabled() {
+		t.Error("GetRevision does not carry the state")
+	}
+	update := func(doc string) *engine.Workflow {
+		t.Helper()
+		stored, secret, parsed, err := engine.PrepareDocument([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &engine.Workflow{ID: w.ID, Key: w.Key, Stored: stored, Secret: secret, Doc: parsed}
+		if err := d.UpdateWorkflow(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.GetWorkflow(ctx, w.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := update(`{"title":"A2","mode":"async","nodes":[]}`); got.Revision != 2 || got.Doc.IsEnabled() {
+		t.Errorf("update without enabled: revision %d, enabled %v", got.Revision, got.Doc.IsEnabled())
+	}
+	if got := update(`{"title":"A3","mode":"async","enabled":true,"nodes":[]}`); !got.Doc.IsEnabled() {
+		t.Error("update with enabled:true left it off")
+	}
+	if list, _ := d.ListWorkflows(ctx); !list[0].Enabled {
+		t.Error("the list says off")
+	}
+	if err := d.SetWorkflowEnabled(ctx, 999, true); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("unknown id: %v", err)
 	}
 }

@@ -51,6 +51,8 @@ type batch struct {
 	// counts accumulates new executions per workflow; the counters are
 	// updated once per batch instead of once per insert.
 	counts map[int64]int64
+	// activity accumulates the batch's additions to the activity counters.
+	activity activityDeltas
 }
 
 // stmt returns the prepared statement for query, bound to this batch's
@@ -189,6 +191,10 @@ func (w *writer) runTx(ops []*writeOp) error {
 			tx.Rollback()
 			return err
 		}
+	}
+	if err := b.activity.flush(b); err != nil {
+		tx.Rollback()
+		return err
 	}
 	if len(b.counts) > 0 {
 		stmt, err := b.stmt(countExecutionsSQL)

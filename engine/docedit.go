@@ -275,22 +275,6 @@ func NewNodeKey(doc *Document, typ string) string {
 	}
 }
 
-// DefaultConfig is the config of a node just added in the UI: a condition
-// in branch mode with an empty "and" group (always true), a response 200
-// with the JSON body {"ok":true}, an end that resolves. Unknown types get
-// nil.
-func DefaultConfig(typ string, mode Mode) json.RawMessage {
-	switch typ {
-	case "condition":
-		return json.RawMessage(`{"mode":"branch","rules":{"and":[]}}`)
-	case "response":
-		return json.RawMessage(`{"status":200,"headers":[],"body":{"ok":true}}`)
-	case "end":
-		return json.RawMessage(`{"status":"resolved"}`)
-	}
-	return nil
-}
-
 // UpstreamNodes lists the nodes that may run before the node with key, in
 // flow order: the steps before it in its chain and in every enclosing
 // chain, their branches included, and the nodes whose branches enclose it.

@@ -73,8 +73,10 @@ func TestFindNode(t *testing.T) {
 }
 
 func TestInsertNode(t *testing.T) {
-	end := func(key string) Node { return Node{Key: key, Type: "end", Config: DefaultConfig("end", ModeSync)} }
-	cond := Node{Key: "c", Type: "condition", Config: DefaultConfig("condition", ModeSync)}
+	end := func(key string) Node {
+		return Node{Key: key, Type: "end", Config: json.RawMessage(`{"status":"resolved"}`)}
+	}
+	cond := Node{Key: "c", Type: "condition", Config: json.RawMessage(`{"mode":"branch","rules":{"and":[]}}`)}
 	tests := []struct {
 		name          string
 		parent, brnch string
@@ -301,23 +303,9 @@ func TestNewNodeKey(t *testing.T) {
 	}
 }
 
-func TestDefaultConfigCompiles(t *testing.T) {
-	for _, mode := range []Mode{ModeSync, ModeAsync} {
-		for _, typ := range []string{"condition", "response", "end"} {
-			if typ == "response" && mode == ModeAsync {
-				continue
-			}
-			d := &Document{Title: "t", Mode: mode, Nodes: []Node{{Key: "n", Type: typ, Config: DefaultConfig(typ, mode)}}}
-			if err := d.Validate(); err != nil {
-				t.Errorf("%s %s: %v", mode, typ, err)
-			}
-		}
-	}
-	if DefaultConfig("bogus", ModeSync) != nil {
-		t.Error("unknown type got a config")
-	}
-	if got := NodeBranchNames(&Node{Type: "condition", Config: DefaultConfig("condition", ModeSync)}, ModeSync); !slices.Equal(got, []string{"yes", "no"}) {
-		t.Errorf("default condition branches = %v", got)
+func TestNodeBranchNamesOfCondition(t *testing.T) {
+	if got := NodeBranchNames(&Node{Type: "condition", Config: json.RawMessage(`{"mode":"branch","rules":{"and":[]}}`)}, ModeSync); !slices.Equal(got, []string{"yes", "no"}) {
+		t.Errorf("branch-mode condition branches = %v", got)
 	}
 }
 

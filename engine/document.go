@@ -103,9 +103,14 @@ func InjectSecret(stored []byte, secret string) []byte {
 }
 
 // ExportDocument returns the document as the admin API shows it: id, key,
-// url and revision first, then the stored document with its secret.
+// url and revision first, then the stored document with its secret, and
+// "enabled" saying the workflow's state (not what the revision's document
+// said when it was saved).
 func ExportDocument(w *Workflow, url string) []byte {
 	doc := InjectSecret(w.Stored, w.Secret)
+	if w.Doc != nil {
+		doc = SetTopLevel(doc, "enabled", strconv.AppendBool(nil, w.Doc.IsEnabled()))
+	}
 	out := make([]byte, 0, len(doc)+len(url)+96)
 	out = append(out, `{"id":`...)
 	out = strconv.AppendInt(out, w.ID, 10)

@@ -103,6 +103,8 @@ type Execution struct {
 	DueAt time.Time
 	// ReplayOf is the execution this one replays (§14), or 0.
 	ReplayOf int64
+	// Test marks a test run (§17), which is never stored.
+	Test bool
 	// Replays lists the executions that replay this one, oldest first
 	// (GetExecution only).
 	Replays    []int64

@@ -542,7 +542,8 @@ func (m *flowTestStore) GetWorkflowByKey(context.Context, string) (*Workflow, er
 func (m *flowTestStore) GetRevision(context.Context, int64, int) (*Workflow, error) {
 	return nil, Errorf(ENOTFOUND, "not kept")
 }
-func (m *flowTestStore) DeleteWorkflow(context.Context, int64) error { return m.unused }
+func (m *flowTestStore) DeleteWorkflow(context.Context, int64) error           { return m.unused }
+func (m *flowTestStore) SetWorkflowEnabled(context.Context, int64, bool) error { return m.unused }
 func (m *flowTestStore) ListRevisions(context.Context, int64) ([]RevisionInfo, error) {
 	return nil, m.unused
 }

@@ -15,6 +15,10 @@ type Node struct {
 	Title    string            `json:"title,omitempty"`
 	Config   json.RawMessage   `json:"config,omitempty"`
 	Branches map[string][]Node `json:"branches,omitempty"`
+	// Test says what the node does in a test run (§17) and never changes
+	// a real execution: for a request node {"run": true} (send it for
+	// real) or {"pin": {"status", "headers", "body"}} (use this reply).
+	Test json.RawMessage `json:"test,omitempty"`
 }
 
 // NodeKind is one type of node (condition, response, end, ...). Each kind

@@ -92,6 +92,10 @@ func (st *delayStep) Run(_ context.Context, s *Scope) (Outcome, error) {
 		until = now.Add(st.wait)
 	}
 	result := AppendJSONString([]byte(`{"until":`), until.UTC().Format(time.RFC3339Nano))
+	if s.Env != nil && s.Env.Test {
+		// A test run does not wait: it says how long it would have.
+		return Outcome{Result: append(result, `,"test":"did not wait"}`...)}, nil
+	}
 	result = append(result, '}')
 	if !until.After(now) {
 		return Outcome{Result: result}, nil

@@ -136,7 +136,91 @@ func (requestKind) Compile(n *Node, _ CompileEnv) (Step, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.test, err = compileRequestTest(n.Test); err != nil {
+		return nil, err
+	}
 	return st, nil
+}
+
+// requestTest is what a request node does in a test run (§17): by default
+// it is not sent and its result shows the request it would send; run sends
+// it for real; pin uses a reply given in the document.
+type requestTest struct {
+	run bool
+	pin *OutboundResponse
+}
+
+func compileRequestTest(raw json.RawMessage) (requestTest, error) {
+	var t requestTest
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return t, nil
+	}
+	if err := CheckJSON(raw, MaxJSONDepth); err != nil {
+		return t, Errorf(EINVALID, "test: %s", ErrorMessage(err))
+	}
+	v := gjson.ParseBytes(raw)
+	if !v.IsObject() {
+		return t, Errorf(EINVALID, `test: must be {"run": true} or {"pin": {"status": 200, "headers": {}, "body": ...}}`)
+	}
+	run, pin := v.Get("run"), v.Get("pin")
+	switch {
+	case run.Exists() && run.Type != gjson.True && run.Type != gjson.False:
+		return t, Errorf(EINVALID, "test.run: must be true or false")
+	case run.Type == gjson.True && pin.Exists():
+		return t, Errorf(EINVALID, "test: run for real or pin a reply, not both")
+	}
+	t.run = run.Type == gjson.True
+	if !pin.Exists() || pin.Type == gjson.Null {
+		return t, nil
+	}
+	if !pin.IsObject() {
+		return t, Errorf(EINVALID, `test.pin: must be an object such as {"status": 200, "headers": {"content-type": "application/json"}, "body": {"id": 1}}`)
+	}
+	status := pin.Get("status")
+	if status.Type != gjson.Number || status.Int() < 100 || status.Int() > 599 || float64(status.Int()) != status.Float() {
+		return t, Errorf(EINVALID, "test.pin.status: must be an HTTP status from 100 to 599")
+	}
+	resp := &OutboundResponse{Status: int(status.Int())}
+	if h := pin.Get("headers"); h.Exists() && h.Type != gjson.Null {
+		if !h.IsObject() {
+			return t, Errorf(EINVALID, "test.pin.headers: must be an object of header names and text values")
+		}
+		var bad string
+		h.ForEach(func(k, val gjson.Result) bool {
+			if !ValidHeaderName(k.Str) || val.Type != gjson.String {
+				bad = k.Str
+				return false
+			}
+			resp.Headers = append(resp.Headers, HeaderValue{Name: strings.ToLower(k.Str), Value: val.Str})
+			return true
+		})
+		if bad != "" {
+			return t, Errorf(EINVALID, "test.pin.headers.%s: must be a header name with a text value", bad)
+		}
+	}
+	body := pin.Get("body")
+	switch {
+	case !body.Exists() || body.Type == gjson.Null:
+	case body.Type == gjson.String:
+		resp.Body = []byte(body.Str)
+	default:
+		resp.Body = []byte(body.Raw)
+		if !hasHeader(resp.Headers, "content-type") {
+			resp.Headers = append(resp.Headers, HeaderValue{Name: "content-type", Value: replyJSON})
+		}
+	}
+	t.pin = resp
+	return t, nil
+}
+
+func hasHeader(hs []HeaderValue, name string) bool {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func compileRetry(r *retryConfig) (RetryPolicy, error) {
@@ -258,6 +342,7 @@ type requestStep struct {
 	timeout           time.Duration
 	retry             RetryPolicy
 	continueOnFailure bool
+	test              requestTest
 }
 
 func (*requestStep) Branches() []string { return nil }
@@ -268,12 +353,15 @@ func (*requestStep) Branches() []string { return nil }
 // the execution wait until the next attempt is due.
 func (st *requestStep) Run(ctx context.Context, s *Scope) (Outcome, error) {
 	env := s.Env
-	if env == nil || env.Outbound == nil {
+	if env == nil || (env.Outbound == nil && !env.Test) {
 		return Outcome{}, Errorf(EINTERNAL, "request nodes cannot run here")
 	}
 	req, sent, err := st.render(s, env)
 	if err != nil {
 		return Outcome{}, err
+	}
+	if env.Test && !st.test.run {
+		return st.testOutcome(sent)
 	}
 	var attempts []Attempt
 	round := 0
@@ -325,6 +413,39 @@ func (st *requestStep) Run(ctx context.Context, s *Scope) (Outcome, error) {
 		}
 		return Outcome{Result: result, End: StatusFailed, Error: why, Request: sent, Attempts: attempts}, nil
 	}
+}
+
+// testOutcome is the node's outcome in a test run when it is not sent: the
+// pinned reply taken as if it had come (a 2xx resolves; anything else
+// fails, or goes on with continueOnFailure, as a real reply would), or the
+// request it would send.
+func (st *requestStep) testOutcome(sent *SentRequest) (Outcome, error) {
+	pin := st.test.pin
+	if pin == nil {
+		b := []byte(`{"ok":true,"test":"not sent","request":`)
+		r, err := json.Marshal(sent)
+		if err != nil {
+			return Outcome{}, err
+		}
+		b = append(append(b, r...), '}')
+		return Outcome{Result: b, Request: sent}, nil
+	}
+	a := Attempt{Number: 1, Status: pin.Status, Reply: &ReceivedReply{Headers: pin.Headers}}
+	a.Reply.Body, a.Reply.BodyTruncated = capText(pin.Body, MaxRecordedBody)
+	if pin.Status >= 200 && pin.Status < 300 {
+		return Outcome{Result: markPinned(successResult(pin, []Attempt{a})), Request: sent, Attempts: []Attempt{a}}, nil
+	}
+	a.Error = "HTTP " + strconv.Itoa(pin.Status)
+	result := markPinned(failureResult(pin, a.Error, []Attempt{a}))
+	if st.continueOnFailure {
+		return Outcome{Result: result, Error: a.Error, Request: sent, Attempts: []Attempt{a}}, nil
+	}
+	return Outcome{Result: result, End: StatusFailed, Error: a.Error, Request: sent, Attempts: []Attempt{a}}, nil
+}
+
+// markPinned adds "test":"pinned" to a result object.
+func markPinned(result []byte) []byte {
+	return append(result[:len(result)-1], `,"test":"pinned"}`...)
 }
 
 // attemptsInRound counts the attempts of the current round: those since

@@ -10,7 +10,7 @@ import (
 
 // RunnerConfig tunes the runner.
 type RunnerConfig struct {
-	// Workers is how many executions run at once (default 16 per CPU):
+	// Workers is how many executions run at once (default 32 per CPU):
 	// flows that call other systems spend most of their time waiting for
 	// replies, so this is well above the number of CPUs.
 	Workers int
@@ -62,7 +62,7 @@ type Runner struct {
 // NewRunner returns a runner for the service's executions; Start starts it.
 func (s *Service) NewRunner(cfg RunnerConfig) *Runner {
 	if cfg.Workers <= 0 {
-		cfg.Workers = 16 * runtime.GOMAXPROCS(0)
+		cfg.Workers = 32 * runtime.GOMAXPROCS(0)
 	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = 128
@@ -134,13 +134,21 @@ func (r *Runner) tryAcquire() bool {
 	}
 }
 
+// release gives back the slots of runs that ended, and wakes the claimer,
+// which may be waiting for a free slot.
 func (r *Runner) release(n int) {
-	for i := 0; i < n; i++ {
-		<-r.slots
-	}
+	r.giveBack(n)
 	select {
 	case r.freed <- struct{}{}:
 	default:
+	}
+}
+
+// giveBack returns slots the claimer took but did not use: no wake-up, or
+// an idle claimer would wake itself forever.
+func (r *Runner) giveBack(n int) {
+	for i := 0; i < n; i++ {
+		<-r.slots
 	}
 }
 
@@ -159,6 +167,11 @@ func (r *Runner) claimLoop() {
 	defer r.wg.Done()
 	timer := time.NewTimer(r.cfg.Poll)
 	defer timer.Stop()
+	// A claim is a write: when runs end one by one, claiming for each freed
+	// slot alone would make one write per execution. The claimer waits
+	// until a quarter of the slots (or of a batch) are free, unless the
+	// queue was just added to.
+	minClaim := max(1, min(r.cfg.Batch, r.cfg.Workers)/4)
 	for {
 		select {
 		case <-r.stop:
@@ -178,11 +191,15 @@ func (r *Runner) claimLoop() {
 			}
 		}
 		timer.Reset(wait)
+	sleep:
 		select {
 		case <-r.stop:
 			return
 		case <-r.svc.wake:
 		case <-r.freed:
+			if claimed == -1 && r.cfg.Workers-len(r.slots) < minClaim {
+				goto sleep
+			}
 		case <-timer.C:
 		}
 		if !timer.Stop() {
@@ -208,17 +225,17 @@ func (r *Runner) claim() (int, bool) {
 	now := time.Now()
 	es, err := r.svc.executions.ClaimExecutions(r.hardCtx, r.svc.owner, now, now.Add(r.cfg.Lease), n)
 	if err != nil {
-		r.release(n)
+		r.giveBack(n)
 		r.report(err)
 		return 0, false
 	}
-	r.release(n - len(es))
+	r.giveBack(n - len(es))
 	var pure []*Execution
 	for _, e := range es {
 		if r.running(e.ID) {
 			// Its lease expired while it still runs here (the store was
 			// slow to renew it): the run in flight goes on.
-			r.release(1)
+			r.giveBack(1)
 			continue
 		}
 		if rf, err := r.svc.flowFor(r.hardCtx, e.WorkflowID, e.Revision); err == nil && rf.flow.Pure {

@@ -49,6 +49,9 @@ type RunEnv struct {
 	// waits in place, within the context's deadline, instead of making the
 	// execution wait as a stored row.
 	Inline bool
+	// Test is set in a test run (§17): request nodes are not sent unless
+	// their test setting says so, and delays do not wait.
+	Test bool
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Observer receives the measurements of request nodes; nil for runs

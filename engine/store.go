@@ -62,6 +62,10 @@ type WorkflowStore interface {
 	ListRevisions(ctx context.Context, id int64) ([]RevisionInfo, error)
 	// ListWorkflows lists every workflow, newest first.
 	ListWorkflows(ctx context.Context) ([]WorkflowSummary, error)
+	// SetWorkflowEnabled turns a workflow on or off without saving a
+	// revision (it is state, not an edit); ENOTFOUND if none. The
+	// workflows read afterwards carry the state in Doc.Enabled.
+	SetWorkflowEnabled(ctx context.Context, id int64, enabled bool) error
 }
 
 // ExecutionFilter selects executions of one workflow, newest first.

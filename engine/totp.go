@@ -105,3 +105,26 @@ func TOTPURI(secret, email string) string {
 	q := url.Values{"secret": {secret}, "issuer": {TOTPIssuer}}
 	return "otpauth://totp/" + label + "?" + q.Encode()
 }
+
+// TOTPCodeUsed reports whether code is the code of secret for a step
+// around t that was already accepted (at or before lastStep): CheckTOTP
+// refuses it so that a code works once, and the person typing it deserves
+// to hear that rather than "wrong code".
+func TOTPCodeUsed(secret, code string, t time.Time, lastStep int64) bool {
+	key, err := decodeTOTPSecret(secret)
+	if err != nil {
+		return false
+	}
+	code = strings.Join(strings.Fields(code), "")
+	if len(code) != TOTPDigits {
+		return false
+	}
+	now := totpStep(t)
+	used := false
+	for s := now - 1; s <= now+1; s++ {
+		if subtle.ConstantTimeCompare([]byte(hotp(key, s)), []byte(code)) == 1 && s <= lastStep {
+			used = true
+		}
+	}
+	return used
+}

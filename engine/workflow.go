@@ -67,6 +67,17 @@ type Trigger struct {
 	Query     []Field   `json:"query"`
 	Body      []Field   `json:"body"`
 	Response  *Reply    `json:"response,omitempty"`
+	// Samples is a request to try the workflow on (test runs, §17): what
+	// the admin pasted to parse, or a captured request.
+	Samples *Samples `json:"samples,omitempty"`
+}
+
+// Samples is a sample request of the trigger: its headers, its raw query
+// string and its raw body (as text).
+type Samples struct {
+	Headers map[string]string `json:"headers,omitempty"`
+	Query   string            `json:"query,omitempty"`
+	Body    string            `json:"body,omitempty"`
 }
 
 // BasicAuth is the trigger's HTTP Basic Auth setting.
@@ -159,6 +170,9 @@ func ParseDocument(raw []byte) (*Document, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
+	if err := d.checkSpelling(); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -221,67 +235,145 @@ func (d *Document) Validate() error {
 }
 
 func (d *Document) validateTop() error {
+	var first error
+	d.checkTop(false, func(err error) bool { first = err; return false })
+	return first
+}
+
+// Problems lists every problem of the document's top level and trigger
+// (title, mode, timeout, Basic Auth, each declared field, the async reply),
+// each an EINVALID *Error naming its field, with the spelling rules a save
+// applies (see ParseDocument). Node settings are not included: Validate
+// reports the first of those. Forms use it to show every error at once.
+func (d *Document) Problems() []error {
+	var all []error
+	d.checkTop(true, func(err error) bool { all = append(all, err); return true })
+	return all
+}
+
+// checkSpelling is the first problem of the rules a save applies on top of
+// what a stored document must meet to run (header names, spaces in
+// paths): stored documents saved before a rule existed still run.
+func (d *Document) checkSpelling() error {
+	var first error
+	d.checkFields(true, true, func(err error) bool { first = err; return false })
+	return first
+}
+
+var (
+	// fieldHeaderRE is an HTTP header name (RFC 9110 token).
+	fieldHeaderRE = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	// quotedKeyRE matches the quoted keys of a path (["first name"]), where
+	// spaces are allowed.
+	quotedKeyRE = regexp.MustCompile(`\["(?:[^"\\]|\\.)*"\]`)
+)
+
+// checkTop reports each top-level problem to report until it returns
+// false. strict adds the spelling rules of saves (checkSpelling).
+func (d *Document) checkTop(strict bool, report func(error) bool) {
 	title := strings.TrimSpace(d.Title)
 	switch {
 	case title == "":
-		return Errorf(EINVALID, "title: required")
+		if !report(Errorf(EINVALID, "title: required")) {
+			return
+		}
 	case utf8.RuneCountInString(d.Title) > MaxTitleLength:
-		return Errorf(EINVALID, "title: longer than %d characters", MaxTitleLength)
+		if !report(Errorf(EINVALID, "title: longer than %d characters", MaxTitleLength)) {
+			return
+		}
 	}
 	if d.Mode != ModeSync && d.Mode != ModeAsync {
-		return Errorf(EINVALID, `mode: must be "sync" or "async", got %q`, d.Mode)
+		if !report(Errorf(EINVALID, `mode: must be "sync" or "async", got %q`, d.Mode)) {
+			return
+		}
 	}
 	if d.TimeoutSeconds < 0 || d.TimeoutSeconds > MaxTimeoutSeconds {
-		return Errorf(EINVALID, "timeoutSeconds: must be between 1 and %d", MaxTimeoutSeconds)
+		if !report(Errorf(EINVALID, "timeoutSeconds: must be between 1 and %d", MaxTimeoutSeconds)) {
+			return
+		}
 	}
 	t := &d.Trigger
 	if t.BasicAuth.Enabled {
 		if t.BasicAuth.Username == "" {
-			return Errorf(EINVALID, "trigger.basicAuth.username: required when Basic Auth is enabled")
-		}
-		if strings.Contains(t.BasicAuth.Username, ":") {
-			return Errorf(EINVALID, "trigger.basicAuth.username: must not contain a colon")
+			if !report(Errorf(EINVALID, "trigger.basicAuth.username: required when Basic Auth is enabled")) {
+				return
+			}
+		} else if strings.Contains(t.BasicAuth.Username, ":") {
+			if !report(Errorf(EINVALID, "trigger.basicAuth.username: must not contain a colon")) {
+				return
+			}
 		}
 		if t.BasicAuth.Password == "" {
-			return Errorf(EINVALID, "trigger.basicAuth.password: required when Basic Auth is enabled")
+			if !report(Errorf(EINVALID, "trigger.basicAuth.password: required when Basic Auth is enabled")) {
+				return
+			}
 		}
 	}
+	if !d.checkFields(strict, false, report) {
+		return
+	}
+	if t.Response != nil {
+		if err := t.Response.validate("trigger.response", true); err != nil {
+			report(err)
+		}
+	}
+}
+
+// checkFields checks the declared fields of the trigger, reporting each
+// problem; only the spelling rules of saves when onlySpelling is set. It
+// returns false when report asked to stop.
+func (d *Document) checkFields(strict, onlySpelling bool, report func(error) bool) bool {
+	t := &d.Trigger
 	for _, part := range []struct {
 		name   string
 		fields []Field
 	}{{"headers", t.Headers}, {"query", t.Query}, {"body", t.Body}} {
 		if len(part.fields) > MaxFields {
-			return Errorf(EINVALID, "trigger.%s: more than %d fields", part.name, MaxFields)
+			if onlySpelling {
+				continue
+			}
+			if !report(Errorf(EINVALID, "trigger.%s: more than %d fields", part.name, MaxFields)) {
+				return false
+			}
+			continue
 		}
 		seen := make(map[string]bool, len(part.fields))
 		for i, f := range part.fields {
 			field := "trigger." + part.name + "[" + itoa(i) + "].path"
-			if strings.TrimSpace(f.Path) == "" {
-				return Errorf(EINVALID, "%s: required", field)
+			var problem error
+			path := strings.TrimSpace(f.Path)
+			p, err := ParsePath(path)
+			switch {
+			case path == "":
+				problem = Errorf(EINVALID, "%s: required", field)
+			case strict && part.name == "headers" && !fieldHeaderRE.MatchString(path):
+				problem = Errorf(EINVALID, "%s: %q is not a header name: use letters, digits and dashes, such as X-Request-Id", field, path)
+			case strict && strings.ContainsAny(quotedKeyRE.ReplaceAllString(path, ""), " \t\r\n"):
+				problem = Errorf(EINVALID, `%s: a path has no spaces, such as order.id or items[0].sku; quote a key that has some: ["first name"]`, field)
+			case onlySpelling:
+			case err != nil:
+				problem = Errorf(EINVALID, "%s: %s", field, ErrorMessage(err))
+			default:
+				canon := p.String()
+				if part.name == "headers" {
+					canon = strings.ToLower(canon)
+				}
+				if seen[canon] {
+					problem = Errorf(EINVALID, "%s: duplicate path %q", field, f.Path)
+				}
+				seen[canon] = true
 			}
-			p, err := ParsePath(f.Path)
-			if err != nil {
-				return Errorf(EINVALID, "%s: %s", field, ErrorMessage(err))
+			if problem != nil && !report(problem) {
+				return false
 			}
-			canon := p.String()
-			if part.name == "headers" {
-				canon = strings.ToLower(canon)
-			}
-			if seen[canon] {
-				return Errorf(EINVALID, "%s: duplicate path %q", field, f.Path)
-			}
-			seen[canon] = true
-			if utf8.RuneCountInString(f.Alias) > MaxTitleLength {
-				return Errorf(EINVALID, "trigger.%s[%d].alias: longer than %d characters", part.name, i, MaxTitleLength)
+			if !onlySpelling && utf8.RuneCountInString(f.Alias) > MaxTitleLength {
+				if !report(Errorf(EINVALID, "trigger.%s[%d].alias: longer than %d characters", part.name, i, MaxTitleLength)) {
+					return false
+				}
 			}
 		}
 	}
-	if t.Response != nil {
-		if err := t.Response.validate("trigger.response", true); err != nil {
-			return err
-		}
-	}
-	return nil
+	return true
 }
 
 // validate checks a reply's status and headers. When allowDefault is set a

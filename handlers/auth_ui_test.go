@@ -364,7 +364,8 @@ func TestSignInTOTP(t *testing.T) {
 	res, body = sendCode(t, srv.app, st, code)
 	wantStatus(t, res, http.StatusUnauthorized)
 	wantCodeStep(t, res, body)
-	if got := textOf(element(t, body, "signin-error")); !strings.HasPrefix(got, "Wrong code") {
+	// It says so, rather than "wrong code" (issue 12, point 16).
+	if got := textOf(element(t, body, "signin-error")); !strings.HasPrefix(got, "This code was already used. Wait for the next code") {
 		t.Errorf("replay error %q", got)
 	}
 }

@@ -89,7 +89,8 @@ func TestEditorPage(t *testing.T) {
 	if got := textOf(element(t, body, "revision")); !strings.HasPrefix(got, "Revision 1 · saved ") {
 		t.Errorf("revision = %q", got)
 	}
-	if got := textOf(element(t, body, "node-summary-paid")); got != `order.status equal "paid"` {
+	// In words, not operator names (issue 12, point 16).
+	if got := textOf(element(t, body, "node-summary-paid")); got != `Order status is paid` {
 		t.Errorf("summary of paid = %q", got)
 	}
 	if got := textOf(element(t, body, "node-summary-ok")); got != "200 · JSON body · 1 header" {
@@ -641,7 +642,8 @@ func TestEditorNodeSave(t *testing.T) {
 	res, body := e.post(wfPath(w.ID, "/nodes/paid"), s9RuleForm())
 	wantStatus(t, res, http.StatusOK)
 	mustTestID(t, body, "node-panel", "flash-success")
-	if got := textOf(element(t, body, "node-summary-paid")); got != `order.status equal "paid"` {
+	// In words, not operator names (issue 12, point 16).
+	if got := textOf(element(t, body, "node-summary-paid")); got != `Order status is paid` {
 		t.Errorf("canvas summary = %q", got)
 	}
 	_, d := e.doc(w.ID)
@@ -873,7 +875,79 @@ func TestEditorExport(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Key != w.Key || !strings.HasSuffix(doc.URL, "/api/webhook:trigger/"+w.Key) || doc.Trigger.BasicAuth.Password != "s3cret" {
+	// Secrets are left out unless asked for (product.md §11, issue 12
+	// point 13).
+	if doc.Key != w.Key || !strings.HasSuffix(doc.URL, "/api/webhook:trigger/"+w.Key) || doc.Trigger.BasicAuth.Password != "" ||
+		strings.Contains(body, "password") || !doc.Trigger.BasicAuth.Enabled {
 		t.Errorf("export = %+v", doc)
+	}
+	_, body = e.sess.get(t, e.srv.app, wfPath(w.ID, "/export?secrets=1"))
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Trigger.BasicAuth.Password != "s3cret" {
+		t.Errorf("export with secrets: %+v", doc)
+	}
+}
+
+// A save from the browser changes what its form shows and keeps every
+// other field of the stored document, known to this version or not.
+func TestEditorKeepsUnknownFields(t *testing.T) {
+	t.Parallel()
+	e := newEditorEnv(t)
+	w := e.create(`{"title":"A","mode":"sync","x-top":{"n":12345678901234567890},` +
+		`"trigger":{"verify":{"type":"github","secret":"s"},"body":[{"path":"a","note":"n"}]},` +
+		`"nodes":[{"key":"r","type":"response","test":{"run":true},"config":{"status":200,"continue":true,"headers":[],"body":"x"}},` +
+		`{"key":"c","type":"condition","config":{"mode":"continue","rules":{"and":[]},"label":"L"}}]}`)
+	for _, step := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/trigger", url.Values{"title": {"B"}, "body[0][path]": {"a"}, "body[0][alias]": {"A"}, "timeoutSeconds": {"20"}}},
+		{"/nodes/r", url.Values{"title": {"T"}, "status": {"201"}, "body": {"y"}, "bodyType": {"text"}}},
+		{"/nodes/c", url.Values{"mode": {"continue"}, "rules[op]": {"or"}}},
+		{"/nodes/c/move?dir=up", nil},
+		{"/nodes", url.Values{"type": {"end"}, "index": {"2"}}},
+	} {
+		res, body := e.post(wfPath(w.ID, step.path), step.form)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: %d %s", step.path, res.StatusCode, body)
+		}
+	}
+	cur, _ := e.doc(w.ID)
+	var doc struct {
+		Top     json.RawMessage `json:"x-top"`
+		Title   string
+		Trigger struct {
+			Verify json.RawMessage
+			Body   []map[string]string
+		}
+		Nodes []struct {
+			Key    string
+			Title  string
+			Test   json.RawMessage
+			Config map[string]json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(cur.Stored, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if cur.Revision != 6 || doc.Title != "B" || string(doc.Top) != `{"n":12345678901234567890}` {
+		t.Errorf("revision %d, title %q, x-top %s", cur.Revision, doc.Title, doc.Top)
+	}
+	if string(doc.Trigger.Verify) != `{"type":"github","secret":"s"}` || len(doc.Trigger.Body) != 1 ||
+		doc.Trigger.Body[0]["note"] != "n" || doc.Trigger.Body[0]["alias"] != "A" {
+		t.Errorf("trigger: verify %s, body %v", doc.Trigger.Verify, doc.Trigger.Body)
+	}
+	if len(doc.Nodes) != 3 || doc.Nodes[0].Key != "c" || doc.Nodes[1].Key != "r" || doc.Nodes[2].Key != "end_1" {
+		t.Fatalf("nodes: %s", cur.Stored)
+	}
+	if c := doc.Nodes[0].Config; string(c["label"]) != `"L"` || string(c["rules"]) != `{"or":[]}` {
+		t.Errorf("condition config: %s", cur.Stored)
+	}
+	r := doc.Nodes[1]
+	if string(r.Test) != `{"run":true}` || r.Title != "T" || string(r.Config["continue"]) != "true" ||
+		string(r.Config["status"]) != "201" || string(r.Config["body"]) != `"y"` {
+		t.Errorf("response node: %s", cur.Stored)
 	}
 }

@@ -98,6 +98,7 @@ func (h *Handlers) ExecutionPage(c *fiber.Ctx) error {
 		if v.Nodes == nil {
 			v.Nodes = []engine.Node{}
 		}
+		v.Cards = canvasCards(rev.Doc)
 		nodeTitles(v.Nodes, titles)
 	case engine.ErrorCode(err) != engine.ENOTFOUND:
 		return err

@@ -16,6 +16,9 @@ import (
 type Service interface {
 	CreateWorkflow(ctx context.Context, raw []byte) (*engine.Workflow, error)
 	UpdateWorkflow(ctx context.Context, id int64, raw []byte) (*engine.Workflow, error)
+	ReplaceWorkflow(ctx context.Context, id int64, raw []byte) (*engine.Workflow, error)
+	SetWorkflowEnabled(ctx context.Context, id int64, enabled bool) (*engine.Workflow, error)
+	RestoreRevision(ctx context.Context, id int64, rev int) (*engine.Workflow, error)
 	DeleteWorkflow(ctx context.Context, id int64) error
 	GetWorkflow(ctx context.Context, id int64) (*engine.Workflow, error)
 	GetRevision(ctx context.Context, id int64, rev int) (*engine.Workflow, error)
@@ -28,6 +31,7 @@ type Service interface {
 	RetryExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	CancelExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	ReplayExecutions(ctx context.Context, f engine.ReplayFilter) (int, error)
+	Test(ctx context.Context, workflowID int64, in engine.TestInput) (*engine.TestResult, error)
 	// WebhookRecorder and Rejected feed the metrics of refused requests.
 	WebhookRecorder(key string) engine.WebhookRecorder
 	Rejected(reason engine.RejectReason)

@@ -168,17 +168,22 @@ func (h *Handlers) SignInCode(c *fiber.Ctx) error {
 		return h.renderSignIn(c, fiber.StatusUnauthorized, "", "The sign-in expired. Enter your email and password again.")
 	}
 	step, ok := engine.CheckTOTP(u.TOTPSecret, code, now, u.TOTPLastStep)
+	used := !ok && engine.TOTPCodeUsed(u.TOTPSecret, code, now, u.TOTPLastStep)
 	if ok {
 		// Atomic: of two requests with the same code, one wins.
 		if ok, err = h.Auth.UseTOTPStep(c.UserContext(), u.ID, step); err != nil {
 			return err
 		}
+		used = !ok
 	}
 	if !ok {
 		att.Fail()
 		h.Log.Warn("sign-in failed: wrong two-factor code", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
 		if !h.pendingSignIns().fail(tok) {
 			return h.renderSignIn(c, fiber.StatusUnauthorized, p.email, "Too many wrong codes. Enter your email and password again.")
+		}
+		if used {
+			return h.renderSignInCode(c, fiber.StatusUnauthorized, tok, "This code was already used. Wait for the next code in your app (a new one comes every 30 seconds) and enter that one.")
 		}
 		return h.renderSignInCode(c, fiber.StatusUnauthorized, tok, "Wrong code. Enter the current code from your authenticator app.")
 	}

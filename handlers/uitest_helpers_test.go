@@ -262,11 +262,16 @@ func element(t *testing.T, body, testid string) string {
 	return body[start:]
 }
 
-var tagRE = regexp.MustCompile(`<[^>]*>`)
+var (
+	tagRE = regexp.MustCompile(`<[^>]*>`)
+	wbrRE = regexp.MustCompile(`<wbr\s*/?>`)
+)
 
 // textOf approximates textContent: tags removed, entities decoded,
 // whitespace collapsed.
 func textOf(fragment string) string {
+	// A line-break opportunity is no space.
+	fragment = wbrRE.ReplaceAllString(fragment, "")
 	return strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(fragment, " "))), " ")
 }
 

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
 )
@@ -45,6 +47,11 @@ func (h *Handlers) WorkflowCreateAPI(c *fiber.Ctx) error {
 	}
 	w, err := h.Svc.CreateWorkflow(c.UserContext(), c.Body())
 	if err != nil {
+		if strings.HasPrefix(engine.ErrorMessage(err), "trigger.basicAuth.password: required") && !engine.SecretGiven(c.Body()) {
+			// What an export without secrets gives: say how to go on.
+			return engine.Errorf(engine.EINVALID, "trigger.basicAuth.password: required when Basic Auth is enabled, and the document has none "+
+				"(an export without secrets): add it, or PUT the document to the workflow it came from, which keeps the stored password")
+		}
 		return err
 	}
 	h.Log.Info("workflow created", "workflow_id", w.ID, "request_id", requestID(c))
@@ -61,7 +68,9 @@ func (h *Handlers) WorkflowGetAPI(c *fiber.Ctx) error {
 	return sendJSON(c, engine.ExportDocument(w, h.WebhookURL(c, w.Key)))
 }
 
-// WorkflowReplaceAPI is PUT /api/v1/workflows/{id}: a new revision.
+// WorkflowReplaceAPI is PUT /api/v1/workflows/{id}: a new revision. A
+// document without the Basic Auth password (an export without secrets)
+// keeps the stored one; "enabled", when present, sets the state.
 func (h *Handlers) WorkflowReplaceAPI(c *fiber.Ctx) error {
 	id, err := paramID(c, "id")
 	if err != nil {
@@ -70,7 +79,7 @@ func (h *Handlers) WorkflowReplaceAPI(c *fiber.Ctx) error {
 	if err := requireJSON(c); err != nil {
 		return err
 	}
-	w, err := h.Svc.UpdateWorkflow(c.UserContext(), id, c.Body())
+	w, err := h.Svc.ReplaceWorkflow(c.UserContext(), id, c.Body())
 	if err != nil {
 		return err
 	}

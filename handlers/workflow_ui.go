@@ -91,26 +91,21 @@ func upperFirst(s string) string {
 
 // WorkflowEnabled is POST /workflows/:id/enabled: the switch of the list.
 // The form says the wanted state (enabled=on, or absent for off), so a
-// double click cannot flip it back; a change saves a new revision. htmx
-// gets the row back, other browsers the list.
+// double click cannot flip it back. The state is not part of the document's
+// history: no revision is saved. htmx gets the row back, other browsers the
+// list.
 func (h *Handlers) WorkflowEnabled(c *fiber.Ctx) error {
 	id, err := paramID(c, "id")
 	if err != nil {
 		return err
 	}
 	want := c.FormValue("enabled") == "on"
-	w, err := h.Svc.GetWorkflow(c.UserContext(), id)
+	w, err := h.Svc.SetWorkflowEnabled(c.UserContext(), id, want)
 	if err != nil {
 		return err
 	}
 	title := w.Doc.Title
-	if w.Doc.IsEnabled() != want {
-		doc := engine.SetTopLevel(engine.InjectSecret(w.Stored, w.Secret), "enabled", []byte(boolJSON(want)))
-		if w, err = h.Svc.UpdateWorkflow(c.UserContext(), id, doc); err != nil {
-			return err
-		}
-		h.Log.Info("workflow enabled changed", "workflow_id", id, "enabled", want, "revision", w.Revision, "request_id", requestID(c))
-	}
+	h.Log.Info("workflow enabled changed", "workflow_id", id, "enabled", want, "request_id", requestID(c))
 	msg := "“" + title + "” is on: its URL accepts requests."
 	if !want {
 		msg = "“" + title + "” is off: its URL answers 404 until you turn it on."
@@ -159,6 +154,8 @@ func (h *Handlers) WorkflowDuplicate(c *fiber.Ctx) error {
 	id := w.ID
 	title := copyTitle(w.Doc.Title)
 	doc := engine.SetTopLevel(engine.InjectSecret(w.Stored, w.Secret), "title", engine.AppendJSONString(nil, title))
+	// The copy starts in the original's state.
+	doc = engine.SetTopLevel(doc, "enabled", []byte(boolJSON(w.Doc.IsEnabled())))
 	cp, err := h.Svc.CreateWorkflow(c.UserContext(), doc)
 	if err != nil {
 		return err

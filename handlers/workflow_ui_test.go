@@ -230,8 +230,15 @@ func TestWorkflowEnabledToggle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Revision != 2 || got.Doc.IsEnabled() {
+	// The state is not an edit: no revision (issue 12, point 16).
+	if got.Revision != 1 || got.Doc.IsEnabled() {
 		t.Fatalf("after switching off: revision %d enabled %v", got.Revision, got.Doc.IsEnabled())
+	}
+	if revs, _ := svc.ListRevisions(ctx, w.ID); len(revs) != 1 {
+		t.Errorf("%d revisions after switching off", len(revs))
+	}
+	if exp := string(engine.ExportDocument(got, "u")); !strings.Contains(exp, `"enabled":false`) {
+		t.Errorf("export does not say disabled: %s", exp)
 	}
 	if !strings.Contains(string(got.Stored), `"x-extra":{"big":123456789012345678901234567890}`) || got.Secret != "p4ss" {
 		t.Errorf("switch lost data: %s secret %q", got.Stored, got.Secret)
@@ -245,15 +252,18 @@ func TestWorkflowEnabledToggle(t *testing.T) {
 
 	// The same state again saves nothing.
 	doForm(t, app, s, "/workflows/1/enabled", url.Values{}, formOpts{HTMX: true})
-	if got, _ := svc.GetWorkflow(ctx, w.ID); got.Revision != 2 {
+	if got, _ := svc.GetWorkflow(ctx, w.ID); got.Revision != 1 {
 		t.Errorf("no-op toggle saved revision %d", got.Revision)
 	}
 
 	// Without htmx: a redirect to the list.
 	res, _ = doForm(t, app, s, "/workflows/1/enabled", url.Values{"enabled": {"on"}}, formOpts{})
 	wantStatus(t, res, http.StatusSeeOther)
-	if got, _ := svc.GetWorkflow(ctx, w.ID); got.Revision != 3 || !got.Doc.IsEnabled() {
+	if got, _ := svc.GetWorkflow(ctx, w.ID); got.Revision != 1 || !got.Doc.IsEnabled() {
 		t.Errorf("switching on: revision %d enabled %v", got.Revision, got.Doc.IsEnabled())
+	}
+	if _, err := svc.Trigger(ctx, w.Key, engine.Credentials{Username: "u", Password: "p4ss", Present: true}, &engine.Request{Method: "POST"}); err != nil {
+		t.Errorf("enabled again, the workflow does not answer: %v", err)
 	}
 
 	// Unknown ids are 404s.

@@ -202,16 +202,22 @@
   document.addEventListener("input", markUnsaved);
   document.addEventListener("change", markUnsaved);
 
+  function unsavedForm() {
+    return document.querySelector("#side-panel form[data-unsaved]");
+  }
+
   // Capture phase: runs before htmx's own click handling, so a cancel
   // stops the request.
   document.addEventListener(
     "click",
     function (event) {
       var leave = event.target.closest("[data-leaves-panel], [data-node-card]");
-      if (!leave || leave.disabled) return;
-      var form = document.querySelector("#side-panel form[data-unsaved]");
+      if (!leave || leave.disabled || event.defaultPrevented) return;
+      var form = unsavedForm();
       if (!form) return;
-      if (!window.confirm("The side panel has changes that are not saved. Discard them?")) {
+      // A control with its own confirmation (app.js asked first, and the
+      // click was not cancelled) says that unsaved changes are lost.
+      if (!leave.hasAttribute("data-confirm") && !window.confirm("The side panel has changes that are not saved. Discard them?")) {
         event.preventDefault();
         event.stopPropagation();
         return;
@@ -220,6 +226,21 @@
     },
     true
   );
+
+  // Leaving the page any other way (a link, the header's navigation, a
+  // reload, Back, a redirect after an htmx request) asks the browser's own
+  // question while the panel has unsaved changes. Submitting the unsaved
+  // form itself without htmx is not leaving.
+  var submitting = null;
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented && event.target === unsavedForm()) submitting = event.target;
+  });
+  window.addEventListener("beforeunload", function (event) {
+    var form = unsavedForm();
+    if (!form || form === submitting) return;
+    event.preventDefault();
+    event.returnValue = ""; // older browsers need a value to ask
+  });
 
   // ----- body type -----
   document.addEventListener("change", function (event) {

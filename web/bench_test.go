@@ -2,8 +2,14 @@ package web_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/engine/outbound"
 	"github.com/hookflow/hookflow/web"
 	"github.com/valyala/fasthttp"
 )
@@ -65,5 +71,65 @@ func BenchmarkWebhook(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// BenchmarkRequestNode runs executions of a one-request-node flow from the
+// queue to the end, in process: the runner claims them, each calls a
+// loopback HTTP server with the real client, and its outcome is stored.
+// ns/op is the cost of one execution with the server's (the sink's) share.
+func BenchmarkRequestNode(b *testing.B) {
+	srv := newTestServer(b, web.Config{}, "http://127.0.0.1")
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	defer sink.Close()
+	client, err := outbound.New(outbound.Config{Deny: outbound.DenyNone})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.svc.UseOutbound(client, "Hookflow/bench")
+	ctx := context.Background()
+	w, err := srv.svc.CreateWorkflow(ctx, []byte(`{"title":"bench request","mode":"async","nodes":[
+		{"key":"send","type":"request","config":{"method":"POST","url":"`+sink.URL+`/orders","body":{"id":"{{$context.body.order.id}}","status":"{{$context.body.order.status}}"}}}]}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Queued by the public endpoint, with no runner yet.
+	handler := srv.app.Handler()
+	uri := "/api/webhook:trigger/" + w.Key
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		var rc fasthttp.RequestCtx
+		for pb.Next() {
+			rc.Request.Reset()
+			rc.Response.Reset()
+			rc.Request.Header.SetMethod(fasthttp.MethodPost)
+			rc.Request.SetRequestURI(uri)
+			rc.Request.Header.SetContentType("application/json")
+			rc.Request.SetBodyString(benchPaidOrder)
+			handler(&rc)
+		}
+	})
+	b.ReportAllocs()
+	b.ResetTimer()
+	runner := srv.svc.NewRunner(engine.RunnerConfig{})
+	runner.Start()
+	for {
+		n, _, err := srv.store.NextDue(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n.IsZero() {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	b.StopTimer()
+	runner.Stop(ctx)
+	list, err := srv.svc.ListExecutions(ctx, engine.ExecutionFilter{WorkflowID: w.ID, Status: engine.StatusResolved, Limit: 1})
+	if err != nil || len(list) == 0 {
+		b.Fatalf("no resolved execution: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/db"
@@ -540,5 +541,86 @@ func TestRevisions(t *testing.T) {
 	}
 	if g := e.call(t, http.MethodGet, "/api/v1/workflows/"+id, "").json(); g.Get("revision").Int() != 2 || g.Get("key").String() != key {
 		t.Errorf("workflow after put: %s", g.Raw)
+	}
+}
+
+// GET /api/v1/workflows/{id}/revisions and /revisions/{n} (issue 12,
+// point 11).
+func TestRevisionsAPI(t *testing.T) {
+	t.Parallel()
+	e := apiSetup(t)
+	doc := `{"title":"rev","mode":"sync","trigger":{"basicAuth":{"enabled":true,"username":"u","password":"p1"}},"nodes":[{"key":"r","type":"response","config":{"status":200,"body":"v1"}}]}`
+	w := e.create(t, doc)
+	id := strconv.FormatInt(w.Get("id").Int(), 10)
+	if p := e.call(t, http.MethodPut, "/api/v1/workflows/"+id, strings.Replace(doc, `"v1"`, `"v2"`, 1)); p.status != 200 {
+		t.Fatalf("put: %d %s", p.status, p.body)
+	}
+	list := e.call(t, http.MethodGet, "/api/v1/workflows/"+id+"/revisions", "")
+	if list.status != 200 {
+		t.Fatalf("list: %d %s", list.status, list.body)
+	}
+	items := list.json().Get("items").Array()
+	if len(items) != 2 || items[0].Get("revision").Int() != 2 || !items[0].Get("current").Bool() || items[1].Get("current").Bool() ||
+		list.json().Get("current").Int() != 2 || items[1].Get("url").String() != "/api/v1/workflows/"+id+"/revisions/1" {
+		t.Fatalf("list: %s", list.body)
+	}
+	if _, err := time.Parse(time.RFC3339, items[0].Get("createdAt").String()); err != nil {
+		t.Errorf("createdAt: %v", err)
+	}
+	one := e.call(t, http.MethodGet, items[1].Get("url").String(), "")
+	j := one.json()
+	if one.status != 200 || j.Get("revision").Int() != 1 || j.Get("nodes.0.config.body").String() != "v1" ||
+		j.Get("id").String() != id || j.Get("trigger.basicAuth.password").String() != "p1" || !j.Get("enabled").Bool() || j.Get("createdAt").String() == "" {
+		t.Errorf("revision 1: %d %s", one.status, one.body)
+	}
+	for _, path := range []string{"/revisions/3", "/revisions/0", "/revisions/x"} {
+		apiError(t, e.call(t, http.MethodGet, "/api/v1/workflows/"+id+path, ""), http.StatusNotFound)
+	}
+	apiError(t, e.call(t, http.MethodGet, "/api/v1/workflows/99/revisions", ""), http.StatusNotFound)
+	apiError(t, e.call(t, http.MethodGet, "/api/v1/workflows/99/revisions/1", ""), http.StatusNotFound)
+}
+
+// A PUT without the Basic Auth password keeps the stored one (product.md
+// §11); "enabled" in a PUT sets the state and its absence keeps it (issue
+// 12, points 13 and 16).
+func TestReplaceKeepsSecretAndState(t *testing.T) {
+	t.Parallel()
+	e := apiSetup(t)
+	w := e.create(t, `{"title":"s","mode":"async","trigger":{"basicAuth":{"enabled":true,"username":"u","password":"keep-me"}},"nodes":[]}`)
+	id := strconv.FormatInt(w.Get("id").Int(), 10)
+	key := w.Get("key").String()
+	noSecret := `{"title":"s2","mode":"async","enabled":false,"trigger":{"basicAuth":{"enabled":true,"username":"u"}},"nodes":[]}`
+	p := e.call(t, http.MethodPut, "/api/v1/workflows/"+id, noSecret)
+	if p.status != 200 || p.json().Get("trigger.basicAuth.password").String() != "keep-me" || p.json().Get("enabled").Bool() {
+		t.Fatalf("put without password: %d %s", p.status, p.body)
+	}
+	if r := e.trigger(t, key, "", `{}`); r.status != http.StatusNotFound {
+		t.Errorf("disabled by PUT, the URL answered %d", r.status)
+	}
+	// No "enabled": the state stays off.
+	p = e.call(t, http.MethodPut, "/api/v1/workflows/"+id, strings.Replace(noSecret, `"enabled":false,`, "", 1))
+	if p.status != 200 || p.json().Get("enabled").Bool() {
+		t.Fatalf("put without enabled: %d %s", p.status, p.body)
+	}
+	// An explicit empty password is a real change: Basic Auth on without
+	// one is refused.
+	bad := e.call(t, http.MethodPut, "/api/v1/workflows/"+id, `{"title":"s","mode":"async","trigger":{"basicAuth":{"enabled":true,"username":"u","password":""}},"nodes":[]}`)
+	if msg := apiError(t, bad, http.StatusBadRequest); !strings.Contains(msg, "password") {
+		t.Errorf("empty password: %s", msg)
+	}
+	// A new workflow from such a document cannot have the password: the
+	// error says why.
+	cr := e.call(t, http.MethodPost, "/api/v1/workflows", noSecret)
+	if msg := apiError(t, cr, http.StatusBadRequest); !strings.Contains(msg, "export without secrets") {
+		t.Errorf("create without password: %s", msg)
+	}
+	p = e.call(t, http.MethodPut, "/api/v1/workflows/"+id, `{"title":"s","mode":"async","enabled":true,"trigger":{"basicAuth":{"enabled":true,"username":"u"}},"nodes":[]}`)
+	if p.status != 200 || !p.json().Get("enabled").Bool() {
+		t.Fatalf("put enabling: %d %s", p.status, p.body)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/api/webhook:trigger/"+key, strings.NewReader(`{}`))
+	req.SetBasicAuth("u", "keep-me")
+	if r := e.send(t, req); r.status != http.StatusOK {
+		t.Errorf("with the kept password: %d %s", r.status, r.body)
 	}
 }

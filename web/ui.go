@@ -27,6 +27,9 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	// Workflows list (area: list).
 	ui(fiber.MethodGet, "/", h.WorkflowListPage)
 	ui(fiber.MethodPost, "/workflows", h.WorkflowCreate)
+	// Before /workflows/:id, which would take "import" as an id.
+	ui(fiber.MethodGet, "/workflows/import", h.WorkflowImportPage)
+	ui(fiber.MethodPost, "/workflows/import", h.WorkflowImport)
 	ui(fiber.MethodPost, "/workflows/:id/enabled", h.WorkflowEnabled)
 	ui(fiber.MethodPost, "/workflows/:id/duplicate", h.WorkflowDuplicate)
 	ui(fiber.MethodPost, "/workflows/:id/delete", h.WorkflowDelete)
@@ -34,10 +37,18 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	// Workflow editor: trigger settings and flow canvas (area: editor).
 	ui(fiber.MethodGet, "/workflows/:id", h.WorkflowEditPage)
 	ui(fiber.MethodGet, "/workflows/:id/export", h.WorkflowExport)
+	ui(fiber.MethodGet, "/workflows/:id/import", h.WorkflowImportPage)
+	ui(fiber.MethodPost, "/workflows/:id/import", h.WorkflowImport)
+	ui(fiber.MethodGet, "/workflows/:id/revisions", h.RevisionListPage)
+	// compare before :rev, which would take "compare" as a number.
+	ui(fiber.MethodGet, "/workflows/:id/revisions/compare", h.RevisionCompare)
+	ui(fiber.MethodGet, "/workflows/:id/revisions/:rev", h.RevisionPage)
+	ui(fiber.MethodPost, "/workflows/:id/revisions/:rev/restore", h.RevisionRestore)
 	ui(fiber.MethodGet, "/workflows/:id/trigger/panel", h.TriggerPanel)
 	ui(fiber.MethodPost, "/workflows/:id/trigger/panel", h.TriggerPanelRefresh)
 	ui(fiber.MethodPost, "/workflows/:id/trigger/parse", h.TriggerParse)
 	ui(fiber.MethodPost, "/workflows/:id/trigger", h.TriggerSave)
+	ui(fiber.MethodPost, "/workflows/:id/mode", h.WorkflowMode)
 	ui(fiber.MethodPost, "/workflows/:id/nodes", h.NodeCreate)
 	ui(fiber.MethodGet, "/workflows/:id/nodes/:key/panel", h.NodePanel)
 	ui(fiber.MethodPost, "/workflows/:id/nodes/:key/panel", h.NodePanelRefresh)

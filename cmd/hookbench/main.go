@@ -1170,6 +1170,7 @@ type runConfig struct {
 	hookflow  string
 	self      string
 	drainN    int
+	waitN     int
 	drainMax  time.Duration
 	storedN   int
 	only      map[string]bool
@@ -1200,6 +1201,9 @@ type bench struct {
 	baseByCon map[int]float64
 	notes     []string
 	drainRate float64
+	// actRate, wakeFirst and wakeAll are the acting scenarios' numbers.
+	actRate            float64
+	wakeFirst, wakeAll time.Duration
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -1211,9 +1215,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&cfg.conns, "connections", 64, "connections of the main scenarios")
 	fs.BoolVar(&cfg.quick, "quick", false, "2 s scenarios; skip the 10,000-workflow and 1M-execution growth cases")
 	fs.StringVar(&cfg.hookflow, "hookflow", "bin/hookflow", "the Hookflow binary to measure")
-	fs.IntVar(&cfg.drainN, "drain", 100_000, "queued executions for the drain scenario")
+	fs.IntVar(&cfg.drainN, "drain", 100_000, "queued executions for the drain scenarios")
+	fs.IntVar(&cfg.waitN, "waiting", 100_000, "waiting executions for the wake-up scenario")
 	fs.IntVar(&cfg.storedN, "stored", 1_000_000, "executions stored before the last growth case")
-	only := fs.String("only", "", "comma list of scenario groups to run: a,b,c,d,e,m, or e-conns,e-workflows,e-stored for parts of e (default all)")
+	only := fs.String("only", "", "comma list of scenario groups to run: a,b,c,d,e,f,g,m, or e-conns,e-workflows,e-stored for parts of e (default all)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary data directory")
 	fs.DurationVar(&cfg.overall, "timeout", 30*time.Minute, "bound on the whole run")
 	fs.DurationVar(&cfg.idleWait, "wait-idle", time.Minute, "wait at most this long for other processes to leave the CPUs alone before starting")
@@ -1224,6 +1229,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cfg.duration, cfg.warmup = 2*time.Second, 300*time.Millisecond
 		if cfg.drainN == 100_000 {
 			cfg.drainN = 20_000
+		}
+		if cfg.waitN == 100_000 {
+			cfg.waitN = 20_000
 		}
 		if cfg.overall == 30*time.Minute {
 			cfg.overall = 5 * time.Minute
@@ -1387,6 +1395,16 @@ func (b *bench) all(ctx context.Context) error {
 	}
 	if b.want("d") {
 		if err := b.drain(ctx); err != nil {
+			return err
+		}
+	}
+	if b.want("f") {
+		if err := b.acting(ctx, paid, plain); err != nil {
+			return err
+		}
+	}
+	if b.want("g") {
+		if err := b.waiting(ctx); err != nil {
 			return err
 		}
 	}
@@ -1825,7 +1843,7 @@ func (b *bench) pending(ctx context.Context) (int64, error) {
 
 func countPending(ctx context.Context, d *sql.DB) (int64, error) {
 	var n int64
-	err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM executions WHERE status IN ('queued', 'running')`).Scan(&n)
+	err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM executions WHERE status IN ('queued', 'running', 'waiting')`).Scan(&n)
 	return n, err
 }
 
@@ -1854,24 +1872,40 @@ func (b *bench) waitQueueEmpty(ctx context.Context, limit time.Duration) (int64,
 	}
 }
 
+// cloneMode says what the copies of cloneExecutions are.
+type cloneMode int
+
+const (
+	cloneFinished cloneMode = iota // the template's outcome
+	cloneQueued                    // queued, due at their creation
+	cloneWaiting                   // waiting until dueAt, their first job's dueAt set to it
+)
+
 // cloneExecutions inserts n copies of the template execution tmpl with ids
 // from firstID up, in transactions of 100,000 rows: a recursive CTE makes
-// the rows inside SQLite, so a million take seconds. queued copies are
-// reset to the queue; others keep the template's outcome.
-func (b *bench) cloneExecutions(ctx context.Context, tmpl, firstID int64, n int, queued bool, createdAt time.Time) error {
+// the rows inside SQLite, so a million take seconds.
+func (b *bench) cloneExecutions(ctx context.Context, tmpl, firstID int64, n int, mode cloneMode, createdAt, dueAt time.Time) error {
 	d, err := sql.Open("sqlite", "file:"+b.dbPath()+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)&_pragma=foreign_keys(ON)")
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	d.SetMaxOpenConns(1)
-	outcome := `t.status, t.jobs, t.response, t.error, t.attempts, t.started_at, t.finished_at`
-	if queued {
+	var outcome string
+	due := any(nil)
+	switch mode {
+	case cloneFinished:
+		outcome = `t.status, t.jobs, t.response, t.error, t.attempts, t.started_at, t.finished_at`
+	case cloneQueued:
 		outcome = `'queued', NULL, NULL, '', 0, NULL, NULL`
+		due = createdAt.UnixMilli()
+	case cloneWaiting:
+		outcome = `'waiting', json_set(t.jobs, '$[0].dueAt', '` + dueAt.UTC().Format(time.RFC3339Nano) + `'), NULL, '', 1, t.started_at, NULL`
+		due = dueAt.UnixMilli()
 	}
 	q := `WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < ?)
-INSERT INTO executions (id, workflow_id, revision, mode, method, query, body, context, status, jobs, response, error, attempts, started_at, finished_at, created_at)
-SELECT ? + seq.n, t.workflow_id, t.revision, t.mode, t.method, t.query, t.body, t.context, ` + outcome + `, ?
+INSERT INTO executions (id, workflow_id, revision, mode, method, query, body, context, status, jobs, response, error, attempts, started_at, finished_at, created_at, due_at)
+SELECT ? + seq.n, t.workflow_id, t.revision, t.mode, t.method, t.query, t.body, t.context, ` + outcome + `, ?, ?
 FROM seq, (SELECT * FROM executions WHERE id = ?) AS t`
 	const chunk = 100_000
 	for done := 0; done < n; done += chunk {
@@ -1880,7 +1914,7 @@ FROM seq, (SELECT * FROM executions WHERE id = ?) AS t`
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, q, m, firstID+int64(done), createdAt.UnixMilli(), tmpl)
+		res, err := tx.ExecContext(ctx, q, m, firstID+int64(done), createdAt.UnixMilli(), due, tmpl)
 		if err != nil {
 			tx.Rollback()
 			return fmt.Errorf("clone executions: %w", err)
@@ -1927,14 +1961,14 @@ func (b *bench) storedCount(ctx context.Context) (int64, error) {
 
 // template returns the newest execution of the async workflow with the
 // given status.
-func (b *bench) template(ctx context.Context, status string) (int64, error) {
+func (b *bench) template(ctx context.Context, workflowID int64, status string) (int64, error) {
 	d, err := b.openRead()
 	if err != nil {
 		return 0, err
 	}
 	defer d.Close()
 	var id int64
-	err = d.QueryRowContext(ctx, `SELECT id FROM executions WHERE workflow_id = ? AND status = ? ORDER BY id DESC LIMIT 1`, b.asyncID, status).Scan(&id)
+	err = d.QueryRowContext(ctx, `SELECT id FROM executions WHERE workflow_id = ? AND status = ? ORDER BY id DESC LIMIT 1`, workflowID, status).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("no %s execution of the async workflow to copy: %w", status, err)
 	}
@@ -1952,33 +1986,46 @@ func (b *bench) drain(ctx context.Context) error {
 	if _, err := b.waitQueueEmpty(ctx, 60*time.Second); err != nil {
 		return err
 	}
-	tmpl, err := b.template(ctx, "resolved")
+	tmpl, err := b.template(ctx, b.asyncID, "resolved")
 	if err != nil {
 		return err
 	}
+	r, err := b.drainCopies(ctx, name, tmpl, n)
+	if err != nil {
+		return err
+	}
+	b.drainRate = r.RPS
+	return nil
+}
+
+// drainCopies stops Hookflow, queues n copies of execution tmpl directly
+// in the database, starts Hookflow again and measures how fast the runner
+// empties the queue (between 10% and 90% done, so that start-up and the
+// tail do not count). It adds the row and returns it.
+func (b *bench) drainCopies(ctx context.Context, name string, tmpl int64, n int) (row, error) {
 	b.hf.stop()
 	// The queued rows are the newest, as they are in production: every
 	// finished execution sorts before them.
 	created := time.Now()
 	first := engine.FirstIDAt(created)
 	if maxID, err := b.maxID(ctx); err != nil {
-		return err
+		return row{}, err
 	} else if first <= maxID {
 		first = maxID + 1
 	}
 	t0 := time.Now()
-	if err := b.cloneExecutions(ctx, tmpl, first, n, true, created); err != nil {
-		return err
+	if err := b.cloneExecutions(ctx, tmpl, first, n, cloneQueued, created, time.Time{}); err != nil {
+		return row{}, err
 	}
 	b.logf("  queued %d executions in %.1f s", n, time.Since(t0).Seconds())
 
 	stored, err := b.storedCount(ctx)
 	if err != nil {
-		return err
+		return row{}, err
 	}
 	d, err := b.openRead()
 	if err != nil {
-		return err
+		return row{}, err
 	}
 	defer d.Close()
 	type sample struct {
@@ -1986,7 +2033,7 @@ func (b *bench) drain(ctx context.Context) error {
 		left int64
 	}
 	if err := b.startHookflow(ctx); err != nil {
-		return err
+		return row{}, err
 	}
 	s := startSampler(b.hf.pid())
 	var samples []sample
@@ -1995,7 +2042,7 @@ func (b *bench) drain(ctx context.Context) error {
 		left, err := countPending(ctx, d)
 		if err != nil {
 			s.finish()
-			return err
+			return row{}, err
 		}
 		samples = append(samples, sample{time.Now(), left})
 		if left == 0 || time.Now().After(deadline) {
@@ -2004,7 +2051,7 @@ func (b *bench) drain(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			s.finish()
-			return ctx.Err()
+			return row{}, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -2037,18 +2084,17 @@ func (b *bench) drain(ctx context.Context) error {
 	// Outcomes of the copies: errors are those that finished otherwise
 	// than resolved (the pending ones are in the note above).
 	var bad int64
-	err = d.QueryRowContext(ctx, `SELECT COUNT(*) FROM executions WHERE id >= ? AND id < ? AND status NOT IN ('resolved', 'queued', 'running')`, first, first+int64(n)).Scan(&bad)
+	err = d.QueryRowContext(ctx, `SELECT COUNT(*) FROM executions WHERE id >= ? AND id < ? AND status NOT IN ('resolved', 'queued', 'running', 'waiting')`, first, first+int64(n)).Scan(&bad)
 	if err != nil {
-		return err
+		return row{}, err
 	}
 	r := row{Scenario: name, RPS: rate, Errors: bad, RSS: rss, Stored: stored}
 	if done := total - float64(last.left); done > 0 {
 		r.CPUPerReq = time.Duration(float64(cpu) / done)
 	}
-	b.drainRate = rate
 	b.logf("  %.0f executions/s, %d finished but not resolved, %d still pending", rate, bad, last.left)
 	b.rows = append(b.rows, r)
-	return nil
+	return r, nil
 }
 
 // stored fills the database up with storedN finished executions of the
@@ -2058,7 +2104,7 @@ func (b *bench) stored(ctx context.Context, paid []byte, plain []header) error {
 	if _, err := b.waitQueueEmpty(ctx, 60*time.Second); err != nil {
 		return err
 	}
-	tmpl, err := b.template(ctx, "resolved")
+	tmpl, err := b.template(ctx, b.asyncID, "resolved")
 	if err != nil {
 		return err
 	}
@@ -2066,7 +2112,7 @@ func (b *bench) stored(ctx context.Context, paid []byte, plain []header) error {
 	created := time.Now().Add(-48 * time.Hour)
 	t0 := time.Now()
 	b.logf("storing %d executions directly in the database", n)
-	if err := b.cloneExecutions(ctx, tmpl, engine.FirstIDAt(created), n, false, created); err != nil {
+	if err := b.cloneExecutions(ctx, tmpl, engine.FirstIDAt(created), n, cloneFinished, created, time.Time{}); err != nil {
 		return err
 	}
 	fill := time.Since(t0)
@@ -2136,6 +2182,13 @@ func (b *bench) printTargets() {
 	}
 	if r := find("(d)"); r != nil {
 		fmt.Fprintf(b.out, "- %s async drain ≥ 20,000 executions/s: %s/s\n", mark(r.RPS >= 20000), fmtThousands(r.RPS))
+	}
+	if r := find("(f) drain"); r != nil {
+		fmt.Fprintf(b.out, "- %s 1-request-node executions ≥ 10,000/s, sink included (issue 10): %s/s\n", mark(r.RPS >= 10000), fmtThousands(r.RPS))
+	}
+	if b.wakeAll > 0 {
+		fmt.Fprintf(b.out, "- %s waiting executions wake within a second of their due time (issue 10): first after %d ms, all %s after %.2f s\n",
+			mark(b.wakeFirst < time.Second), b.wakeFirst.Milliseconds(), fmtThousands(float64(b.cfg.waitN)), b.wakeAll.Seconds())
 	}
 	var maxRSS int64
 	for _, r := range b.rows {

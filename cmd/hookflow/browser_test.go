@@ -565,11 +565,15 @@ func TestBrowserWorkflowList(t *testing.T) {
 	if code, _ := x.srv.post(t, url, "application/json", `{}`); code != http.StatusNotFound {
 		t.Errorf("disabled workflow answered %d", code)
 	}
-	if got := x.srv.api(t, "/api/v1/workflows/"+id).Get("revision").Int(); got != 2 {
-		t.Errorf("revision after switching off: %d", got)
+	// Enabled is state, not an edit: no new revision (issue 12, point 16).
+	if got := x.srv.api(t, "/api/v1/workflows/"+id); got.Get("revision").Int() != 1 || got.Get("enabled").Bool() {
+		t.Errorf("after switching off: revision %d, enabled %v", got.Get("revision").Int(), got.Get("enabled").Bool())
 	}
 	x.click(tid("enabled-toggle-" + id))
-	x.waitText(tid("workflow-row-"+id), "revision 3")
+	x.waitFor("the switch to show on", func() bool {
+		return x.eval(`document.querySelector('[data-testid="enabled-toggle-` + id + `"]').checked`).Bool()
+	})
+	x.waitText(tid("workflow-row-"+id), "revision 1")
 	if code, body := x.srv.post(t, url, "application/json", `{"n":1}`); code != http.StatusOK || body != "ok" {
 		t.Errorf("enabled workflow answered %d %q", code, body)
 	}

@@ -20,6 +20,7 @@ import (
 type Store interface {
 	engine.WorkflowStore
 	engine.ExecutionStore
+	engine.ActivityStore
 }
 
 // Open returns a store over a new, empty database; the suite runs its
@@ -44,6 +45,7 @@ func Executions(t *testing.T, open Open) {
 		{"NextDue", testNextDue},
 		{"Replay", testReplay},
 		{"List", testList},
+		{"Activity", testActivity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -566,5 +568,71 @@ func testList(t *testing.T, s Store) {
 	page, err := s.ListExecutions(ctx, engine.ExecutionFilter{WorkflowID: w.ID, Before: all[2], Limit: 10})
 	if err != nil || len(page) != 2 || page[0].ID != all[1] {
 		t.Errorf("page before %d = %v, %v", all[2], idsOf(page), err)
+	}
+}
+
+// testActivity: the counters follow the writes: requests when created,
+// outcomes (and durations) when finished, in the bucket of creation; a
+// cancel counts as failed, a retry takes the failure back.
+func testActivity(t *testing.T, s Store) {
+	ctx := context.Background()
+	w := Workflow(t, s)
+	other := Workflow(t, s)
+	hour := time.Now().Truncate(time.Hour).Add(-2 * time.Hour)
+	at := hour.Add(5*time.Minute + 30*time.Second)
+	fin := func(st engine.ExecStatus, d time.Duration) *engine.Execution {
+		e := newExecution(w, st, at)
+		e.StartedAt, e.FinishedAt = at, at.Add(d)
+		return insert(t, s, e, "", time.Time{})
+	}
+	fin(engine.StatusResolved, 3*time.Millisecond)
+	fin(engine.StatusResolved, 3*time.Millisecond)
+	fin(engine.StatusResolved, 700*time.Millisecond)
+	failed := fin(engine.StatusFailed, 40*time.Millisecond)
+	insert(t, s, newExecution(other, engine.StatusResolved, at), "", time.Time{})
+	// One queued, run and finished through the runner's writes.
+	q := insert(t, s, newExecution(w, engine.StatusQueued, at), "", time.Time{})
+	c := claim(t, s, "me", time.Now(), 10)
+	if len(c) != 1 || c[0].ID != q.ID {
+		t.Fatalf("claim %v", idsOf(c))
+	}
+	c[0].Status, c[0].StartedAt, c[0].FinishedAt = engine.StatusResolved, at, at.Add(8*time.Millisecond)
+	if out, err := s.UpdateExecutions(ctx, "me", time.Now(), c); err != nil || out[0] != engine.Updated {
+		t.Fatalf("update: %v %v", out, err)
+	}
+	// A waiting one cancelled counts as failed.
+	wt := newExecution(w, engine.StatusWaiting, at)
+	wt.DueAt = time.Now().Add(time.Hour)
+	insert(t, s, wt, "", time.Time{})
+	if _, err := s.CancelExecution(ctx, wt.ID, engine.CancelReason, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// A retried failure is no longer failed.
+	if _, err := s.RetryExecution(ctx, failed.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	hours, err := s.Activity(ctx, w.ID, engine.ActivityHour, hour.Add(-time.Hour), hour.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hours) != 1 || !hours[0].Start.Equal(hour) {
+		t.Fatalf("hour buckets %+v, want one at %v", hours, hour)
+	}
+	h := hours[0]
+	if h.Requests != 6 || h.Resolved != 4 || h.Failed != 1 || h.Rejected != 0 {
+		t.Errorf("hour bucket %+v, want 6 requests, 4 resolved, 1 failed (the cancel; the retried failure taken back)", h)
+	}
+	st := engine.SummarizeActivity(hours)
+	if st.P50 <= 2*time.Millisecond || st.P50 > 10*time.Millisecond || st.P99 < 500*time.Millisecond || st.P99 > time.Second {
+		t.Errorf("p50 %v p99 %v from durations %v", st.P50, st.P99, h.Durations)
+	}
+	minutes, err := s.Activity(ctx, w.ID, engine.ActivityMinute, hour, hour.Add(time.Hour))
+	if err != nil || len(minutes) != 1 || !minutes[0].Start.Equal(hour.Add(5*time.Minute)) || minutes[0].Requests != 6 {
+		t.Errorf("minute buckets %+v, %v", minutes, err)
+	}
+	recent, err := s.RecentActivity(ctx, hour.Add(-time.Hour))
+	if err != nil || len(recent[w.ID]) != 1 || len(recent[other.ID]) != 1 || recent[other.ID][0].Resolved != 1 {
+		t.Errorf("recent activity %+v, %v", recent, err)
 	}
 }

@@ -1,0 +1,166 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+var _ engine.ActivityStore = (*DB)(nil)
+
+// Activity counters are kept by the writes: each operation of a batch adds
+// to the batch's deltas, and the batch adds them to the table with one
+// upsert per workflow and bucket before it commits (like the execution
+// counters of the workflows list).
+
+const upsertActivitySQL = `INSERT INTO activity (workflow_id, span, start, requests, resolved, failed, rejected, durations)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (workflow_id, span, start) DO UPDATE SET
+	requests = requests + excluded.requests, resolved = resolved + excluded.resolved,
+	failed = failed + excluded.failed, rejected = rejected + excluded.rejected,
+	durations = CASE WHEN excluded.durations = '' THEN durations ELSE excluded.durations END`
+
+type activityKey struct {
+	workflow int64
+	span     int64 // seconds
+	start    int64 // unix ms
+}
+
+type activityDelta struct {
+	requests, resolved, failed, rejected int64
+	durations                            []int64 // hour buckets; nil when unchanged
+}
+
+// activityDeltas are a batch's additions to the activity counters.
+type activityDeltas map[activityKey]*activityDelta
+
+func (a *activityDeltas) at(workflow int64, span time.Duration, t time.Time) *activityDelta {
+	if *a == nil {
+		*a = activityDeltas{}
+	}
+	k := activityKey{workflow, int64(span / time.Second), engine.BucketStart(t, span).UnixMilli()}
+	d := (*a)[k]
+	if d == nil {
+		d = &activityDelta{}
+		(*a)[k] = d
+	}
+	return d
+}
+
+// request counts an execution created at t.
+func (a *activityDeltas) request(workflow int64, t time.Time) {
+	a.at(workflow, engine.ActivityMinute, t).requests++
+	a.at(workflow, engine.ActivityHour, t).requests++
+}
+
+// finish counts an execution created at t that finished with status after
+// running for d; n is 1, or -1 to take a count back (a retried execution
+// is no longer failed).
+func (a *activityDeltas) finish(workflow int64, t time.Time, status engine.ExecStatus, d time.Duration, n int64) {
+	for _, span := range []time.Duration{engine.ActivityMinute, engine.ActivityHour} {
+		x := a.at(workflow, span, t)
+		if status == engine.StatusResolved {
+			x.resolved += n
+		} else {
+			x.failed += n
+		}
+		if span == engine.ActivityHour && n > 0 {
+			if x.durations == nil {
+				x.durations = make([]int64, len(engine.DurationBounds)+1)
+			}
+			x.durations[engine.DurationClass(d)]++
+		}
+	}
+}
+
+// reject counts a request refused at t.
+func (a *activityDeltas) reject(workflow int64, t time.Time) {
+	a.at(workflow, engine.ActivityMinute, t).rejected++
+	a.at(workflow, engine.ActivityHour, t).rejected++
+}
+
+// flush adds the deltas to the table. Duration counts are merged in Go:
+// read, add, write back (a batch touches few hour buckets).
+func (a activityDeltas) flush(b *batch) error {
+	if len(a) == 0 {
+		return nil
+	}
+	stmt, err := b.stmt(upsertActivitySQL)
+	if err != nil {
+		return err
+	}
+	for k, d := range a {
+		durations := ""
+		if d.durations != nil {
+			var cur string
+			err := b.tx.QueryRow(`SELECT durations FROM activity WHERE workflow_id = ? AND span = ? AND start = ?`, k.workflow, k.span, k.start).Scan(&cur)
+			if err != nil && err != sql.ErrNoRows {
+				return err
+			}
+			sum := engine.DecodeDurations(cur)
+			for i, c := range d.durations {
+				sum[i] += c
+			}
+			durations = engine.EncodeDurations(sum)
+		}
+		if _, err := stmt.Exec(k.workflow, k.span, k.start, d.requests, d.resolved, d.failed, d.rejected, durations); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Activity implements engine.ActivityStore.
+func (d *DB) Activity(ctx context.Context, workflowID int64, span time.Duration, from, to time.Time) ([]engine.ActivityBucket, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT workflow_id, start, requests, resolved, failed, rejected, durations FROM activity
+WHERE workflow_id = ? AND span = ? AND start >= ? AND start < ? ORDER BY start`, workflowID, int64(span/time.Second), ms(from), ms(to))
+	if err != nil {
+		return nil, mapErr("activity", err)
+	}
+	out := []engine.ActivityBucket{}
+	err = scanActivity(rows, func(_ int64, b engine.ActivityBucket) { out = append(out, b) })
+	return out, mapErr("activity", err)
+}
+
+// RecentActivity implements engine.ActivityStore.
+func (d *DB) RecentActivity(ctx context.Context, from time.Time) (map[int64][]engine.ActivityBucket, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT workflow_id, start, requests, resolved, failed, rejected, durations FROM activity
+WHERE span = 3600 AND start >= ? ORDER BY start`, ms(from))
+	if err != nil {
+		return nil, mapErr("recent activity", err)
+	}
+	out := map[int64][]engine.ActivityBucket{}
+	err = scanActivity(rows, func(wf int64, b engine.ActivityBucket) { out[wf] = append(out[wf], b) })
+	return out, mapErr("recent activity", err)
+}
+
+func scanActivity(rows *sql.Rows, add func(int64, engine.ActivityBucket)) error {
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			wf, start int64
+			b         engine.ActivityBucket
+			durations string
+		)
+		if err := rows.Scan(&wf, &start, &b.Requests, &b.Resolved, &b.Failed, &b.Rejected, &durations); err != nil {
+			return err
+		}
+		b.Start = fromMS(start)
+		if durations != "" {
+			b.Durations = engine.DecodeDurations(durations)
+		}
+		add(wf, b)
+	}
+	return rows.Err()
+}
+
+// pruneActivity deletes the buckets past what each span keeps.
+func pruneActivity(tx *sql.Tx, now time.Time) error {
+	if _, err := tx.Exec(`DELETE FROM activity WHERE span = 60 AND start < ?`, ms(now.Add(-engine.ActivityMinutesKept))); err != nil {
+		return err
+	}
+	_, err := tx.Exec(`DELETE FROM activity WHERE span = 3600 AND start < ?`, ms(now.Add(-engine.ActivityHoursKept)))
+	return err
+}

@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// Service methods for what is not a plain edit of a workflow's document:
+// its enabled state, a restore of an old revision, and a replacement that
+// keeps the stored secret.
+
+// SetWorkflowEnabled turns a workflow on or off. It is state, not an
+// edit: no revision is saved. The live flow is forgotten so that the URL
+// answers (or 404s) at once. It returns the workflow as it is now.
+func (s *Service) SetWorkflowEnabled(ctx context.Context, id int64, enabled bool) (*Workflow, error) {
+	cur, err := s.workflows.GetWorkflow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.workflows.SetWorkflowEnabled(ctx, id, enabled); err != nil {
+		return nil, err
+	}
+	s.forget(cur.Key)
+	cur.Doc.Enabled = &enabled
+	return cur, nil
+}
+
+// ReplaceWorkflow saves raw as a new revision of workflow id, as
+// UpdateWorkflow does, except that a document without a Basic Auth
+// password (trigger.basicAuth present, its "password" absent, as in an
+// export without secrets) keeps the stored one (product.md §11), and one
+// without "enabled" keeps the workflow's state.
+func (s *Service) ReplaceWorkflow(ctx context.Context, id int64, raw []byte) (*Workflow, error) {
+	cur, err := s.workflows.GetWorkflow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.update(ctx, cur, WithStoredSecret(raw, cur.Secret))
+}
+
+// update saves raw as a new revision of cur's workflow; the workflow
+// returned says the state the store kept when raw does not set it.
+func (s *Service) update(ctx context.Context, cur *Workflow, raw []byte) (*Workflow, error) {
+	w, err := s.UpdateWorkflow(ctx, cur.ID, raw)
+	if err != nil {
+		return nil, err
+	}
+	if w.Doc.Enabled == nil {
+		w.Doc.Enabled = cur.Doc.Enabled
+	}
+	return w, nil
+}
+
+// RestoreRevision saves the document of revision rev as a new revision of
+// workflow id (history is never rewritten). The workflow's state stays as
+// it is, and so does its current Basic Auth password when it has one: a
+// restore brings back the flow, not a password that was changed since.
+func (s *Service) RestoreRevision(ctx context.Context, id int64, rev int) (*Workflow, error) {
+	cur, err := s.workflows.GetWorkflow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	old, err := s.workflows.GetRevision(ctx, id, rev)
+	if err != nil {
+		return nil, err
+	}
+	secret := cur.Secret
+	if secret == "" {
+		secret = old.Secret
+	}
+	raw := DropTopLevel(old.Stored, "enabled")
+	raw = withSecret(DropBasicAuthPassword(raw), secret)
+	return s.update(ctx, cur, raw)
+}
+
+// WithStoredSecret returns raw with secret as its Basic Auth password when
+// raw has trigger.basicAuth without a "password" (a document exported
+// without secrets), else raw as it is: what ReplaceWorkflow saves.
+func WithStoredSecret(raw []byte, secret string) []byte {
+	if secretGiven(raw) {
+		return raw
+	}
+	return withSecret(raw, secret)
+}
+
+// SecretGiven reports whether a document carries its Basic Auth password,
+// or needs none (no trigger.basicAuth).
+func SecretGiven(raw []byte) bool { return secretGiven(raw) }
+
+// secretGiven reports whether a document carries its Basic Auth password:
+// a "password" member in trigger.basicAuth (keys matched as encoding/json
+// matches them), or no basicAuth at all (nothing to keep).
+func secretGiven(raw []byte) bool {
+	ba := member(member(gjson.ParseBytes(raw), "trigger"), "basicAuth")
+	if !ba.IsObject() {
+		return true
+	}
+	return member(ba, "password").Exists()
+}
+
+// withSecret puts secret as the password of a document whose
+// trigger.basicAuth has none; other documents are returned as they are.
+func withSecret(raw []byte, secret string) []byte {
+	if secret == "" || secretGiven(raw) {
+		return raw
+	}
+	root := gjson.ParseBytes(raw)
+	return rewriteObject(nil, root, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
+		if !strings.EqualFold(key, "trigger") || !v.IsObject() {
+			return append(dst, v.Raw...), true
+		}
+		return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
+			if !strings.EqualFold(key, "basicAuth") || !v.IsObject() {
+				return append(dst, v.Raw...), true
+			}
+			out := append(dst, v.Raw[:len(v.Raw)-1]...) // reopen the object
+			if len(v.Map()) > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, `"password":`...)
+			out = AppendJSONString(out, secret)
+			return append(out, '}'), true
+		}), true
+	})
+}
+
+// DropTopLevel returns doc without its top-level member key (matched
+// without regard to case).
+func DropTopLevel(doc []byte, key string) []byte {
+	return rewriteObject(nil, gjson.ParseBytes(doc), func(k string, v gjson.Result, dst []byte) ([]byte, bool) {
+		if strings.EqualFold(k, key) {
+			return dst, false
+		}
+		return append(dst, v.Raw...), true
+	})
+}
+
+// DropBasicAuthPassword returns doc without trigger.basicAuth.password: the
+// form of an export without secrets.
+func DropBasicAuthPassword(doc []byte) []byte {
+	root := gjson.ParseBytes(doc)
+	if !root.IsObject() {
+		return doc
+	}
+	return rewriteObject(nil, root, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
+		if !strings.EqualFold(key, "trigger") || !v.IsObject() {
+			return append(dst, v.Raw...), true
+		}
+		return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
+			if !strings.EqualFold(key, "basicAuth") || !v.IsObject() {
+				return append(dst, v.Raw...), true
+			}
+			return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
+				if strings.EqualFold(key, "password") {
+					return dst, false
+				}
+				return append(dst, v.Raw...), true
+			}), true
+		}), true
+	})
+}
