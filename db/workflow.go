@@ -215,32 +215,33 @@ var _ engine.WorkflowVersions = (*DB)(nil)
 // WorkflowsFingerprint implements engine.WorkflowVersions: one pass over
 // the workflows table (a few milliseconds for 10,000 workflows). A create
 // changes the count, the largest id or the sum of the update times, an
-// update the sum of the revisions, a delete the count.
+// update the sum of the revisions, turning one on or off the sum of the
+// ids of those on, a delete the count.
 func (d *DB) WorkflowsFingerprint(ctx context.Context) (string, error) {
-	var n, maxID, revs, updated int64
-	err := d.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(revision), 0), COALESCE(SUM(updated_at), 0) FROM workflows`).
-		Scan(&n, &maxID, &revs, &updated)
+	var n, maxID, revs, updated, on int64
+	err := d.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(revision), 0), COALESCE(SUM(updated_at), 0), COALESCE(SUM(enabled * id), 0) FROM workflows`).
+		Scan(&n, &maxID, &revs, &updated, &on)
 	if err != nil {
 		return "", mapErr("workflows fingerprint", err)
 	}
-	return fmt.Sprintf("%d/%d/%d/%d", n, maxID, revs, updated), nil
+	return fmt.Sprintf("%d/%d/%d/%d/%d", n, maxID, revs, updated, on), nil
 }
 
-// WorkflowRevisions implements engine.WorkflowVersions.
-func (d *DB) WorkflowRevisions(ctx context.Context) (map[string]int, error) {
-	rows, err := d.read.QueryContext(ctx, `SELECT key, revision FROM workflows`)
+// WorkflowVersions implements engine.WorkflowVersions.
+func (d *DB) WorkflowVersions(ctx context.Context) (map[string]engine.WorkflowVersion, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT key, revision, enabled FROM workflows`)
 	if err != nil {
-		return nil, mapErr("workflow revisions", err)
+		return nil, mapErr("workflow versions", err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[string]engine.WorkflowVersion{}
 	for rows.Next() {
 		var key string
-		var rev int
-		if err := rows.Scan(&key, &rev); err != nil {
-			return nil, mapErr("workflow revisions", err)
+		var v engine.WorkflowVersion
+		if err := rows.Scan(&key, &v.Revision, &v.Enabled); err != nil {
+			return nil, mapErr("workflow versions", err)
 		}
-		out[key] = rev
+		out[key] = v
 	}
-	return out, mapErr("workflow revisions", rows.Err())
+	return out, mapErr("workflow versions", rows.Err())
 }

@@ -12,16 +12,24 @@ import (
 // on a shared database).
 type WorkflowVersions interface {
 	// WorkflowsFingerprint returns a value that changes whenever a workflow
-	// is created, updated (a new revision) or deleted, by any process.
+	// is created, updated (a new revision), turned on or off, or deleted,
+	// by any process.
 	WorkflowsFingerprint(ctx context.Context) (string, error)
-	// WorkflowRevisions returns the current revision of every workflow, by
-	// key.
-	WorkflowRevisions(ctx context.Context) (map[string]int, error)
+	// WorkflowVersions returns the current revision and state of every
+	// workflow, by key.
+	WorkflowVersions(ctx context.Context) (map[string]WorkflowVersion, error)
+}
+
+// WorkflowVersion is what makes a compiled flow current: its revision and
+// whether the workflow is on (a state kept apart from the revisions).
+type WorkflowVersion struct {
+	Revision int
+	Enabled  bool
 }
 
 // WatchWorkflows polls the store every interval (default 1 s) until ctx
-// ends and drops the compiled flows whose workflow has a newer revision or
-// is gone, so that an edit made by another process is live within the
+// ends and drops the compiled flows whose workflow has a newer revision,
+// was turned on or off, or is gone, so that an edit made by another process is live within the
 // interval. Edits made through this Service are live at once anyway.
 func (s *Service) WatchWorkflows(ctx context.Context, wv WorkflowVersions, interval time.Duration) {
 	if interval <= 0 {
@@ -56,9 +64,9 @@ func (s *Service) WatchWorkflows(ctx context.Context, wv WorkflowVersions, inter
 	}
 }
 
-// refresh drops the cached flows that are not the current revision.
+// refresh drops the cached flows that are not the current version.
 func (s *Service) refresh(ctx context.Context, wv WorkflowVersions) error {
-	revs, err := wv.WorkflowRevisions(ctx)
+	vers, err := wv.WorkflowVersions(ctx)
 	if err != nil {
 		return err
 	}
@@ -69,7 +77,7 @@ func (s *Service) refresh(ctx context.Context, wv WorkflowVersions) error {
 	s.gen++
 	n := 0
 	for key, lf := range s.cache {
-		if rev, ok := revs[key]; !ok || rev != lf.wf.Revision {
+		if v, ok := vers[key]; !ok || v.Revision != lf.wf.Revision || v.Enabled != lf.wf.Doc.IsEnabled() {
 			s.cacheCost -= lf.cost
 			delete(s.cache, key)
 			n++
