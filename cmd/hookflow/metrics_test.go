@@ -321,11 +321,40 @@ func dashboardQueries(t *testing.T) []string {
 	return exprs
 }
 
-// checkDashboard: every metric the dashboard queries is in the scrape of
-// a running Hookflow (histogram series by their family), and every label
-// it groups or filters by is one of those metrics' labels (job and
-// instance come from Prometheus, le from histograms).
+// alertsPath holds the Prometheus alerting rules shipped with Hookflow.
+var alertsPath = filepath.Join("..", "..", "deploy", "prometheus", "alerts.yml")
+
+// alertQueries returns the expressions of the alerting rules.
+func alertQueries(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile(alertsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exprs []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if e, ok := strings.CutPrefix(strings.TrimSpace(line), "expr: "); ok {
+			exprs = append(exprs, e)
+		}
+	}
+	if len(exprs) < 5 {
+		t.Errorf("only %d alert expressions in %s", len(exprs), alertsPath)
+	}
+	return exprs
+}
+
+// checkDashboard: every metric the dashboard and the alerting rules query
+// is in the scrape of a running Hookflow (histogram series by their
+// family), and every label they group or filter by is one of those
+// metrics' labels (job and instance come from Prometheus, le from
+// histograms).
 func checkDashboard(t *testing.T, fams map[string]*dto.MetricFamily) {
+	t.Helper()
+	checkQueries(t, fams, "the dashboard", dashboardQueries(t))
+	checkQueries(t, fams, "the alerting rules", alertQueries(t))
+}
+
+func checkQueries(t *testing.T, fams map[string]*dto.MetricFamily, source string, exprs []string) {
 	t.Helper()
 	family := func(name string) *dto.MetricFamily {
 		if f := fams[name]; f != nil {
@@ -339,12 +368,12 @@ func checkDashboard(t *testing.T, fams map[string]*dto.MetricFamily) {
 		}
 		return nil
 	}
-	for _, expr := range dashboardQueries(t) {
+	for _, expr := range exprs {
 		labels := map[string]bool{"job": true, "instance": true, "le": true}
 		for _, m := range dashMetricRE.FindAllStringSubmatch(expr, -1) {
 			f := family(m[1])
 			if f == nil {
-				t.Errorf("the dashboard queries %s, which Hookflow does not export (in %q)", m[1], expr)
+				t.Errorf("%s query %s, which Hookflow does not export (in %q)", source, m[1], expr)
 				continue
 			}
 			for _, s := range f.GetMetric() {
@@ -367,7 +396,7 @@ func checkDashboard(t *testing.T, fams map[string]*dto.MetricFamily) {
 		}
 		for _, l := range used {
 			if !labels[l] {
-				t.Errorf("the dashboard uses label %q, which its metrics do not have (in %q)", l, expr)
+				t.Errorf("%s use label %q, which their metrics do not have (in %q)", source, l, expr)
 			}
 		}
 	}
