@@ -980,6 +980,9 @@ type row struct {
 	RSS       int64   // bytes; 0: not measured
 	CPUPerReq time.Duration
 	Stored    int64 // executions stored when the scenario started; -1: not applicable
+	// Busy is set when other processes used a noticeable share of the
+	// CPUs meanwhile (busyCheck): the row understates Hookflow.
+	Busy bool
 }
 
 func fmtThousands(v float64) string {
@@ -1296,10 +1299,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return err
 }
 
+// busyShare is the CPU share other processes may use during a scenario
+// before its row is noted as unreliable.
+const busyShare = 0.15
+
 // busyCheck notes a scenario during which other processes used a
 // noticeable share of the CPUs: its numbers understate Hookflow.
 func (b *bench) busyCheck(name string, others float64) {
-	if others > 0.15 {
+	if others > busyShare {
 		b.note("%s: other processes used %.2f of %d cores meanwhile: this row is unreliable", name, others, runtime.NumCPU())
 	}
 }
@@ -1467,6 +1474,7 @@ func (b *bench) measure(ctx context.Context, name string, p *proc, urls []string
 	b.logf("  %.0f req/s, p50 %s, p99 %s, errors %d; CPU cores used: server %.2f, hookbench %.2f, other processes %.2f",
 		res.RPS, fmtLatency(r.P50), fmtLatency(r.P99), res.Errors, cpu.Seconds()/res.DurationSeconds, clientShare, s.others)
 	b.busyCheck(name, s.others)
+	r.Busy = s.others > busyShare
 	b.rows = append(b.rows, r)
 	return res, nil
 }
@@ -1661,7 +1669,36 @@ func (b *bench) startHookflow(ctx context.Context, extraEnv ...string) error {
 
 // metricsCostRounds is how many times the metrics-cost scenario measures
 // each side: alternating spreads the machine's drift over both.
-const metricsCostRounds = 2
+const metricsCostRounds = 3
+
+// metricsCostSides returns, for the metrics on and the observer off, the
+// best requests/s and the lowest server CPU per request among the rows of
+// the metrics-cost scenario that no other process disturbed: the machine
+// is shared, and a disturbed row says more about the neighbours than
+// about Hookflow.
+func (b *bench) metricsCostSides() (on, off row, ok bool) {
+	pick := func(prefix string) (best row, found bool) {
+		for _, r := range b.rows {
+			if !strings.HasPrefix(r.Scenario, prefix) || r.Busy {
+				continue
+			}
+			if !found || r.RPS > best.RPS {
+				cpu := best.CPUPerReq
+				best = r
+				if found && cpu < r.CPUPerReq {
+					best.CPUPerReq = cpu
+				}
+			} else if r.CPUPerReq < best.CPUPerReq {
+				best.CPUPerReq = r.CPUPerReq
+			}
+			found = true
+		}
+		return best, found
+	}
+	on, okOn := pick("(m) async accept, metrics on")
+	off, okOff := pick("(m) async accept, observer off")
+	return on, off, okOn && okOff && off.RPS > 0 && off.CPUPerReq > 0
+}
 
 // metricsCost measures what the metrics cost the async accept (issue 13:
 // within 5%): the same binary, restarted alternately with the engine's and
@@ -2167,18 +2204,9 @@ func (b *bench) printTargets() {
 			fmt.Fprintf(b.out, "- %s %s without errors: %d\n", mark(r.Errors == 0), p.label, r.Errors)
 		}
 	}
-	var on, off float64
-	for _, r := range b.rows {
-		switch {
-		case strings.HasPrefix(r.Scenario, "(m) async accept, metrics on"):
-			on += r.RPS
-		case strings.HasPrefix(r.Scenario, "(m) async accept, observer off"):
-			off += r.RPS
-		}
-	}
-	if on > 0 && off > 0 {
-		fmt.Fprintf(b.out, "- %s async accept with metrics within 5%% of the observer off (issue 13, %d rounds each): %.1f%%\n",
-			mark(on >= 0.95*off), metricsCostRounds, 100*(on/off-1))
+	if on, off, ok := b.metricsCostSides(); ok {
+		fmt.Fprintf(b.out, "- %s async accept with metrics within 5%% of the observer off (issue 13, best of %d rounds each, busy rows left out): %+.1f%% requests/s, %+.1f%% server CPU per request\n",
+			mark(on.RPS >= 0.95*off.RPS), metricsCostRounds, 100*(on.RPS/off.RPS-1), 100*(float64(on.CPUPerReq)/float64(off.CPUPerReq)-1))
 	}
 	if r := find("(d)"); r != nil {
 		fmt.Fprintf(b.out, "- %s async drain ≥ 20,000 executions/s: %s/s\n", mark(r.RPS >= 20000), fmtThousands(r.RPS))
