@@ -16,8 +16,14 @@ run: ## Run Hookflow on :13000 with its data in ./data
 	$(GO) run ./cmd/hookflow serve
 
 .PHONY: test
-test: ## Run every test with the race detector (browser tests too when Chromium is installed)
+test: ## Run every test with the race detector (browser tests when Chromium is installed, PostgreSQL tests when HOOKFLOW_TEST_DATABASE is set)
 	$(GO) test -race -count=1 ./...
+
+PGDIR ?= /tmp/hookflow-pg
+
+.PHONY: test-postgres
+test-postgres: ## Start a throwaway PostgreSQL (.ci/postgres, in PGDIR=/tmp/hookflow-pg) and run every test against it too
+	HOOKFLOW_TEST_DATABASE=$$(bash .ci/postgres start $(PGDIR)) HOOKFLOW_REQUIRE_POSTGRES=1 $(MAKE) test
 
 .PHONY: generate
 generate: ## Regenerate templ components (*_templ.go)
@@ -45,10 +51,14 @@ build: ## Build a static binary into bin/hookflow
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/hookflow
 
 .PHONY: bench
-bench: build ## Load benchmark against a bare Fiber baseline (BENCHFLAGS=--quick for a short run), then the Go micro-benchmarks
+bench: build ## Load benchmark against a bare Fiber baseline (BENCHFLAGS=--quick for a short run; PostgreSQL rows when HOOKFLOW_TEST_DATABASE is set), then the Go micro-benchmarks
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/hookbench ./cmd/hookbench
 	bin/hookbench run --hookflow $(BIN) $(BENCHFLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/...
+
+.PHONY: bench-postgres
+bench-postgres: ## make bench with the PostgreSQL rows, on a throwaway PostgreSQL with its default durability (PGDIR-bench)
+	HOOKFLOW_TEST_DATABASE=$$(PG_DURABLE=1 bash .ci/postgres start $(PGDIR)-bench) $(MAKE) bench
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target of ./engine and its sub-packages for FUZZTIME each (default 30s)

@@ -22,90 +22,48 @@ ON CONFLICT (workflow_id, span, start) DO UPDATE SET
 	failed = failed + excluded.failed, rejected = rejected + excluded.rejected,
 	durations = CASE WHEN excluded.durations = '' THEN durations ELSE excluded.durations END`
 
-type activityKey struct {
-	workflow int64
-	span     int64 // seconds
-	start    int64 // unix ms
-}
-
-type activityDelta struct {
-	requests, resolved, failed, rejected int64
-	durations                            []int64 // hour buckets; nil when unchanged
-}
-
-// activityDeltas are a batch's additions to the activity counters.
-type activityDeltas map[activityKey]*activityDelta
-
-func (a *activityDeltas) at(workflow int64, span time.Duration, t time.Time) *activityDelta {
-	if *a == nil {
-		*a = activityDeltas{}
-	}
-	k := activityKey{workflow, int64(span / time.Second), engine.BucketStart(t, span).UnixMilli()}
-	d := (*a)[k]
-	if d == nil {
-		d = &activityDelta{}
-		(*a)[k] = d
-	}
-	return d
-}
+// activityDeltas are a batch's additions to the activity counters: the
+// engine's accumulator, which the PostgreSQL store shares.
+type activityDeltas struct{ engine.ActivityDeltas }
 
 // request counts an execution created at t.
-func (a *activityDeltas) request(workflow int64, t time.Time) {
-	a.at(workflow, engine.ActivityMinute, t).requests++
-	a.at(workflow, engine.ActivityHour, t).requests++
-}
+func (a *activityDeltas) request(workflow int64, t time.Time) { a.Request(workflow, t) }
 
 // finish counts an execution created at t that finished with status after
-// running for d; n is 1, or -1 to take a count back (a retried execution
-// is no longer failed).
+// running for d; n is 1, or -1 to take a count back.
 func (a *activityDeltas) finish(workflow int64, t time.Time, status engine.ExecStatus, d time.Duration, n int64) {
-	for _, span := range []time.Duration{engine.ActivityMinute, engine.ActivityHour} {
-		x := a.at(workflow, span, t)
-		if status == engine.StatusResolved {
-			x.resolved += n
-		} else {
-			x.failed += n
-		}
-		if span == engine.ActivityHour && n > 0 {
-			if x.durations == nil {
-				x.durations = make([]int64, len(engine.DurationBounds)+1)
-			}
-			x.durations[engine.DurationClass(d)]++
-		}
-	}
+	a.Finish(workflow, t, status, d, n)
 }
 
 // reject counts a request refused at t.
-func (a *activityDeltas) reject(workflow int64, t time.Time) {
-	a.at(workflow, engine.ActivityMinute, t).rejected++
-	a.at(workflow, engine.ActivityHour, t).rejected++
-}
+func (a *activityDeltas) reject(workflow int64, t time.Time) { a.Reject(workflow, t) }
 
 // flush adds the deltas to the table. Duration counts are merged in Go:
 // read, add, write back (a batch touches few hour buckets).
 func (a activityDeltas) flush(b *batch) error {
-	if len(a) == 0 {
+	if len(a.ActivityDeltas) == 0 {
 		return nil
 	}
 	stmt, err := b.stmt(upsertActivitySQL)
 	if err != nil {
 		return err
 	}
-	for k, d := range a {
+	for _, k := range a.Keys() {
+		d, span := a.ActivityDeltas[k], int64(k.Span/time.Second)
 		durations := ""
-		if d.durations != nil {
+		if d.Durations != nil {
 			var cur string
-			err := b.tx.QueryRow(`SELECT durations FROM activity WHERE workflow_id = ? AND span = ? AND start = ?`, k.workflow, k.span, k.start).Scan(&cur)
+			err := b.tx.QueryRow(`SELECT durations FROM activity WHERE workflow_id = ? AND span = ? AND start = ?`, k.Workflow, span, k.Start).Scan(&cur)
 			if err != nil && err != sql.ErrNoRows {
 				return err
 			}
 			sum := engine.DecodeDurations(cur)
-			for i, c := range d.durations {
+			for i, c := range d.Durations {
 				sum[i] += c
 			}
 			durations = engine.EncodeDurations(sum)
 		}
-		if _, err := stmt.Exec(k.workflow, k.span, k.start, d.requests, d.resolved, d.failed, d.rejected, durations); err != nil {
+		if _, err := stmt.Exec(k.Workflow, span, k.Start, d.Requests, d.Resolved, d.Failed, d.Rejected, durations); err != nil {
 			return err
 		}
 	}

@@ -1,151 +1,34 @@
 package db
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hookflow/hookflow/engine"
-	"github.com/tidwall/gjson"
 )
 
 var _ engine.ExecutionStore = (*DB)(nil)
 
-// storedResponse is the JSON form of a reply in the response column.
-type storedResponse struct {
-	Status      int                  `json:"status"`
-	Headers     []engine.HeaderValue `json:"headers"`
-	ContentType string               `json:"contentType"`
-	Body        string               `json:"body"`
-}
-
-// encodeResponse stores a reply as the JSON of storedResponse, written by
-// hand: it runs once per execution, on the hot path, and gives the bytes
-// encoding/json would (TestStoredEncodingMatchesEncodingJSON).
+// encodeResponse stores a reply in the response column (engine's stored
+// form; NULL for none).
 func encodeResponse(r *engine.Response) (sql.NullString, error) {
-	if r == nil {
-		return sql.NullString{}, nil
-	}
-	b := make([]byte, 0, 64+len(r.ContentType)+len(r.Body)+len(r.Headers)*32)
-	b = append(b, `{"status":`...)
-	b = strconv.AppendInt(b, int64(r.Status), 10)
-	b = append(b, `,"headers":[`...)
-	for i, h := range r.Headers {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"name":`...)
-		b = engine.AppendJSONString(b, h.Name)
-		b = append(b, `,"value":`...)
-		b = engine.AppendJSONString(b, h.Value)
-		b = append(b, '}')
-	}
-	b = append(b, `],"contentType":`...)
-	b = engine.AppendJSONString(b, r.ContentType)
-	b = append(b, `,"body":`...)
-	b = engine.AppendJSONString(b, string(r.Body))
-	b = append(b, '}')
-	return sql.NullString{String: string(b), Valid: true}, nil
+	b := engine.EncodeResponse(r)
+	return sql.NullString{String: string(b), Valid: b != nil}, nil
 }
 
 func decodeResponse(s sql.NullString) (*engine.Response, error) {
-	if !s.Valid || s.String == "" {
-		return nil, nil
-	}
-	var r storedResponse
-	if err := json.Unmarshal([]byte(s.String), &r); err != nil {
-		return nil, err
-	}
-	return &engine.Response{Status: r.Status, Headers: r.Headers, ContentType: r.ContentType, Body: []byte(r.Body)}, nil
+	return engine.DecodeResponse([]byte(s.String))
 }
 
-// encodeJobs stores jobs as the JSON array encoding/json would give for
-// []engine.Job, written by hand for the hot path. A result that is not
-// valid JSON (a node kind's bug) is an error, as it is for encoding/json.
+// encodeJobs stores jobs in the jobs column (engine's stored form; NULL for
+// none).
 func encodeJobs(jobs []engine.Job) (sql.NullString, error) {
-	if jobs == nil {
-		return sql.NullString{}, nil
-	}
-	b := make([]byte, 0, len(jobs)*200)
-	b = append(b, '[')
-	for i := range jobs {
-		j := &jobs[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"nodeKey":`...)
-		b = engine.AppendJSONString(b, j.NodeKey)
-		b = append(b, `,"nodeType":`...)
-		b = engine.AppendJSONString(b, j.NodeType)
-		b = append(b, `,"status":`...)
-		b = engine.AppendJSONString(b, string(j.Status))
-		b = append(b, `,"result":`...)
-		switch {
-		case len(j.Result) == 0:
-			b = append(b, "null"...)
-		case !gjson.ValidBytes(j.Result):
-			return sql.NullString{}, fmt.Errorf("job %s: result is not valid JSON", j.NodeKey)
-		default:
-			b = appendCompactJSON(b, j.Result)
-		}
-		if j.Branch != "" {
-			b = append(b, `,"branch":`...)
-			b = engine.AppendJSONString(b, j.Branch)
-		}
-		if j.Error != "" {
-			b = append(b, `,"error":`...)
-			b = engine.AppendJSONString(b, j.Error)
-		}
-		b = append(b, `,"startedAt":"`...)
-		b = j.StartedAt.AppendFormat(b, time.RFC3339Nano)
-		b = append(b, `","durationNs":`...)
-		b = strconv.AppendInt(b, int64(j.Duration), 10)
-		if !j.DueAt.IsZero() {
-			b = append(b, `,"dueAt":"`...)
-			b = j.DueAt.AppendFormat(b, time.RFC3339Nano)
-			b = append(b, '"')
-		}
-		// Request nodes' records are rarer and richer: encoding/json.
-		if j.Request != nil {
-			r, err := json.Marshal(j.Request)
-			if err != nil {
-				return sql.NullString{}, fmt.Errorf("job %s: request: %w", j.NodeKey, err)
-			}
-			b = append(b, `,"request":`...)
-			b = append(b, r...)
-		}
-		if len(j.Attempts) > 0 {
-			a, err := json.Marshal(j.Attempts)
-			if err != nil {
-				return sql.NullString{}, fmt.Errorf("job %s: attempts: %w", j.NodeKey, err)
-			}
-			b = append(b, `,"attempts":`...)
-			b = append(b, a...)
-		}
-		b = append(b, '}')
-	}
-	b = append(b, ']')
-	return sql.NullString{String: string(b), Valid: true}, nil
-}
-
-// appendCompactJSON appends valid JSON as encoding/json does for a
-// json.RawMessage: compacted, with <, >, &, U+2028 and U+2029 escaped.
-// Results are usually compact and plain already, and are copied as they
-// are; the others go through encoding/json.
-func appendCompactJSON(dst, src []byte) []byte {
-	if bytes.IndexAny(src, " \t\r\n<>&\xe2") < 0 {
-		return append(dst, src...)
-	}
-	b, err := json.Marshal(json.RawMessage(src))
-	if err != nil {
-		return append(dst, src...)
-	}
-	return append(dst, b...)
+	b, err := engine.EncodeJobs(jobs)
+	return sql.NullString{String: string(b), Valid: b != nil}, err
 }
 
 const insertExecutionSQL = `INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, lease_owner, replay_of)
@@ -490,7 +373,8 @@ func (d *DB) CancelExecution(ctx context.Context, id int64, reason string, now t
 	if err != nil {
 		return nil, mapErr("cancel execution", err)
 	}
-	return d.afterAction(ctx, id, changed, "cancelled", "only queued, running or waiting executions can be cancelled")
+	e, err := d.GetExecution(ctx, id)
+	return engine.CancelOutcome(e, changed > 0, err)
 }
 
 // RetryExecution implements engine.ExecutionStore. The execution no longer
@@ -514,20 +398,8 @@ func (d *DB) RetryExecution(ctx context.Context, id int64, now time.Time) (*engi
 	if err != nil {
 		return nil, mapErr("retry execution", err)
 	}
-	return d.afterAction(ctx, id, changed, "retried", "only failed, error or aborted executions can be retried")
-}
-
-// afterAction returns the execution an action changed, or says why it
-// changed nothing.
-func (d *DB) afterAction(ctx context.Context, id, changed int64, verb, rule string) (*engine.Execution, error) {
 	e, err := d.GetExecution(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if changed == 0 {
-		return nil, engine.Errorf(engine.ECONFLICT, "execution %d is %s and cannot be %s: %s", id, e.Status, verb, rule)
-	}
-	return e, nil
+	return engine.RetryOutcome(e, changed > 0, err)
 }
 
 // ReplayExecutions implements engine.ExecutionStore: the matching ids are
@@ -673,10 +545,9 @@ func (d *DB) GetExecution(ctx context.Context, id int64) (*engine.Execution, err
 }
 
 func decodeJobs(s sql.NullString, dst *[]engine.Job) error {
-	if !s.Valid || s.String == "" {
-		return nil
-	}
-	return json.Unmarshal([]byte(s.String), dst)
+	jobs, err := engine.DecodeJobs([]byte(s.String))
+	*dst = jobs
+	return err
 }
 
 // ListExecutions implements engine.ExecutionStore.

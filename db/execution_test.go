@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/engine"
-	"github.com/hookflow/hookflow/engine/storetest"
 )
 
 func TestExecutionInsertGet(t *testing.T) {
@@ -86,12 +85,6 @@ func TestExecutionInsertGet(t *testing.T) {
 	if maxID, err := d.MaxExecutionID(ctx); err != nil || maxID != q.ID {
 		t.Errorf("MaxExecutionID = %d, %v; want %d", maxID, err, q.ID)
 	}
-}
-
-// TestExecutionStore runs the store suite every execution store passes.
-func TestExecutionStore(t *testing.T) {
-	t.Parallel()
-	storetest.Executions(t, func(t *testing.T) storetest.Store { return openTest(t).DB })
 }
 
 // TestExpireLeases: at start-up, executions a dead process left running

@@ -11,7 +11,7 @@ import (
 // execution (accepts fell from thousands to tens per second).
 func TestQueueQueriesUseIndexes(t *testing.T) {
 	t.Parallel()
-	d := openPruneTestDB(t)
+	d := openTest(t).DB
 	for name, tc := range map[string]struct {
 		q    string
 		args []any
@@ -34,7 +34,7 @@ func TestQueueQueriesUseIndexes(t *testing.T) {
 // the partial index alone, reading no row.
 func TestCountPendingUsesIndex(t *testing.T) {
 	t.Parallel()
-	d := openPruneTestDB(t)
+	d := openTest(t).DB
 	if plan := queryPlan(t, d, countPendingSQL); !strings.Contains(plan, "USING COVERING INDEX executions_due") {
 		t.Errorf("plan %q must read the covering index executions_due only", plan)
 	}
@@ -45,7 +45,7 @@ func TestCountPendingUsesIndex(t *testing.T) {
 // with no sort and no scan of the table.
 func TestPruneQueriesUseIndexes(t *testing.T) {
 	t.Parallel()
-	d := openPruneTestDB(t)
+	d := openTest(t).DB
 	for name, tc := range map[string]struct {
 		q, want string
 	}{

@@ -1,106 +1,20 @@
 package db
 
-import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
-)
+import "github.com/hookflow/hookflow/engine/secretbox"
 
 // KeyFileName is the key file created in the data directory when
 // HOOKFLOW_SECRET_KEY is not set.
-const KeyFileName = "secret.key"
+const KeyFileName = secretbox.KeyFileName
 
-// SecretBox encrypts webhook secrets at rest with AES-256-GCM. Secrets stay
-// readable by the admin (who must copy them into the third party's
-// settings), unlike passwords and tokens, which are hashed.
-type SecretBox struct {
-	aead cipher.AEAD
-}
+// SecretBox encrypts webhook secrets at rest (see engine/secretbox, which
+// the PostgreSQL store shares).
+type SecretBox = secretbox.Box
 
-// NewSecretBox returns a box for a key of any length: the key is stretched to
-// 256 bits with SHA-256, so a long random passphrase works as well as raw
-// key bytes.
-func NewSecretBox(key []byte) (*SecretBox, error) {
-	if len(key) < 16 {
-		return nil, errors.New("secret key: at least 16 bytes required")
-	}
-	sum := sha256.Sum256(key)
-	block, err := aes.NewCipher(sum[:])
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &SecretBox{aead: aead}, nil
-}
+// NewSecretBox returns a box for a key of at least 16 bytes.
+func NewSecretBox(key []byte) (*SecretBox, error) { return secretbox.New(key) }
 
 // LoadSecretBox returns the box for the configured key, or for the key file
-// in dataDir, creating that file (mode 0600) with 32 random bytes on first
-// start.
+// in dataDir, creating it on first start.
 func LoadSecretBox(configured, dataDir string) (*SecretBox, error) {
-	if configured != "" {
-		return NewSecretBox([]byte(configured))
-	}
-	path := filepath.Join(dataDir, KeyFileName)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		raw := make([]byte, 32)
-		rand.Read(raw)
-		enc := base64.StdEncoding.EncodeToString(raw) + "\n"
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("create key file: %w", err)
-		}
-		if _, err := f.WriteString(enc); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write key file: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write key file: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			return nil, fmt.Errorf("write key file: %w", err)
-		}
-		b = []byte(enc)
-	} else if err != nil {
-		return nil, fmt.Errorf("read key file: %w", err)
-	}
-	return NewSecretBox([]byte(strings.TrimSpace(string(b))))
-}
-
-// Seal encrypts a secret; the empty secret stays empty.
-func (b *SecretBox) Seal(plain string) []byte {
-	if plain == "" {
-		return nil
-	}
-	nonce := make([]byte, b.aead.NonceSize(), b.aead.NonceSize()+len(plain)+b.aead.Overhead())
-	rand.Read(nonce)
-	return b.aead.Seal(nonce, nonce, []byte(plain), nil)
-}
-
-// Open decrypts a sealed secret.
-func (b *SecretBox) Open(sealed []byte) (string, error) {
-	if len(sealed) == 0 {
-		return "", nil
-	}
-	ns := b.aead.NonceSize()
-	if len(sealed) < ns {
-		return "", errors.New("secret: too short")
-	}
-	plain, err := b.aead.Open(nil, sealed[:ns], sealed[ns:], nil)
-	if err != nil {
-		return "", errors.New("secret: cannot decrypt (wrong HOOKFLOW_SECRET_KEY or key file?)")
-	}
-	return string(plain), nil
+	return secretbox.Load(configured, dataDir)
 }

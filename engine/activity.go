@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -167,3 +169,80 @@ func durationQuantile(hist []int64, q float64) time.Duration {
 
 // BucketStart is the start of the bucket of span that holds t.
 func BucketStart(t time.Time, span time.Duration) time.Time { return t.Truncate(span) }
+
+// ActivityKey names one bucket of one workflow's activity counters.
+type ActivityKey struct {
+	Workflow int64
+	Span     time.Duration
+	Start    int64 // unix milliseconds
+}
+
+// ActivityDelta is what writes add to one bucket.
+type ActivityDelta struct {
+	Requests, Resolved, Failed, Rejected int64
+	// Durations are counts to add per duration class; nil when none.
+	Durations []int64
+}
+
+// ActivityDeltas gathers what a transaction's writes add to the activity
+// counters, so that a store adds them with one upsert per bucket (both
+// stores use it). The zero value is ready to use.
+type ActivityDeltas map[ActivityKey]*ActivityDelta
+
+func (a *ActivityDeltas) at(workflow int64, span time.Duration, t time.Time) *ActivityDelta {
+	if *a == nil {
+		*a = ActivityDeltas{}
+	}
+	k := ActivityKey{workflow, span, BucketStart(t, span).UnixMilli()}
+	d := (*a)[k]
+	if d == nil {
+		d = &ActivityDelta{}
+		(*a)[k] = d
+	}
+	return d
+}
+
+// Request counts an execution created at t.
+func (a *ActivityDeltas) Request(workflow int64, t time.Time) {
+	a.at(workflow, ActivityMinute, t).Requests++
+	a.at(workflow, ActivityHour, t).Requests++
+}
+
+// Finish counts an execution created at t that finished with status after
+// running for d; n is 1, or -1 to take a count back (a retried execution
+// is no longer failed).
+func (a *ActivityDeltas) Finish(workflow int64, t time.Time, status ExecStatus, d time.Duration, n int64) {
+	for _, span := range []time.Duration{ActivityMinute, ActivityHour} {
+		x := a.at(workflow, span, t)
+		if status == StatusResolved {
+			x.Resolved += n
+		} else {
+			x.Failed += n
+		}
+		if span == ActivityHour && n > 0 {
+			if x.Durations == nil {
+				x.Durations = make([]int64, len(DurationBounds)+1)
+			}
+			x.Durations[DurationClass(d)]++
+		}
+	}
+}
+
+// Reject counts a request refused at t.
+func (a *ActivityDeltas) Reject(workflow int64, t time.Time) {
+	a.at(workflow, ActivityMinute, t).Rejected++
+	a.at(workflow, ActivityHour, t).Rejected++
+}
+
+// Keys returns the buckets in one order (workflow, span, start), the order
+// in which concurrent transactions lock them without deadlocking.
+func (a ActivityDeltas) Keys() []ActivityKey {
+	keys := make([]ActivityKey, 0, len(a))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y ActivityKey) int {
+		return cmp.Or(cmp.Compare(x.Workflow, y.Workflow), cmp.Compare(x.Span, y.Span), cmp.Compare(x.Start, y.Start))
+	})
+	return keys
+}

@@ -315,3 +315,26 @@ func NewAPIToken(name string) (string, *APIToken, error) {
 	tok := APITokenPrefix + RandomToken(32)
 	return tok, &APIToken{Name: name, TokenHash: HashToken(tok), Prefix: tok[:len(APITokenPrefix)+6]}, nil
 }
+
+// Failures is one counter of the sign-in throttle: how many failures, and
+// when the last was.
+type Failures struct {
+	N    int
+	Last time.Time
+}
+
+// ThrottleStore keeps the sign-in throttle's counters where every instance
+// sharing the database sees them, so that guessing passwords is as slow
+// through several instances as through one. The throttle's rules stay in
+// the throttle: the store only keeps counters, atomically.
+type ThrottleStore interface {
+	// ReserveAttempt reads the counters of keys (zero for a key without
+	// one, or whose last failure is older than forget) and passes them, in
+	// the order of keys, to decide. When decide returns 0, one failure at
+	// now is added to each key, in the same transaction; otherwise nothing
+	// changes. It returns what decide returned.
+	ReserveAttempt(ctx context.Context, keys []string, now time.Time, forget time.Duration, decide func([]Failures) time.Duration) (time.Duration, error)
+	// GiveBackAttempt takes one failure off each key (dropping counters
+	// that reach zero) and then drops the counter of forget, if not "".
+	GiveBackAttempt(ctx context.Context, keys []string, forget string) error
+}

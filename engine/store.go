@@ -153,3 +153,35 @@ type ExecutionStore interface {
 	// ListExecutions lists executions without their request bodies.
 	ListExecutions(ctx context.Context, f ExecutionFilter) ([]*Execution, error)
 }
+
+// Execution actions as the stores report them: CancelExecution and
+// RetryExecution change a row only in the statuses they allow, then read
+// it back.
+var (
+	cancelAction = executionAction{"cancelled", "only queued, running or waiting executions can be cancelled"}
+	retryAction  = executionAction{"retried", "only failed, error or aborted executions can be retried"}
+)
+
+type executionAction struct{ verb, rule string }
+
+// CancelOutcome is what a store's CancelExecution returns once it read the
+// execution back (e, or the error of reading it): e when the cancel
+// changed it, else ECONFLICT saying why not.
+func CancelOutcome(e *Execution, changed bool, err error) (*Execution, error) {
+	return cancelAction.outcome(e, changed, err)
+}
+
+// RetryOutcome is CancelOutcome for RetryExecution.
+func RetryOutcome(e *Execution, changed bool, err error) (*Execution, error) {
+	return retryAction.outcome(e, changed, err)
+}
+
+func (a executionAction) outcome(e *Execution, changed bool, err error) (*Execution, error) {
+	if err != nil {
+		return nil, err
+	}
+	if !changed {
+		return nil, Errorf(ECONFLICT, "execution %d is %s and cannot be %s: %s", e.ID, e.Status, a.verb, a.rule)
+	}
+	return e, nil
+}

@@ -53,7 +53,10 @@ func (h *Handlers) AccountPassword(c *fiber.Ctx) error {
 
 	// Throttled before any check, even of a right password: the same
 	// counters as sign-in, so a stolen session cannot guess faster here.
-	att, wait := h.Throttle.Begin(s.Email, c.IP(), time.Now())
+	att, wait, err := h.Throttle.Begin(c.UserContext(), s.Email, c.IP(), time.Now())
+	if err != nil {
+		return err
+	}
 	if att == nil {
 		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		return h.renderAccount(c, fiber.StatusTooManyRequests, views.AccountView{

@@ -158,7 +158,10 @@ func (h *Handlers) SignIn(c *fiber.Ctx) error {
 	if !checkPreCSRF(c) {
 		return h.renderSignIn(c, fiber.StatusForbidden, email, "The form expired. Please sign in again.")
 	}
-	att, wait := h.Throttle.Begin(email, c.IP(), time.Now())
+	att, wait, err := h.Throttle.Begin(c.UserContext(), email, c.IP(), time.Now())
+	if err != nil {
+		return err
+	}
 	if att == nil {
 		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		return h.renderSignIn(c, fiber.StatusTooManyRequests, email, "Too many failed sign-ins. Try again in "+wait.Round(time.Second).String()+".")

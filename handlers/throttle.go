@@ -6,11 +6,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hookflow/hookflow/engine"
 )
 
 // Throttle slows down password guessing (sign-in, its two-factor code, and
-// the password checks of the account page). State is in memory: a restart
-// forgives, which is fine for a single-binary deployment.
+// the password checks of the account page). Its counters are in memory
+// (a restart forgives, which is fine for one instance), or in the database
+// that several instances share (Store), so that it holds across them.
 //
 // Three counters of failures, each with a number of free failures after
 // which every further attempt must wait, the wait doubling with every
@@ -32,8 +35,9 @@ import (
 // cannot all pass the check of the counters (issue 12, point 3). The
 // bcrypt checks themselves go through a gate that runs a few at a time.
 type Throttle struct {
-	mu    sync.Mutex
-	fails map[string]*failures
+	// Store keeps the counters in the shared database; nil keeps them in
+	// this process.
+	Store engine.ThrottleStore
 	// Free, AddressFree and AccountFree are the free failures of the pair,
 	// the address and the account.
 	Free, AddressFree, AccountFree int
@@ -42,31 +46,29 @@ type Throttle struct {
 	// Forget is how long without a failure wipes a counter (default 24 h).
 	Forget time.Duration
 
+	memOnce sync.Once
+	mem     *memoryCounters
+
 	gateOnce sync.Once
 	gate     *checkGate
 }
 
-type failures struct {
-	n    int
-	last time.Time
-}
-
-// NewThrottle returns a throttle with the default limits.
+// NewThrottle returns a throttle with the default limits, its counters in
+// memory.
 func NewThrottle() *Throttle {
-	return &Throttle{fails: map[string]*failures{}, Free: 5, AddressFree: 20, AccountFree: 10,
-		Base: time.Second, Max: 15 * time.Minute, Forget: 24 * time.Hour}
+	return &Throttle{Free: 5, AddressFree: 20, AccountFree: 10, Base: time.Second, Max: 15 * time.Minute, Forget: 24 * time.Hour}
 }
 
-// maxThrottleEntries bounds the counters kept; past it, those whose wait
-// is over are dropped.
+// maxThrottleEntries bounds the counters kept in memory; past it, those
+// whose wait is over are dropped.
 const maxThrottleEntries = 100000
 
-type throttleKeys struct{ pair, addr, account string }
-
-func keysFor(email, ip string) throttleKeys {
+// keysFor returns the counters of an attempt: the pair, the address, the
+// account, in that order.
+func keysFor(email, ip string) []string {
 	account := strings.ToLower(strings.TrimSpace(email))
 	addr := addressKey(ip)
-	return throttleKeys{pair: "p:" + account + "\x00" + addr, addr: "ip:" + addr, account: "a:" + account}
+	return []string{"p:" + account + "\x00" + addr, "ip:" + addr, "a:" + account}
 }
 
 // addressKey is the unit of an address: an IPv4 address, or the /64 of an
@@ -93,60 +95,49 @@ func addressKey(ip string) string {
 // Cancel covers every early return. An Attempt belongs to one request.
 type Attempt struct {
 	t       *Throttle
-	keys    throttleKeys
+	keys    []string
 	settled bool
 }
 
-// Begin reserves an attempt for email from ip. When the counters say to
-// wait, it returns a nil Attempt and how long.
-func (t *Throttle) Begin(email, ip string, now time.Time) (*Attempt, time.Duration) {
-	keys := keysFor(email, ip)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.fails) >= maxThrottleEntries {
-		t.prune(now)
+func (t *Throttle) counters() engine.ThrottleStore {
+	if t.Store != nil {
+		return t.Store
 	}
-	pair := t.current(keys.pair, now)
-	wait := t.wait(pair, t.Free, now)
-	wait = max(wait, t.wait(t.current(keys.addr, now), t.AddressFree, now))
-	if pair != nil && pair.n > 0 {
-		wait = max(wait, t.wait(t.current(keys.account, now), t.AccountFree, now))
-	}
-	if wait > 0 {
-		return nil, wait
-	}
-	for _, k := range []string{keys.pair, keys.addr, keys.account} {
-		f := t.fails[k]
-		if f == nil {
-			f = &failures{}
-			t.fails[k] = f
-		}
-		f.n++
-		f.last = now
-	}
-	return &Attempt{t: t, keys: keys}, 0
+	t.memOnce.Do(func() { t.mem = &memoryCounters{fails: map[string]*engine.Failures{}, max: t.Max} })
+	return t.mem
 }
 
-// current returns the counter of k, wiping it if it is older than Forget.
-func (t *Throttle) current(k string, now time.Time) *failures {
-	f := t.fails[k]
-	if f != nil && now.Sub(f.last) > t.Forget {
-		delete(t.fails, k)
-		return nil
+// Begin reserves an attempt for email from ip. When the counters say to
+// wait, it returns a nil Attempt and how long. An error (the shared
+// counters cannot be reached) reserves nothing: the caller answers 503.
+func (t *Throttle) Begin(ctx context.Context, email, ip string, now time.Time) (*Attempt, time.Duration, error) {
+	keys := keysFor(email, ip)
+	wait, err := t.counters().ReserveAttempt(ctx, keys, now, t.Forget, func(f []engine.Failures) time.Duration {
+		wait := max(t.wait(f[0], t.Free, now), t.wait(f[1], t.AddressFree, now))
+		if f[0].N > 0 {
+			wait = max(wait, t.wait(f[2], t.AccountFree, now))
+		}
+		return wait
+	})
+	if err != nil {
+		return nil, 0, err
 	}
-	return f
+	if wait > 0 {
+		return nil, wait, nil
+	}
+	return &Attempt{t: t, keys: keys}, 0, nil
 }
 
 // wait is how long f says to wait when free failures go unpunished.
-func (t *Throttle) wait(f *failures, free int, now time.Time) time.Duration {
-	if f == nil || f.n < free {
+func (t *Throttle) wait(f engine.Failures, free int, now time.Time) time.Duration {
+	if f.N < free {
 		return 0
 	}
-	d := t.Base << min(f.n-free, 20)
+	d := t.Base << min(f.N-free, 20)
 	if d > t.Max || d <= 0 {
 		d = t.Max
 	}
-	return max(f.last.Add(d).Sub(now), 0)
+	return max(f.Last.Add(d).Sub(now), 0)
 }
 
 // Fail keeps the reserved attempt as a failure.
@@ -155,46 +146,86 @@ func (a *Attempt) Fail() { a.settled = true }
 // Succeed gives the attempt back and forgets the pair's failures: this
 // address knows the password. The address and the account keep their
 // other failures, so a success does not reset the wait of an attack.
-func (a *Attempt) Succeed() {
-	if a.settled {
-		return
-	}
-	a.settled = true
-	a.t.mu.Lock()
-	defer a.t.mu.Unlock()
-	a.t.giveBack(a.keys)
-	delete(a.t.fails, a.keys.pair)
-}
+func (a *Attempt) Succeed() { a.giveBack(a.keys[0]) }
 
 // Cancel gives the attempt back: nothing was checked (the server was
 // busy, the database failed, the form was incomplete), or a right password
 // now waits for its second factor.
-func (a *Attempt) Cancel() {
+func (a *Attempt) Cancel() { a.giveBack("") }
+
+// giveBack settles the attempt by giving it back. It runs in deferred
+// calls, after the request's context may have ended, so it has a context
+// of its own; should the shared counters fail, the attempt stays counted
+// as a failure, which errs on the side of the throttle.
+func (a *Attempt) giveBack(forget string) {
 	if a.settled {
 		return
 	}
 	a.settled = true
-	a.t.mu.Lock()
-	defer a.t.mu.Unlock()
-	a.t.giveBack(a.keys)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = a.t.counters().GiveBackAttempt(ctx, a.keys, forget)
 }
 
-func (t *Throttle) giveBack(keys throttleKeys) {
-	for _, k := range []string{keys.pair, keys.addr, keys.account} {
-		if f := t.fails[k]; f != nil {
-			if f.n--; f.n <= 0 {
-				delete(t.fails, k)
+// memoryCounters is the throttle's store in one process.
+type memoryCounters struct {
+	mu    sync.Mutex
+	fails map[string]*engine.Failures
+	max   time.Duration
+}
+
+// ReserveAttempt implements engine.ThrottleStore.
+func (m *memoryCounters) ReserveAttempt(_ context.Context, keys []string, now time.Time, forget time.Duration, decide func([]engine.Failures) time.Duration) (time.Duration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.fails) >= maxThrottleEntries {
+		for k, f := range m.fails {
+			if now.Sub(f.Last) > m.max {
+				delete(m.fails, k)
 			}
 		}
 	}
-}
-
-func (t *Throttle) prune(now time.Time) {
-	for k, f := range t.fails {
-		if now.Sub(f.last) > t.Max {
-			delete(t.fails, k)
+	cur := make([]engine.Failures, len(keys))
+	for i, k := range keys {
+		f := m.fails[k]
+		if f != nil && now.Sub(f.Last) > forget {
+			delete(m.fails, k)
+			f = nil
+		}
+		if f != nil {
+			cur[i] = *f
 		}
 	}
+	if wait := decide(cur); wait > 0 {
+		return wait, nil
+	}
+	for _, k := range keys {
+		f := m.fails[k]
+		if f == nil {
+			f = &engine.Failures{}
+			m.fails[k] = f
+		}
+		f.N++
+		f.Last = now
+	}
+	return 0, nil
+}
+
+// GiveBackAttempt implements engine.ThrottleStore.
+func (m *memoryCounters) GiveBackAttempt(_ context.Context, keys []string, forget string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range keys {
+		if f := m.fails[k]; f != nil {
+			if f.N--; f.N <= 0 {
+				delete(m.fails, k)
+			}
+		}
+	}
+	if forget != "" {
+		delete(m.fails, forget)
+	}
+	return nil
 }
 
 // Bounds of the password-check gate: bcrypt at cost 12 takes a quarter

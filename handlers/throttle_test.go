@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookflow/hookflow/db/postgres"
+	"github.com/hookflow/hookflow/db/postgres/pgtest"
 	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/engine/secretbox"
 	"github.com/hookflow/hookflow/handlers"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -23,7 +26,10 @@ import (
 // fail records one failed attempt of email from ip.
 func fail(t *testing.T, th *handlers.Throttle, email, ip string, now time.Time) {
 	t.Helper()
-	a, wait := th.Begin(email, ip, now)
+	a, wait, err := th.Begin(context.Background(), email, ip, now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if a == nil {
 		t.Fatalf("%s from %s: told to wait %v before failing", email, ip, wait)
 	}
@@ -31,7 +37,7 @@ func fail(t *testing.T, th *handlers.Throttle, email, ip string, now time.Time) 
 }
 
 func mayTry(th *handlers.Throttle, email, ip string, now time.Time) bool {
-	a, _ := th.Begin(email, ip, now)
+	a, _, _ := th.Begin(context.Background(), email, ip, now)
 	if a != nil {
 		a.Cancel()
 	}
@@ -44,10 +50,85 @@ func mayTry(th *handlers.Throttle, email, ip string, now time.Time) bool {
 // point 4).
 func TestThrottleKeys(t *testing.T) {
 	t.Parallel()
+	throttleKeys(t, func() *handlers.Throttle { return handlers.NewThrottle() })
+}
+
+// The same, with the counters in PostgreSQL, as several instances keep
+// them.
+func TestThrottleKeysPostgres(t *testing.T) {
+	pgtest.ServerURL(t)
+	t.Parallel()
+	throttleKeys(t, func() *handlers.Throttle {
+		th := handlers.NewThrottle()
+		th.Store = openPostgres(t, pgtest.Schema(t))
+		return th
+	})
+}
+
+// Failures through one instance count on the others: guessing through
+// several instances is as slow as through one.
+func TestThrottleAcrossInstances(t *testing.T) {
+	pgtest.ServerURL(t)
+	t.Parallel()
+	url := pgtest.Schema(t)
+	one, two := handlers.NewThrottle(), handlers.NewThrottle()
+	one.Store, two.Store = openPostgres(t, url), openPostgres(t, url)
+	now := time.Now()
+	const admin = "admin@example.com"
+	for i := range one.Free {
+		th := one
+		if i%2 == 1 {
+			th = two
+		}
+		fail(t, th, admin, "198.51.100.7", now)
+	}
+	for _, th := range []*handlers.Throttle{one, two} {
+		if mayTry(th, admin, "198.51.100.7", now) {
+			t.Error("an instance lets the guessing address go on")
+		}
+	}
+	// Concurrent attempts on both instances: each reserves its own.
+	var wg sync.WaitGroup
+	var granted atomic.Int32
+	for i := range 2 * one.Free {
+		th := []*handlers.Throttle{one, two}[i%2]
+		wg.Go(func() {
+			a, _, err := th.Begin(context.Background(), admin, "203.0.113.5", now)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if a != nil {
+				granted.Add(1)
+				a.Fail()
+			}
+		})
+	}
+	wg.Wait()
+	if g := granted.Load(); g != int32(one.Free) {
+		t.Errorf("%d concurrent attempts granted across instances, want %d", g, one.Free)
+	}
+}
+
+func openPostgres(t *testing.T, url string) *postgres.DB {
+	t.Helper()
+	box, err := secretbox.New([]byte("throttle-test-key-0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := postgres.Open(context.Background(), url, box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func throttleKeys(t *testing.T, newThrottle func() *handlers.Throttle) {
 	now := time.Now()
 	const admin = "admin@example.com"
 
-	th := handlers.NewThrottle()
+	th := newThrottle()
 	for range th.Free {
 		fail(t, th, admin, "198.51.100.7", now)
 	}
@@ -63,7 +144,7 @@ func TestThrottleKeys(t *testing.T) {
 
 	// Spread over many addresses: each that failed waits for the account's
 	// wait, while a new address is still let in.
-	th = handlers.NewThrottle()
+	th = newThrottle()
 	for i := range th.AccountFree {
 		fail(t, th, admin, fmt.Sprintf("198.51.100.%d", i+1), now)
 	}
@@ -73,7 +154,7 @@ func TestThrottleKeys(t *testing.T) {
 	if !mayTry(th, admin, "203.0.113.9", now) {
 		t.Error("a new address is shut out by failures elsewhere")
 	}
-	a, _ := th.Begin(admin, "203.0.113.9", now)
+	a, _, _ := th.Begin(context.Background(), admin, "203.0.113.9", now)
 	a.Succeed()
 	if !mayTry(th, admin, "203.0.113.9", now) {
 		t.Error("a signed-in address is slowed after its success")
@@ -83,7 +164,7 @@ func TestThrottleKeys(t *testing.T) {
 	}
 
 	// One address trying many accounts.
-	th = handlers.NewThrottle()
+	th = newThrottle()
 	for i := range th.AddressFree {
 		fail(t, th, fmt.Sprintf("user%d@example.com", i), "198.51.100.7", now)
 	}
@@ -91,7 +172,7 @@ func TestThrottleKeys(t *testing.T) {
 		t.Error("one address may try accounts without end")
 	}
 	// IPv6: a /64 is one address.
-	th = handlers.NewThrottle()
+	th = newThrottle()
 	for i := range th.Free {
 		fail(t, th, admin, fmt.Sprintf("2001:db8:1:2::%x", i+1), now)
 	}
@@ -103,9 +184,9 @@ func TestThrottleKeys(t *testing.T) {
 	}
 
 	// Cancel gives the attempt back; counters are forgotten after a quiet day.
-	th = handlers.NewThrottle()
+	th = newThrottle()
 	for range 3 * th.Free {
-		a, _ := th.Begin(admin, "198.51.100.7", now)
+		a, _, _ := th.Begin(context.Background(), admin, "198.51.100.7", now)
 		if a == nil {
 			t.Fatal("cancelled attempts were counted")
 		}

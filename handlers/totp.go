@@ -149,7 +149,10 @@ func (h *Handlers) SignInCode(c *fiber.Ctx) error {
 	if !ok {
 		return h.renderSignIn(c, fiber.StatusUnauthorized, "", "The sign-in expired. Enter your email and password again.")
 	}
-	att, wait := h.Throttle.Begin(p.email, c.IP(), now)
+	att, wait, err := h.Throttle.Begin(c.UserContext(), p.email, c.IP(), now)
+	if err != nil {
+		return err
+	}
 	if att == nil {
 		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		return h.renderSignInCode(c, fiber.StatusTooManyRequests, tok, "Too many failed sign-ins. Try again in "+wait.Round(time.Second).String()+".")
@@ -231,7 +234,10 @@ func (h *Handlers) AccountTOTPEnable(c *fiber.Ctx) error {
 	if v.TOTPPasswordError != "" || v.TOTPCodeError != "" {
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
 	}
-	att, wait := h.Throttle.Begin(s.Email, c.IP(), now)
+	att, wait, err := h.Throttle.Begin(c.UserContext(), s.Email, c.IP(), now)
+	if err != nil {
+		return err
+	}
 	if att == nil {
 		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		v.TOTPPasswordError = "Too many wrong passwords. Try again in " + wait.Round(time.Second).String() + "."
@@ -276,7 +282,10 @@ func (h *Handlers) AccountTOTPDisable(c *fiber.Ctx) error {
 	if s == nil {
 		return engine.Errorf(engine.EUNAUTHORIZED, "sign in first")
 	}
-	att, wait := h.Throttle.Begin(s.Email, c.IP(), time.Now())
+	att, wait, err := h.Throttle.Begin(c.UserContext(), s.Email, c.IP(), time.Now())
+	if err != nil {
+		return err
+	}
 	if att == nil {
 		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		return h.renderAccount(c, fiber.StatusTooManyRequests, views.AccountView{

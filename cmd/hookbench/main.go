@@ -1181,6 +1181,8 @@ type runConfig struct {
 	overall   time.Duration
 	connSteps []int
 	idleWait  time.Duration
+	// postgres is a server URL for the PostgreSQL scenarios ("": skip them).
+	postgres string
 }
 
 // bench is one orchestrator run: the processes, their addresses and the
@@ -1221,10 +1223,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&cfg.drainN, "drain", 100_000, "queued executions for the drain scenarios")
 	fs.IntVar(&cfg.waitN, "waiting", 100_000, "waiting executions for the wake-up scenario")
 	fs.IntVar(&cfg.storedN, "stored", 1_000_000, "executions stored before the last growth case")
-	only := fs.String("only", "", "comma list of scenario groups to run: a,b,c,d,e,f,g,m, or e-conns,e-workflows,e-stored for parts of e (default all)")
+	only := fs.String("only", "", "comma list of scenario groups to run: a,b,c,d,e,f,g,m,p, or e-conns,e-workflows,e-stored for parts of e (default all)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary data directory")
 	fs.DurationVar(&cfg.overall, "timeout", 30*time.Minute, "bound on the whole run")
 	fs.DurationVar(&cfg.idleWait, "wait-idle", time.Minute, "wait at most this long for other processes to leave the CPUs alone before starting")
+	fs.StringVar(&cfg.postgres, "postgres", os.Getenv("HOOKFLOW_TEST_DATABASE"), "PostgreSQL server URL where hookbench may create a schema, for the PostgreSQL rows (p); default HOOKFLOW_TEST_DATABASE")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -1412,6 +1415,11 @@ func (b *bench) all(ctx context.Context) error {
 	}
 	if b.want("g") {
 		if err := b.waiting(ctx); err != nil {
+			return err
+		}
+	}
+	if b.want("p") && b.cfg.postgres != "" {
+		if err := b.postgres(ctx, paid, plain, basic); err != nil {
 			return err
 		}
 	}
@@ -1642,8 +1650,14 @@ func (b *bench) hookflowEnv() []string {
 }
 
 func (b *bench) createToken(ctx context.Context) error {
+	return b.createTokenEnv(ctx, b.hookflowEnv())
+}
+
+// createTokenEnv creates an API token into b.token with the given
+// environment (which names the database).
+func (b *bench) createTokenEnv(ctx context.Context, env []string) error {
 	cmd := exec.CommandContext(ctx, b.cfg.hookflow, "token", "create", "--name", "hookbench", "--data-dir", b.dataDir)
-	cmd.Env = append(os.Environ(), b.hookflowEnv()...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = b.log
 	out, err := cmd.Output()
 	if err != nil {

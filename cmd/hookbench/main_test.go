@@ -368,3 +368,30 @@ func TestMetricsCostSides(t *testing.T) {
 		t.Error("a comparison without the metrics side")
 	}
 }
+
+// runLoads spreads one load over several servers (the instances of the
+// PostgreSQL rows) and adds their results up.
+func TestRunLoadsMerges(t *testing.T) {
+	var urls []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		app := newBaseline()
+		go app.Listener(ln)
+		t.Cleanup(func() { app.ShutdownWithTimeout(time.Second) })
+		urls = append(urls, "http://"+ln.Addr().String()+"/api/webhook:trigger/k")
+	}
+	cfgs := []loadConfig{
+		{URLs: urls[:1], Body: []byte(paidOrder), Headers: []header{basicHeader("hook:s3cret")}, Connections: 2, MaxRequests: 100},
+		{URLs: urls[1:], Body: []byte(paidOrder), Headers: []header{basicHeader("hook:s3cret")}, Connections: 2, MaxRequests: 60},
+	}
+	res, err := runLoads(context.Background(), cfgs, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 160 || res.Status["200"] != 160 || res.hist.n != 160 || res.Connections != 4 || res.URLs != 2 || res.Errors != 0 {
+		t.Errorf("merged %+v (hist %d)", res, res.hist.n)
+	}
+}

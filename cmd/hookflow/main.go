@@ -24,6 +24,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/db"
+	"github.com/hookflow/hookflow/db/postgres"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/engine/metrics"
 	"github.com/hookflow/hookflow/engine/outbound"
@@ -61,13 +62,16 @@ Commands:
   workflow import FILE [--id ID]
                         create a workflow from a document, or with --id
                         save it as a new revision of that workflow
-  backup FILE           write a consistent copy of the database to FILE
-  migrate               apply database migrations and exit
+  backup FILE           write a consistent copy of the SQLite database to FILE
+  migrate               apply database migrations and exit (--database for
+                        PostgreSQL)
   version               print the version
 
 Run 'hookflow <command> --help' for the flags of a command; flags may come
 before or after the arguments. Every flag has an environment fallback:
---data-dir is HOOKFLOW_DATA_DIR, and so on.
+--data-dir is HOOKFLOW_DATA_DIR, and so on. With --database postgres://...
+(HOOKFLOW_DATABASE), several instances share one PostgreSQL database
+instead of the SQLite file; they need the same HOOKFLOW_SECRET_KEY.
 `
 
 // run is the program: args without the program name, getenv for the
@@ -170,15 +174,19 @@ type config struct {
 	addr        string
 	metricsAddr string
 	dataDir     string
+	database    string
 	publicURL   string
 	bodyLimit   int
 	logLevel    string
 	logFormat   string
 	secretKey   string
 	adminEmail  string
-	adminPass   string
-	workers     int
-	readTimeout time.Duration
+	// storeObserver, when set, receives the SQLite store's measurements.
+	storeObserver engine.StoreObserver
+	adminPass     string
+	workers       int
+	lease         time.Duration
+	readTimeout   time.Duration
 	// shutdownTimeout bounds the drain at SIGTERM: requests in flight and
 	// runs finishing.
 	shutdownTimeout time.Duration
@@ -210,6 +218,7 @@ func newFlagSet(synopsis, about string, nargs int, getenv func(string) string, s
 		return def
 	}
 	fs.StringVar(&c.dataDir, "data-dir", env("HOOKFLOW_DATA_DIR", "./data"), "directory of the SQLite database and key file (HOOKFLOW_DATA_DIR)")
+	fs.StringVar(&c.database, "database", env("HOOKFLOW_DATABASE", ""), "postgres://user:pass@host/db to share one PostgreSQL database between instances instead of the SQLite file; needs HOOKFLOW_SECRET_KEY (HOOKFLOW_DATABASE)")
 	fs.StringVar(&c.logLevel, "log-level", env("HOOKFLOW_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKFLOW_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", env("HOOKFLOW_LOG_FORMAT", "text"), "text or json (HOOKFLOW_LOG_FORMAT)")
 	return fs, c
@@ -274,6 +283,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&c.publicURL, "public-url", env("HOOKFLOW_PUBLIC_URL", ""), "base of the URLs shown, e.g. https://hooks.example.com (HOOKFLOW_PUBLIC_URL)")
 	bodyLimit := fs.String("body-limit", env("HOOKFLOW_BODY_LIMIT", "10MiB"), "largest request body accepted (HOOKFLOW_BODY_LIMIT)")
 	fs.IntVar(&c.workers, "workers", 0, "async worker loops (default: number of CPUs)")
+	lease := fs.String("lease", env("HOOKFLOW_LEASE", "30s"), "how long a claimed execution is held before another instance may take it over, renewed every third of it while it runs (HOOKFLOW_LEASE)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "time allowed to read one request")
 	shutdownTimeout := fs.String("shutdown-timeout", env("HOOKFLOW_SHUTDOWN_TIMEOUT", "30s"), "at SIGTERM, how long requests in flight and running executions may take to finish (HOOKFLOW_SHUTDOWN_TIMEOUT)")
 	sessionIdle := fs.String("session-idle", env("HOOKFLOW_SESSION_IDLE", handlers.DefaultSessionIdle.String()),
@@ -300,6 +310,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if c.sessionIdle, err = time.ParseDuration(*sessionIdle); err != nil || c.sessionIdle < time.Minute || c.sessionIdle > handlers.SessionLifetime {
 		return fmt.Errorf("--session-idle: %q is not a duration from 1m to %s, such as 2h or 30m", *sessionIdle, handlers.SessionLifetime)
 	}
+	if c.lease, err = time.ParseDuration(*lease); err != nil || c.lease < time.Second || c.lease > time.Hour {
+		return fmt.Errorf("--lease: %q is not a duration from 1s to 1h, such as 30s", *lease)
+	}
 	if c.bodyLimit, err = parseSize(*bodyLimit); err != nil {
 		return fmt.Errorf("--body-limit: %w", err)
 	}
@@ -315,11 +328,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// metrics remain): make bench measures the hot path's cost with it.
 	m := metrics.New(buildVersion())
 	observe := getenv("HOOKFLOW_METRICS_OBSERVER") != "off"
-	dbOpts := []db.Option{db.WithLogger(log)}
 	if observe {
-		dbOpts = append(dbOpts, db.WithObserver(m))
+		c.storeObserver = m
 	}
-	store, err := openDB(ctx, c, dbOpts...)
+	store, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
 	}
@@ -331,7 +343,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	svc := engine.NewService(store, store, log)
 	if observe {
 		svc.UseObserver(m)
-		m.WatchPending(store)
+		if pc, ok := store.(engine.PendingCounter); ok {
+			m.WatchPending(pc)
+		}
 	}
 	metricsHandler := promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{ErrorLog: promLog{log}})
 	client, err := outbound.New(outbound.Config{Deny: c.outboundDeny})
@@ -340,19 +354,46 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer client.CloseIdleConnections()
 	svc.UseOutbound(client, "Hookflow/"+buildVersion())
+	throttle := handlers.NewThrottle()
+	// leave stops hearing the other instances; it runs after the runner
+	// stopped.
+	leave := func() {}
+	instance := -1
+	switch st := store.(type) {
+	case *db.DB:
+		// One process owns a SQLite database: executions its predecessor
+		// left running resume at once instead of when their leases expire.
+		if n, err := st.ExpireLeases(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("resuming executions left running", "count", n)
+		}
+	case *postgres.DB:
+		// Several instances share the database: no lease is expired at
+		// start (that would take work from live instances); a dead
+		// instance's leases expire on their own. This instance leases a
+		// number for its execution ids and hears the others.
+		member, err := st.Join(ctx)
+		if err != nil {
+			return err
+		}
+		instance = member.Instance()
+		svc.SetInstance(instance)
+		listenCtx, stopListening := context.WithCancel(context.Background())
+		listened := make(chan struct{})
+		go func() { defer close(listened); member.Run(listenCtx, svc.ClusterListener()) }()
+		leave = func() { stopListening(); <-listened; member.Close() }
+		defer func() { leave(); leave = func() {} }()
+		throttle.Store = st
+	}
+	// Seeded after the instance number is held: ids made before by the
+	// instance that held it are in the table, and later ids exceed them.
 	maxID, err := store.MaxExecutionID(ctx)
 	if err != nil {
 		return err
 	}
 	svc.SeedIDs(maxID)
-	// One process owns a SQLite database: executions its predecessor left
-	// running resume at once instead of when their leases expire.
-	if n, err := store.ExpireLeases(ctx); err != nil {
-		return err
-	} else if n > 0 {
-		log.Info("resuming executions left running", "count", n)
-	}
-	runner := svc.NewRunner(engine.RunnerConfig{Workers: c.workers})
+	runner := svc.NewRunner(engine.RunnerConfig{Workers: c.workers, Lease: c.lease})
 	runner.Start()
 	pruneCtx, stopPruning := context.WithCancel(context.Background())
 	pruned := make(chan struct{})
@@ -364,18 +405,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		<-swept
 	}()
 	defer func() { stopPruning(); <-pruned }()
-	// Edits made by another process (hookflow workflow import) are live
-	// within a second.
+	// Edits made by another process (hookflow workflow import) on the
+	// SQLite file are live within a second; PostgreSQL instances hear of
+	// them through their cluster listener.
 	watched := make(chan struct{})
-	go func() { defer close(watched); svc.WatchWorkflows(pruneCtx, store, time.Second) }()
+	if wv, ok := store.(engine.WorkflowVersions); ok {
+		go func() { defer close(watched); svc.WatchWorkflows(pruneCtx, wv, time.Second) }()
+	} else {
+		close(watched)
+	}
 	defer func() { stopPruning(); <-watched }()
 
-	readiness := handlers.NewReadiness(store.CheckWrite, time.Second)
+	// /readyz: a write through the store where it can make one, else a read.
+	check := store.Ping
+	if w, ok := store.(interface{ CheckWrite(context.Context) error }); ok {
+		check = w.CheckWrite
+	}
+	readiness := handlers.NewReadiness(check, time.Second)
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, PublicURL: c.publicURL, Ping: store.Ping,
 		SecureCookies: strings.HasPrefix(c.publicURL, "https://"),
 		SessionIdle:   c.sessionIdle,
-		Throttle:      handlers.NewThrottle(),
+		Throttle:      throttle,
 		Readiness:     readiness,
 		AdminFromEnv:  c.adminEmail != "" && c.adminPass != "",
 		FirstRun: func(fc *fiber.Ctx) bool {
@@ -430,11 +481,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	ln := web.NewListener(rawLn)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
-	started := []any{"addr", ln.Addr().String(), "url", browseURL(c.publicURL, ln.Addr().String()), "data_dir", c.dataDir, "version", buildVersion()}
+	started := []any{"addr", ln.Addr().String(), "url", browseURL(c.publicURL, ln.Addr().String())}
+	if instance >= 0 {
+		started = append(started, "database", "postgres", "instance", instance)
+	} else {
+		started = append(started, "data_dir", c.dataDir)
+	}
 	if c.metricsAddr != "" {
 		started = append(started, "metrics_addr", c.metricsAddr)
 	}
-	log.Info("hookflow started", started...)
+	log.Info("hookflow started", append(started, "version", buildVersion())...)
 
 	select {
 	case <-ctx.Done():
@@ -469,6 +525,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	stopPruning()
 	<-pruned
 	<-watched
+	leave()
+	leave = func() {}
 	// The metrics answer until here: a scrape during the drain shows it.
 	stopMetrics()
 	if err := store.Close(); err != nil {
@@ -496,7 +554,7 @@ func browseURL(public, addr string) string {
 
 // sweepSessions deletes expired sessions every ten minutes. Expired ones are
 // refused anyway; this keeps the table small.
-func sweepSessions(ctx context.Context, store *db.DB, log *slog.Logger) {
+func sweepSessions(ctx context.Context, store engine.AuthStore, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -514,7 +572,7 @@ func sweepSessions(ctx context.Context, store *db.DB, log *slog.Logger) {
 // ensureAdmin creates the first admin account on an empty database, from
 // HOOKFLOW_ADMIN_EMAIL / HOOKFLOW_ADMIN_PASSWORD or with a random password
 // printed once to the log.
-func ensureAdmin(ctx context.Context, store *db.DB, c *config, log *slog.Logger) error {
+func ensureAdmin(ctx context.Context, store engine.AuthStore, c *config, log *slog.Logger) error {
 	n, err := store.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return err
@@ -532,6 +590,12 @@ func ensureAdmin(ctx context.Context, store *db.DB, c *config, log *slog.Logger)
 		return fmt.Errorf("HOOKFLOW_ADMIN_PASSWORD: %s", engine.ErrorMessage(err))
 	}
 	if err := store.CreateUser(ctx, &engine.User{Email: email, PasswordHash: hash}); err != nil {
+		if engine.ErrorCode(err) == engine.ECONFLICT {
+			// Instances starting together on an empty shared database:
+			// another one created the account first.
+			log.Info("admin account created by another instance", "email", email)
+			return nil
+		}
 		return err
 	}
 	if generated {
@@ -553,7 +617,7 @@ func tokenCreate(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return fmt.Errorf("--name: %s", strings.TrimPrefix(engine.ErrorMessage(err), "name: "))
 	}
-	store, err := openDB(ctx, c)
+	store, err := openStore(ctx, c, nil)
 	if err != nil {
 		return err
 	}
@@ -590,7 +654,7 @@ func adminPassword(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return fmt.Errorf("new %s", engine.ErrorMessage(err))
 	}
-	store, err := openDB(ctx, c)
+	store, err := openStore(ctx, c, nil)
 	if err != nil {
 		return err
 	}
@@ -626,6 +690,9 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
+	if c.database != "" {
+		return fmt.Errorf("backup: copies the SQLite file; back up a PostgreSQL database with pg_dump or your provider's snapshots")
+	}
 	dest := pos[0]
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("backup: %s already exists", dest)
@@ -647,7 +714,9 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	store, err := openDB(ctx, c)
+	// Opening migrates, under an advisory lock on PostgreSQL: instances
+	// starting meanwhile wait, then find the schema current.
+	store, err := openStore(ctx, c, nil)
 	if err != nil {
 		return err
 	}
@@ -655,6 +724,10 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	v, err := store.SchemaVersion(ctx)
 	if err != nil {
 		return err
+	}
+	if c.database != "" {
+		fmt.Fprintln(stdout, "database schema at version", v, "(PostgreSQL)")
+		return nil
 	}
 	fmt.Fprintln(stdout, "database schema at version", v)
 	return nil

@@ -533,6 +533,13 @@ func TestCommands(t *testing.T) {
 		{name: "migrate", args: []string{"migrate", "--data-dir", dir}, stdout: `^database schema at version [0-9]+\n$`},
 		{name: "backup without file", args: []string{"backup", "--data-dir", dir}, wantErr: "usage: hookflow backup"},
 		{name: "backup", args: []string{"backup", "--data-dir", dir, filepath.Join(t.TempDir(), "copy.db")}, stdout: `^backup written to `},
+		{name: "database not postgres", args: []string{"migrate", "--database", "mysql://x"}, wantErr: "--database: not a postgres:// URL"},
+		{name: "database without secret key", args: []string{"token", "create", "--name", "x", "--database", "postgres://127.0.0.1:1/x"},
+			wantErr: "HOOKFLOW_SECRET_KEY is required with --database"},
+		{name: "database with short secret key", args: []string{"migrate"}, env: map[string]string{"HOOKFLOW_DATABASE": "postgres://127.0.0.1:1/x", "HOOKFLOW_SECRET_KEY": "short"},
+			wantErr: "HOOKFLOW_SECRET_KEY: secret key: at least 16 bytes"},
+		{name: "backup of postgres", args: []string{"backup", "--database", "postgres://127.0.0.1:1/x", filepath.Join(t.TempDir(), "x.db")}, wantErr: "pg_dump"},
+		{name: "bad lease", args: []string{"--lease", "10ms", "--data-dir", dir}, wantErr: `--lease: "10ms" is not a duration from 1s to 1h`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Not parallel: the commands share dir.

@@ -15,17 +15,87 @@ import (
 	"github.com/hookflow/hookflow/engine"
 )
 
-// Store is what the suite tests: a workflow store and an execution store
-// over one empty database.
+// Store is what the suites test: every store of the engine over one empty
+// database.
 type Store interface {
 	engine.WorkflowStore
 	engine.ExecutionStore
+	engine.AuthStore
+	engine.Pruner
 	engine.ActivityStore
 }
 
 // Open returns a store over a new, empty database; the suite runs its
 // tests in parallel, each on a database of its own.
 type Open func(t *testing.T) Store
+
+// DB is a store with what the suites need to look behind it.
+type DB struct {
+	Store
+	// Raw reaches the database itself, to look at what is stored
+	// (encrypted secrets, counters) and to make states that the stores'
+	// methods do not (a counter that drifted).
+	Raw Raw
+	// Key is the secret key the store was opened with.
+	Key string
+	// Reopen opens the same database again with another secret key.
+	Reopen func(t *testing.T, key string) Store
+	// Counter reads the number of executions a workflow's counter says it
+	// has (the stores keep it as they like: a column, rows to add up);
+	// SetCounter makes it say n, as an edit outside Hookflow would.
+	Counter    func(t *testing.T, workflowID int64) int64
+	SetCounter func(t *testing.T, workflowID, n int64)
+}
+
+// Raw runs SQL on the database beneath a store. Queries use ? for their
+// parameters, whichever the database, and only SQL that both SQLite and
+// PostgreSQL take.
+type Raw interface {
+	QueryRow(query string, args ...any) Row
+	Exec(query string, args ...any) error
+}
+
+// Row is one row of Raw.QueryRow.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// OpenDB returns a DB over a new, empty database.
+type OpenDB func(t *testing.T) *DB
+
+// Run runs every suite: executions, workflows, auth and retention.
+func Run(t *testing.T, open OpenDB) {
+	t.Run("Executions", func(t *testing.T) { Executions(t, func(t *testing.T) Store { return open(t).Store }) })
+	t.Run("Workflows", func(t *testing.T) { Workflows(t, open) })
+	t.Run("Auth", func(t *testing.T) { Auth(t, open) })
+	t.Run("Retention", func(t *testing.T) { Retention(t, open) })
+}
+
+// runAll runs the tests of a suite in parallel, each on a database of its
+// own.
+func runAll(t *testing.T, open OpenDB, tests []namedTest) {
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open(t))
+		})
+	}
+}
+
+type namedTest struct {
+	name string
+	fn   func(t *testing.T, d *DB)
+}
+
+// count runs a query of one integer on the database beneath d.
+func count(t *testing.T, d *DB, query string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := d.Raw.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
 
 // Executions runs the execution store suite.
 func Executions(t *testing.T, open Open) {

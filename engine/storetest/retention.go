@@ -1,88 +1,68 @@
-package db
+package storetest
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hookflow/hookflow/engine"
 )
 
-func openPruneTestDB(t *testing.T) *DB {
-	t.Helper()
-	box, err := NewSecretBox([]byte("0123456789abcdef0123"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := Open(context.Background(), filepath.Join(t.TempDir(), FileName), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
-
-func pruneTestWorkflow(t *testing.T, d *DB, title string) int64 {
-	t.Helper()
-	stored, secret, doc, err := engine.PrepareDocument([]byte(`{"title":"` + title + `","mode":"async","trigger":{},"nodes":[]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secret: secret, Doc: doc}
-	if err := d.CreateWorkflow(context.Background(), w); err != nil {
-		t.Fatal(err)
-	}
-	return w.ID
+// Retention runs the retention suite: the age and count rules of
+// engine.Retention over the store's Pruner, with the workflows' counters
+// kept right.
+func Retention(t *testing.T, open OpenDB) {
+	runAll(t, open, []namedTest{
+		{"AgeAndCount", testPruneExecutions},
+		{"CountKeepsTheNewest", testPruneCountKeepsTheNewest},
+		{"CountRecountsADriftedCounter", testPruneCountRecountsADriftedCounter},
+	})
 }
 
 // pruneInsert stores an execution of workflow wf and returns its id.
-func pruneInsert(t *testing.T, d *DB, wf, id int64, at time.Time, status engine.ExecStatus) int64 {
+func pruneInsert(t *testing.T, s Store, wf, id int64, at time.Time, status engine.ExecStatus) int64 {
 	t.Helper()
 	e := &engine.Execution{ID: id, WorkflowID: wf, Revision: 1, Status: status, Mode: engine.ModeAsync,
 		Request: engine.Request{Method: "POST"}, Context: []byte(`{}`), CreatedAt: at}
-	if err := d.InsertExecution(context.Background(), e, "", time.Time{}); err != nil {
+	if err := s.InsertExecution(context.Background(), e, "", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	return id
 }
 
+// countExecutions returns a workflow's stored rows and its counter.
 func countExecutions(t *testing.T, d *DB, workflowID int64) (rows, counter int64) {
 	t.Helper()
-	if err := d.read.QueryRow(`SELECT COUNT(*) FROM executions WHERE workflow_id = ?`, workflowID).Scan(&rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.read.QueryRow(`SELECT execution_count FROM workflows WHERE id = ?`, workflowID).Scan(&counter); err != nil {
-		t.Fatal(err)
-	}
-	return rows, counter
+	return count(t, d, `SELECT COUNT(*) FROM executions WHERE workflow_id = ?`, workflowID),
+		d.Counter(t, workflowID)
 }
 
-func TestPruneExecutions(t *testing.T) {
-	t.Parallel()
+func pruneWorkflow(t *testing.T, d *DB) int64 {
+	return CreateWorkflow(t, d, `{"title":"w","mode":"async","trigger":{},"nodes":[]}`).ID
+}
+
+func testPruneExecutions(t *testing.T, d *DB) {
 	ctx := context.Background()
-	d := openPruneTestDB(t)
-	a, b := pruneTestWorkflow(t, d, "a"), pruneTestWorkflow(t, d, "b")
+	a, b := pruneWorkflow(t, d), pruneWorkflow(t, d)
 	old := time.Now().Add(-40 * 24 * time.Hour)
-	var ids engine.IDGenerator
+	var gen engine.IDGenerator
 	insert := func(wf int64, at time.Time, status engine.ExecStatus) int64 {
 		// Ids encode their creation time; build one for the given time.
-		return pruneInsert(t, d, wf, engine.FirstIDAt(at)+ids.Next()%4096, at, status)
+		return pruneInsert(t, d, wf, engine.FirstIDAt(at)+gen.Next()%4096, at, status)
 	}
 	// Workflow a: 5 old finished, 1 old still queued (never pruned), 3 new.
-	for i := 0; i < 5; i++ {
+	for i := range 5 {
 		insert(a, old.Add(time.Duration(i)*time.Millisecond), engine.StatusResolved)
 	}
 	queued := insert(a, old.Add(10*time.Millisecond), engine.StatusQueued)
-	for i := 0; i < 3; i++ {
+	for i := range 3 {
 		insert(a, time.Now().Add(time.Duration(i)*time.Millisecond), engine.StatusResolved)
 	}
 	// Workflow b: 10 new ones, of which only the newest 4 are kept.
 	var bIDs []int64
-	for i := 0; i < 10; i++ {
+	for i := range 10 {
 		bIDs = append(bIDs, insert(b, time.Now().Add(time.Duration(i+10)*time.Millisecond), engine.StatusFailed))
 	}
-
 	r := &engine.Retention{Store: d, MaxAge: 30 * 24 * time.Hour, MaxCount: 4, Batch: 3, Pause: time.Millisecond}
 	n, err := r.PruneOnce(ctx)
 	if err != nil {
@@ -113,15 +93,13 @@ func TestPruneExecutions(t *testing.T) {
 // An old execution still queued or running counts among the rows of its
 // workflow: the count rule never deletes one of the newest keep to make up
 // for it.
-func TestPruneCountKeepsTheNewest(t *testing.T) {
-	t.Parallel()
+func testPruneCountKeepsTheNewest(t *testing.T, d *DB) {
 	ctx := context.Background()
-	d := openPruneTestDB(t)
-	wf := pruneTestWorkflow(t, d, "w")
-	var ids engine.IDGenerator
+	wf := pruneWorkflow(t, d)
+	var gen engine.IDGenerator
 	var all []int64
 	for i, status := range []engine.ExecStatus{engine.StatusRunning, engine.StatusResolved, engine.StatusResolved, engine.StatusResolved} {
-		all = append(all, pruneInsert(t, d, wf, ids.Next(), time.Now().Add(time.Duration(i)*time.Millisecond), status))
+		all = append(all, pruneInsert(t, d, wf, gen.Next(), time.Now().Add(time.Duration(i)*time.Millisecond), status))
 	}
 	r := &engine.Retention{Store: d, MaxCount: 3, Batch: 10, Pause: time.Millisecond}
 	if n, err := r.PruneOnce(ctx); err != nil || n != 0 {
@@ -133,7 +111,7 @@ func TestPruneCountKeepsTheNewest(t *testing.T) {
 		}
 	}
 	// Once it finished, it is the one deleted.
-	if _, err := d.write.Exec(`UPDATE executions SET status = 'resolved' WHERE id = ?`, all[0]); err != nil {
+	if err := d.Raw.Exec(`UPDATE executions SET status = 'resolved' WHERE id = ?`, all[0]); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := r.PruneOnce(ctx); err != nil || n != 1 {
@@ -149,18 +127,14 @@ func TestPruneCountKeepsTheNewest(t *testing.T) {
 
 // A counter that ran ahead of the rows (an edit outside Hookflow) is
 // counted again rather than trusted.
-func TestPruneCountRecountsADriftedCounter(t *testing.T) {
-	t.Parallel()
+func testPruneCountRecountsADriftedCounter(t *testing.T, d *DB) {
 	ctx := context.Background()
-	d := openPruneTestDB(t)
-	wf := pruneTestWorkflow(t, d, "w")
-	var ids engine.IDGenerator
-	for i := 0; i < 5; i++ {
-		pruneInsert(t, d, wf, ids.Next(), time.Now(), engine.StatusResolved)
+	wf := pruneWorkflow(t, d)
+	var gen engine.IDGenerator
+	for range 5 {
+		pruneInsert(t, d, wf, gen.Next(), time.Now(), engine.StatusResolved)
 	}
-	if _, err := d.write.Exec(`UPDATE workflows SET execution_count = 1000 WHERE id = ?`, wf); err != nil {
-		t.Fatal(err)
-	}
+	d.SetCounter(t, wf, 1000)
 	r := &engine.Retention{Store: d, MaxCount: 3, Batch: 10, Pause: time.Millisecond}
 	if n, err := r.PruneOnce(ctx); err != nil || n != 2 {
 		t.Errorf("pruned %d (%v), want the 2 oldest", n, err)

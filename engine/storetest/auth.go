@@ -1,21 +1,47 @@
-package db
+package storetest
 
 import (
+	"bytes"
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookflow/hookflow/engine"
 )
 
+// Auth runs the auth store suite: admins, sessions, API tokens and
+// two-factor sign-in.
+func Auth(t *testing.T, open OpenDB) {
+	runAll(t, open, []namedTest{
+		{"Users", testUsers},
+		{"Sessions", testSessions},
+		{"APITokens", testAPITokens},
+		{"UpdatePassword", testUpdatePassword},
+		{"DeleteSessionsOfUser", testDeleteSessionsOfUser},
+		{"TOTP", testTOTP},
+	})
+}
+
 // fakeHash stands in for a bcrypt hash: the store keeps it as given, and
 // hashing for real would only slow the tests down.
 const fakeHash = "$2a$12$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01"
 
-func TestUsers(t *testing.T) {
-	t.Parallel()
+func createUsers(t *testing.T, s Store, emails ...string) []*engine.User {
+	t.Helper()
+	var out []*engine.User
+	for _, email := range emails {
+		u := &engine.User{Email: email, PasswordHash: fakeHash}
+		if err := s.CreateUser(context.Background(), u); err != nil {
+			t.Fatalf("CreateUser(%s): %v", email, err)
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+func testUsers(t *testing.T, d *DB) {
 	ctx := context.Background()
-	d := openTest(t)
 	if n, err := d.CountUsers(ctx); err != nil || n != 0 {
 		t.Fatalf("CountUsers = %d, %v", n, err)
 	}
@@ -45,14 +71,9 @@ func TestUsers(t *testing.T) {
 	}
 }
 
-func TestSessions(t *testing.T) {
-	t.Parallel()
+func testSessions(t *testing.T, d *DB) {
 	ctx := context.Background()
-	d := openTest(t)
-	u := &engine.User{Email: "a@example.com", PasswordHash: fakeHash}
-	if err := d.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	u := createUsers(t, d, "a@example.com")[0]
 	if any, err := d.AnySignIn(ctx); err != nil || any {
 		t.Errorf("AnySignIn before any session = %v, %v", any, err)
 	}
@@ -74,6 +95,17 @@ func TestSessions(t *testing.T) {
 	if got.UserID != u.ID || got.Email != u.Email || got.CSRFToken != "csrf1" || !got.ExpiresAt.Equal(live.ExpiresAt) || !got.CreatedAt.Equal(now) {
 		t.Errorf("session %+v", got)
 	}
+	// Touching a session moves its idle expiry.
+	seen := now.Add(10 * time.Minute)
+	if err := d.TouchSession(ctx, live.TokenHash, seen); err != nil {
+		t.Fatalf("TouchSession: %v", err)
+	}
+	if got, err := d.GetSession(ctx, live.TokenHash, now); err != nil || !got.SeenAt.Equal(seen) {
+		t.Errorf("after TouchSession: %+v, %v", got, err)
+	}
+	if err := d.TouchSession(ctx, engine.HashToken("nope"), seen); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("TouchSession of an unknown session: %v", err)
+	}
 	// Expired sessions are not found, then deleted.
 	if _, err := d.GetSession(ctx, old.TokenHash, now); engine.ErrorCode(err) != engine.ENOTFOUND {
 		t.Errorf("expired session: %v", err)
@@ -87,7 +119,7 @@ func TestSessions(t *testing.T) {
 	if n, err := d.DeleteExpiredSessions(ctx, now); err != nil || n != 1 {
 		t.Errorf("DeleteExpiredSessions = %d, %v; want 1", n, err)
 	}
-	if n := countRows(t, rawDB(t, d.path), `SELECT COUNT(*) FROM sessions`); n != 1 {
+	if n := count(t, d, `SELECT COUNT(*) FROM sessions`); n != 1 {
 		t.Errorf("%d sessions left, want 1", n)
 	}
 	if err := d.DeleteSession(ctx, live.TokenHash); err != nil {
@@ -101,10 +133,8 @@ func TestSessions(t *testing.T) {
 	}
 }
 
-func TestAPITokens(t *testing.T) {
-	t.Parallel()
+func testAPITokens(t *testing.T, d *DB) {
 	ctx := context.Background()
-	d := openTest(t)
 	tok, rec, err := engine.NewAPIToken(" ci ")
 	if err != nil {
 		t.Fatal(err)
@@ -113,11 +143,10 @@ func TestAPITokens(t *testing.T) {
 		t.Fatalf("CreateAPIToken: %v", err)
 	}
 	// Only the hash is stored.
-	raw := rawDB(t, d.path)
-	if n := countRows(t, raw, `SELECT COUNT(*) FROM api_tokens WHERE token_hash = ? AND name = 'ci'`, engine.HashToken(tok)); n != 1 {
+	if n := count(t, d, `SELECT COUNT(*) FROM api_tokens WHERE token_hash = ? AND name = 'ci'`, engine.HashToken(tok)); n != 1 {
 		t.Errorf("token row by hash: %d", n)
 	}
-	if n := countRows(t, raw, `SELECT COUNT(*) FROM api_tokens WHERE token_hash = ? OR prefix = ? OR name = ?`, tok, tok, tok); n != 0 {
+	if n := count(t, d, `SELECT COUNT(*) FROM api_tokens WHERE token_hash = ? OR prefix = ? OR name = ?`, tok, tok, tok); n != 0 {
 		t.Errorf("the token itself is stored")
 	}
 	got, err := d.GetAPIToken(ctx, engine.HashToken(tok))
@@ -158,17 +187,10 @@ func TestAPITokens(t *testing.T) {
 	}
 }
 
-func TestUpdatePassword(t *testing.T) {
-	t.Parallel()
+func testUpdatePassword(t *testing.T, d *DB) {
 	ctx := context.Background()
-	d := openTest(t)
-	u := &engine.User{Email: "a@example.com", PasswordHash: fakeHash}
-	other := &engine.User{Email: "b@example.com", PasswordHash: fakeHash}
-	for _, x := range []*engine.User{u, other} {
-		if err := d.CreateUser(ctx, x); err != nil {
-			t.Fatal(err)
-		}
-	}
+	users := createUsers(t, d, "a@example.com", "b@example.com")
+	u, other := users[0], users[1]
 	const newHash = "$2a$12$0123456789012345678901uuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY"
 	if err := d.UpdatePassword(ctx, u.ID, newHash); err != nil {
 		t.Fatalf("UpdatePassword: %v", err)
@@ -189,17 +211,10 @@ func TestUpdatePassword(t *testing.T) {
 	}
 }
 
-func TestDeleteSessionsOfUser(t *testing.T) {
-	t.Parallel()
+func testDeleteSessionsOfUser(t *testing.T, d *DB) {
 	ctx := context.Background()
-	d := openTest(t)
-	u := &engine.User{Email: "a@example.com", PasswordHash: fakeHash}
-	other := &engine.User{Email: "b@example.com", PasswordHash: fakeHash}
-	for _, x := range []*engine.User{u, other} {
-		if err := d.CreateUser(ctx, x); err != nil {
-			t.Fatal(err)
-		}
-	}
+	users := createUsers(t, d, "a@example.com", "b@example.com")
+	u, other := users[0], users[1]
 	now := time.Now().Truncate(time.Millisecond)
 	newSession := func(tok string, userID int64) string {
 		t.Helper()
@@ -238,5 +253,77 @@ func TestDeleteSessionsOfUser(t *testing.T) {
 	}
 	if _, err := d.GetSession(ctx, theirs, now); err != nil {
 		t.Errorf("another user's session deleted: %v", err)
+	}
+}
+
+func testTOTP(t *testing.T, d *DB) {
+	ctx := context.Background()
+	users := createUsers(t, d, "a@example.com", "b@example.com")
+	u, other := users[0], users[1]
+	if got, err := d.GetUserByEmail(ctx, u.Email); err != nil || got.TOTPSecret != "" || got.TOTPLastStep != 0 {
+		t.Fatalf("new user: %+v, %v", got, err)
+	}
+	secret := engine.NewTOTPSecret()
+	if err := d.SetTOTP(ctx, u.ID, secret); err != nil {
+		t.Fatalf("SetTOTP: %v", err)
+	}
+	if got, err := d.GetUserByEmail(ctx, u.Email); err != nil || got.TOTPSecret != secret {
+		t.Fatalf("after SetTOTP: %+v, %v", got, err)
+	}
+	if got, _ := d.GetUserByEmail(ctx, other.Email); got.TOTPSecret != "" {
+		t.Error("other user got a secret")
+	}
+	// Stored encrypted, not as the plaintext.
+	var stored []byte
+	if err := d.Raw.QueryRow(`SELECT totp_secret FROM users WHERE id = ?`, u.ID).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) == 0 || bytes.Contains(stored, []byte(secret)) {
+		t.Errorf("stored secret %q is empty or the plaintext", stored)
+	}
+	// Another key cannot read it.
+	if _, err := d.Reopen(t, "another key, 20 bytes long").GetUserByEmail(ctx, u.Email); err == nil {
+		t.Error("read with the wrong key")
+	}
+
+	// Steps only go forward: a used step (replay) or an older one is refused.
+	for _, tc := range []struct {
+		step int64
+		want bool
+	}{{100, true}, {100, false}, {99, false}, {101, true}} {
+		ok, err := d.UseTOTPStep(ctx, u.ID, tc.step)
+		if err != nil || ok != tc.want {
+			t.Errorf("UseTOTPStep(%d) = %v, %v; want %v", tc.step, ok, err, tc.want)
+		}
+	}
+	if got, _ := d.GetUserByEmail(ctx, u.Email); got.TOTPLastStep != 101 {
+		t.Errorf("TOTPLastStep = %d, want 101", got.TOTPLastStep)
+	}
+	// Racing uses of one step: exactly one wins.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for range 8 {
+		wg.Go(func() {
+			if ok, err := d.UseTOTPStep(ctx, u.ID, 200); err == nil && ok {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Errorf("%d concurrent uses of one step succeeded, want 1", wins)
+	}
+	// Disable: the secret goes and the step resets.
+	if err := d.SetTOTP(ctx, u.ID, ""); err != nil {
+		t.Fatalf("SetTOTP(\"\"): %v", err)
+	}
+	if got, err := d.GetUserByEmail(ctx, u.Email); err != nil || got.TOTPSecret != "" || got.TOTPLastStep != 0 {
+		t.Errorf("after disable: %+v, %v", got, err)
+	}
+	if err := d.SetTOTP(ctx, other.ID+100, secret); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("SetTOTP of a missing user: %v", err)
 	}
 }
