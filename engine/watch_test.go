@@ -12,6 +12,9 @@ type fakeVersions struct {
 	mu   sync.Mutex
 	vers map[string]WorkflowVersion
 	n    int // bumped with every edit: the fingerprint
+	// read is closed when the watcher has taken its first fingerprint.
+	read     chan struct{}
+	readOnce sync.Once
 }
 
 func (f *fakeVersions) set(key string, v *WorkflowVersion) {
@@ -28,6 +31,7 @@ func (f *fakeVersions) set(key string, v *WorkflowVersion) {
 func (f *fakeVersions) WorkflowsFingerprint(context.Context) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.readOnce.Do(func() { close(f.read) })
 	return itoa(f.n), nil
 }
 
@@ -48,7 +52,7 @@ func TestWatchWorkflows(t *testing.T) {
 	t.Parallel()
 	ks := &keyStore{}
 	s := NewService(ks, nil, nil)
-	fv := &fakeVersions{vers: map[string]WorkflowVersion{}}
+	fv := &fakeVersions{vers: map[string]WorkflowVersion{}, read: make(chan struct{})}
 	keys := []string{"k1", "k2", "k3", "k4"}
 	for _, k := range keys {
 		if _, err := s.live(context.Background(), k); err != nil {
@@ -60,6 +64,7 @@ func TestWatchWorkflows(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); s.WatchWorkflows(ctx, fv, 5*time.Millisecond) }()
 	defer func() { cancel(); <-done }()
+	<-fv.read // edits made after the watcher started
 
 	fv.set("k1", &WorkflowVersion{Revision: 2, Enabled: true})
 	fv.set("k2", &WorkflowVersion{Revision: 1, Enabled: false})

@@ -87,11 +87,17 @@ func createToken(t *testing.T, dir string) string {
 // started" log line.
 func startServer(t *testing.T, dir, token string, extra ...string) *e2eServer {
 	t.Helper()
+	return startServerEnv(t, dir, token, noEnv, extra...)
+}
+
+// startServerEnv is startServer with an environment.
+func startServerEnv(t *testing.T, dir, token string, getenv func(string) string, extra ...string) *e2eServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &e2eServer{logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1), token: token,
 		client: &http.Client{Timeout: 10 * time.Second}}
 	args := append([]string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--log-format", "json", "--workers", "2"}, extra...)
-	go func() { s.done <- run(ctx, args, noEnv, io.Discard, s.logs) }()
+	go func() { s.done <- run(ctx, args, getenv, io.Discard, s.logs) }()
 	t.Cleanup(func() {
 		s.cancel()
 		select {

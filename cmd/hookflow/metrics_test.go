@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookflow/hookflow/db/postgres/pgtest"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -399,5 +401,52 @@ func checkQueries(t *testing.T, fams map[string]*dto.MetricFamily, source string
 				t.Errorf("%s use label %q, which their metrics do not have (in %q)", source, l, expr)
 			}
 		}
+	}
+}
+
+// TestMetricsPostgres: an instance on PostgreSQL (the real wiring, with
+// --database) exports the queue gauges of the shared queue, is ready, and
+// counts its webhook requests.
+func TestMetricsPostgres(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Schema(t)
+	dir := t.TempDir()
+	env := func(k string) string {
+		switch k {
+		case "HOOKFLOW_DATABASE":
+			return url
+		case "HOOKFLOW_SECRET_KEY":
+			return "metrics-test-key-0123456789abcdef"
+		}
+		return ""
+	}
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"token", "create", "--name", "m"}, env, &out, &errb); err != nil {
+		t.Fatalf("token create: %v (%s)", err, errb.String())
+	}
+	token := strings.TrimSpace(out.String())
+	srv := startServerEnv(t, dir, token, env, "--metrics-addr", "127.0.0.1:0")
+	if r := srv.do(t, http.MethodGet, "/readyz", nil, nil); r.status != 200 {
+		t.Errorf("/readyz on PostgreSQL: %d %s", r.status, r.body)
+	}
+	_, key := srv.createWorkflow(t, `{"title":"q","mode":"async","trigger":{},"nodes":[{"key":"d","type":"delay","config":{"seconds":3600}}]}`)
+	for i := 0; i < 2; i++ {
+		srv.do(t, http.MethodPost, "/api/webhook:trigger/"+key, []byte(`{}`), nil)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fams := scrapeURL(t, srv.metrics+"/metrics", "")
+		waiting, _ := metricValue(fams, "hookflow_executions_pending", "status=waiting")
+		reqs, _ := metricValue(fams, "hookflow_webhook_requests_total", "code=200")
+		if waiting == 2 && reqs == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting %v, requests %v; want 2 and 2", waiting, reqs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := srv.stop(t); err != nil {
+		t.Errorf("stop: %v", err)
 	}
 }

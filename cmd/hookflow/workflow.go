@@ -16,9 +16,10 @@ import (
 	"github.com/hookflow/hookflow/handlers"
 )
 
-// The workflow commands work on the data directory, like token create: the
-// server may be running (it picks up an imported revision within a second,
-// engine.Service.WatchWorkflows) or not. They read and write the document
+// The workflow commands work on the data directory (or --database), like
+// token create: the server may be running (it picks up an imported
+// revision within a second: engine.Service.WatchWorkflows on SQLite, the
+// cluster listener on PostgreSQL) or not. They read and write the document
 // of product.md §9 exactly as the admin API does, so that workflows can
 // live in git: `export` then `import` gives the same document back.
 
@@ -30,7 +31,7 @@ func workflowList(ctx context.Context, args []string, getenv func(string) string
 	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	store, err := openDB(ctx, c)
+	store, err := openStore(ctx, c, nil)
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ left out unless --secrets: importing the document back over the same workflow ke
 	if err != nil {
 		return err
 	}
-	store, err := openDB(ctx, c)
+	store, err := openStore(ctx, c, nil)
 	if err != nil {
 		return err
 	}
@@ -133,7 +134,7 @@ stored one, and one without "enabled" keeps the workflow's state. Prints the wor
 	if err != nil {
 		return err
 	}
-	store, err := openDB(ctx, c)
+	store, err := openStore(ctx, c, nil)
 	if err != nil {
 		return err
 	}
