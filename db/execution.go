@@ -59,14 +59,20 @@ const updateExecutionSQL = `UPDATE executions SET
 	finished_at = CASE WHEN status = 'aborted' THEN finished_at ELSE ? END,
 	due_at = CASE WHEN status = 'aborted' THEN NULL ELSE ? END,
 	lease_owner = CASE WHEN status = 'aborted' THEN NULL ELSE ? END
-WHERE id = ? AND lease_owner = ? AND status IN ('running', 'aborted')
+WHERE id = ? AND lease_owner = ? AND attempts = ? AND status IN ('running', 'aborted')
 RETURNING status, finished_at`
 
 // renewLeasesSQL extends the leases an owner still holds among a JSON
-// array of ids.
+// array of [id, claim] pairs.
 const renewLeasesSQL = `UPDATE executions SET due_at = ?
-WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status = 'running'
+WHERE (id, attempts) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)) AND lease_owner = ? AND status = 'running'
 RETURNING id`
+
+// cancelledLeasesSQL finds, among [id, claim] pairs, the claims an admin
+// cancelled (the cancel keeps the lease owner, so that the run records its
+// jobs).
+const cancelledLeasesSQL = `SELECT id FROM executions
+WHERE (id, attempts) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)) AND lease_owner = ? AND status = 'aborted'`
 
 // releaseLeasesSQL makes an owner's running rows due at once.
 const releaseLeasesSQL = `UPDATE executions SET due_at = ?, lease_owner = NULL WHERE ` + pendingCondition + ` AND status = 'running' AND lease_owner = ?`
@@ -186,11 +192,13 @@ func (d *DB) ClaimExecutions(ctx context.Context, owner string, now, leaseUntil 
 				return err
 			}
 			e.Mode, e.Context, e.CreatedAt, e.StartedAt, e.ReplayOf = engine.Mode(mode), json.RawMessage(ctxJSON), fromMS(created), fromMS(started), replayOf.Int64
+			// A row that cannot be read is claimed all the same, for the
+			// runner to end it as error: left in the queue, it would head
+			// every claim.
 			if err := decodeJobs(jobs, &e.Jobs); err != nil {
-				return fmt.Errorf("execution %d: jobs: %w", e.ID, err)
-			}
-			if e.Response, err = decodeResponse(resp); err != nil {
-				return fmt.Errorf("execution %d: response: %w", e.ID, err)
+				e.Jobs, e.LoadErr = nil, fmt.Errorf("jobs: %w", err)
+			} else if e.Response, err = decodeResponse(resp); err != nil {
+				e.Response, e.LoadErr = nil, fmt.Errorf("response: %w", err)
 			}
 			out = append(out, e)
 		}
@@ -249,7 +257,7 @@ func (d *DB) UpdateExecutions(ctx context.Context, owner string, leaseUntil time
 			)
 			fin := nullable(e.FinishedAt)
 			err := stmt.QueryRow(string(e.Status), rows[i].jobs, rows[i].resp, e.Error, nullable(e.StartedAt), fin,
-				rows[i].due, rows[i].lease, e.ID, owner).Scan(&status, &finished)
+				rows[i].due, rows[i].lease, e.ID, owner, e.Attempts).Scan(&status, &finished)
 			switch {
 			case err == sql.ErrNoRows:
 				out[i] = engine.LeaseLost
@@ -275,19 +283,51 @@ func (d *DB) UpdateExecutions(ctx context.Context, owner string, leaseUntil time
 }
 
 // RenewLeases implements engine.ExecutionStore.
-func (d *DB) RenewLeases(ctx context.Context, owner string, ids []int64, leaseUntil time.Time) ([]int64, error) {
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return nil, fmt.Errorf("db: renew leases: %w", err)
+func (d *DB) RenewLeases(ctx context.Context, owner string, leases []engine.Lease, leaseUntil time.Time) (engine.RenewResult, error) {
+	pairs := make([][2]int64, len(leases))
+	for i, l := range leases {
+		pairs[i] = [2]int64{l.ID, int64(l.Claim)}
 	}
-	held := make(map[int64]bool, len(ids))
+	list, err := json.Marshal(pairs)
+	if err != nil {
+		return engine.RenewResult{}, fmt.Errorf("db: renew leases: %w", err)
+	}
+	held := make(map[int64]bool, len(leases))
+	cancelled := map[int64]bool{}
 	err = d.w.do(ctx, func(b *batch) error {
 		clear(held)
+		clear(cancelled)
 		stmt, err := b.stmt(renewLeasesSQL)
 		if err != nil {
 			return err
 		}
-		rows, err := stmt.Query(ms(leaseUntil), string(list), owner)
+		if err := collectIDs(stmt.Query(ms(leaseUntil), string(list), owner))(held); err != nil {
+			return err
+		}
+		if len(held) == len(leases) {
+			return nil
+		}
+		return collectIDs(b.tx.Query(cancelledLeasesSQL, string(list), owner))(cancelled)
+	})
+	if err != nil {
+		return engine.RenewResult{}, mapErr("renew leases", err)
+	}
+	var res engine.RenewResult
+	for _, l := range leases {
+		switch {
+		case held[l.ID]:
+		case cancelled[l.ID]:
+			res.Cancelled = append(res.Cancelled, l.ID)
+		default:
+			res.Lost = append(res.Lost, l.ID)
+		}
+	}
+	return res, nil
+}
+
+// collectIDs reads a column of ids into a set.
+func collectIDs(rows *sql.Rows, err error) func(map[int64]bool) error {
+	return func(set map[int64]bool) error {
 		if err != nil {
 			return err
 		}
@@ -297,20 +337,10 @@ func (d *DB) RenewLeases(ctx context.Context, owner string, ids []int64, leaseUn
 			if err := rows.Scan(&id); err != nil {
 				return err
 			}
-			held[id] = true
+			set[id] = true
 		}
 		return rows.Err()
-	})
-	if err != nil {
-		return nil, mapErr("renew leases", err)
 	}
-	var lost []int64
-	for _, id := range ids {
-		if !held[id] {
-			lost = append(lost, id)
-		}
-	}
-	return lost, nil
 }
 
 // ReleaseLeases implements engine.ExecutionStore.
@@ -449,6 +479,7 @@ func (d *DB) ReplayExecutions(ctx context.Context, f engine.ReplayFilter, rev in
 			pairs[i] = [2]int64{newID(), id}
 		}
 		at := ms(now)
+		var inserted int64
 		err := d.w.do(ctx, func(b *batch) error {
 			stmt, err := b.stmt(replayExecutionSQL)
 			if err != nil {
@@ -464,6 +495,7 @@ func (d *DB) ReplayExecutions(ctx context.Context, f engine.ReplayFilter, rev in
 				n += k
 			}
 			b.count(f.WorkflowID, n)
+			inserted = n
 			for range n {
 				b.activity.request(f.WorkflowID, now)
 			}
@@ -472,7 +504,7 @@ func (d *DB) ReplayExecutions(ctx context.Context, f engine.ReplayFilter, rev in
 		if err != nil {
 			return done, mapErr("replay executions", err)
 		}
-		done += len(chunk)
+		done += int(inserted)
 	}
 	return done, nil
 }

@@ -180,3 +180,26 @@ func TestExecutionList(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimUnreadableRow: a row whose stored jobs cannot be read is claimed
+// with LoadErr set (for the runner to end it as error) instead of failing
+// the claim, which would leave it at the head of every claim.
+func TestClaimUnreadableRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := openTest(t)
+	w := createWorkflow(t, d.DB, testDocument)
+	es := insertExecutions(t, d.DB, w, engine.StatusQueued, 3)
+	if _, err := d.write.Exec(`UPDATE executions SET jobs = '[{"nodeKey":' WHERE id = ?`, es[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.ClaimExecutions(ctx, "me", time.Now().Add(time.Second), time.Now().Add(time.Minute), 10)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("claim = %d executions, %v; want all 3", len(got), err)
+	}
+	for _, e := range got {
+		if (e.ID == es[0].ID) != (e.LoadErr != nil) {
+			t.Errorf("execution %d: LoadErr %v", e.ID, e.LoadErr)
+		}
+	}
+}

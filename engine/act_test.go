@@ -417,9 +417,9 @@ func TestDelayNode(t *testing.T) {
 	}
 }
 
-// TestRunFromCheckpoints: a run stores its jobs before a node that acts
-// starts when a job that acted is not stored yet, never before pure nodes,
-// and stops when the checkpoint fails.
+// TestRunFromCheckpoints: a job that acted is stored before the next node
+// starts, whatever that node is (§13); pure jobs ride along; a run stops
+// when the checkpoint fails.
 func TestRunFromCheckpoints(t *testing.T) {
 	t.Parallel()
 	f := compileFlow(t, flowAsyncDoc(`[{"key":"c","type":"condition","config":`+flowTrue+`},{"key":"r1","type":"request","config":{"method":"GET","url":"http://h/1"}},
@@ -438,8 +438,8 @@ func TestRunFromCheckpoints(t *testing.T) {
 		t.Fatal(r.Status, r.Error)
 	}
 	got, _ := json.Marshal(stored)
-	if string(got) != `[["c","r1","s"],["c","r1","s","r2"]]` {
-		t.Errorf("checkpoints %s, want one before r2 and one before r3", got)
+	if string(got) != `[["c","r1"],["c","r1","s","r2"]]` {
+		t.Errorf("checkpoints %s, want one after r1 and one after r2", got)
 	}
 	boom := errors.New("database is gone")
 	out := &fakeOutbound{}

@@ -105,6 +105,10 @@ type Execution struct {
 	ReplayOf int64
 	// Test marks a test run (§17), which is never stored.
 	Test bool
+	// LoadErr is set by a store that claimed the execution but could not
+	// read its stored jobs or reply: the runner ends it as error rather
+	// than run it from a wrong state.
+	LoadErr error `json:"-"`
 	// Replays lists the executions that replay this one, oldest first
 	// (GetExecution only).
 	Replays    []int64

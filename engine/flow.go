@@ -182,6 +182,16 @@ type RunOptions struct {
 	// (an inline sync run: the reply goes out, the rest runs later); in the
 	// background such a node is recorded and the flow goes on.
 	StopAtContinue bool
+	// NodeTimeout, when set, bounds each node's run instead of the whole
+	// run (ctx's deadline), except that a node with a timeout of its own (a
+	// request's call) gets at least that.
+	NodeTimeout time.Duration
+}
+
+// ownTimeout is implemented by steps that bound their own work: a request
+// node's call.
+type ownTimeout interface {
+	OwnTimeout() time.Duration
 }
 
 // Run executes the flow from its first node; see RunFrom.
@@ -237,7 +247,10 @@ func (w *walker) chain(ctx context.Context, s *Scope, nodes []*FlowNode) bool {
 			}
 			continue
 		}
-		if !n.Pure && w.unstored && w.o.Checkpoint != nil {
+		// A job that acted is stored before the next node starts,
+		// whatever that node is (§13): a crash after this point never
+		// repeats the call.
+		if w.unstored && w.o.Checkpoint != nil {
 			if err := w.o.Checkpoint(r.Jobs); err != nil {
 				r.Status, r.Stopped = StatusRunning, err
 				return true
@@ -256,7 +269,16 @@ func (w *walker) step(ctx context.Context, s *Scope, n *FlowNode, pj *Job) bool 
 	r := &w.r
 	start := time.Now()
 	s.Prior = pj
-	out, err := n.Step.Run(ctx, s)
+	stepCtx := ctx
+	if d := w.o.NodeTimeout; d > 0 {
+		if ot, ok := n.Step.(ownTimeout); ok {
+			d = max(d, ot.OwnTimeout()+time.Second)
+		}
+		var cancel context.CancelFunc
+		stepCtx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	out, err := n.Step.Run(stepCtx, s)
 	s.Prior = nil
 	job := Job{NodeKey: n.Node.Key, NodeType: n.Node.Type, Status: JobResolved, StartedAt: start, Duration: time.Since(start),
 		Branch: out.Branch, Error: out.Error, Request: out.Request, Attempts: out.Attempts}
@@ -272,10 +294,13 @@ func (w *walker) step(ctx context.Context, s *Scope, n *FlowNode, pj *Job) bool 
 	}
 	if err != nil {
 		job.Result, job.Branch = nullJSON, ""
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || stepCtx.Err() != nil {
 			job.Status, job.Error = JobAborted, "timed out"
 			r.Jobs = append(r.Jobs, job)
 			r.Status, r.Error = StatusAborted, "workflow timed out at node "+n.Node.Key
+			if errors.Is(context.Cause(ctx), errCancelled) {
+				job.Error, r.Error = "cancelled", "workflow cancelled at node "+n.Node.Key
+			}
 			return true
 		}
 		job.Status, job.Error = JobError, ErrorMessage(err)

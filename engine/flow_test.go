@@ -562,8 +562,8 @@ func (m *flowTestStore) ClaimExecutions(context.Context, string, time.Time, time
 func (m *flowTestStore) UpdateExecutions(_ context.Context, _ string, _ time.Time, es []*Execution) ([]UpdateOutcome, error) {
 	return make([]UpdateOutcome, len(es)), nil
 }
-func (m *flowTestStore) RenewLeases(context.Context, string, []int64, time.Time) ([]int64, error) {
-	return nil, nil
+func (m *flowTestStore) RenewLeases(context.Context, string, []Lease, time.Time) (RenewResult, error) {
+	return RenewResult{}, nil
 }
 func (m *flowTestStore) ReleaseLeases(context.Context, string) (int64, error) { return 0, nil }
 func (m *flowTestStore) NextDue(context.Context) (time.Time, bool, error) {

@@ -347,6 +347,10 @@ type requestStep struct {
 
 func (*requestStep) Branches() []string { return nil }
 
+// OwnTimeout is the call's timeout: in the background, a request node is
+// bounded by it rather than by the workflow's timeout.
+func (st *requestStep) OwnTimeout() time.Duration { return st.timeout }
+
 // Run sends the call, and tries again on a connection error, a timeout,
 // 408, 429 and 5xx while attempts are left: in place when the flow runs
 // inside its sync request (within the workflow's timeout), else by making
@@ -569,9 +573,9 @@ func retryAfter(hs []HeaderValue) time.Duration {
 }
 
 // backoff is the wait before attempt n+1: Retry-After when the reply gave
-// one, else the backoff doubled for each attempt made, with ±20% jitter so
-// that the retries of many executions spread out; never more than the
-// maximum backoff.
+// one, else the backoff doubled for each attempt made, less up to 20% of
+// jitter so that the retries of many executions spread out; never more than
+// the maximum backoff.
 func (st *requestStep) backoff(n int, after time.Duration) time.Duration {
 	if after > 0 {
 		return min(after, st.retry.MaxBackoff)
@@ -581,8 +585,9 @@ func (st *requestStep) backoff(n int, after time.Duration) time.Duration {
 		d *= 2
 	}
 	d = min(d, st.retry.MaxBackoff)
-	jittered := time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-	return min(jittered, st.retry.MaxBackoff)
+	// Jitter downwards only (80% to 100%): the waits spread out below the
+	// cap instead of piling up on it.
+	return time.Duration(float64(d) * (0.8 + 0.2*rand.Float64()))
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -33,12 +35,23 @@ var (
 	errLeaseLost = errors.New("lease lost to another owner")
 )
 
+// maxRuns is how many times an execution is claimed before the runner
+// gives up on it (error): only an execution that kills its process or
+// never stores its outcome gets there, each wake-up of a wait and each
+// retry being one run.
+const maxRuns = 1000
+
+// writeTimeout bounds a run's writes: a database that does not answer must
+// not hold a run (or the shutdown) forever; the lease then lapses and the
+// execution runs again.
+const writeTimeout = 30 * time.Second
+
 // Runner runs async executions: those accepted by this process (handed
 // over at once), and those it claims from the store when they are due
 // (queued, waiting executions whose time came, running ones whose lease
 // expired, retried and replayed ones). Each run holds a lease on its
-// execution, renewed while it runs; progress is stored at every node that
-// acted, so a run taken over after a crash resumes at the node that was
+// execution, renewed while it runs; progress is stored after every node
+// that acted, so a run taken over after a crash resumes at the node that was
 // running. Executions run at least once.
 type Runner struct {
 	svc   *Service
@@ -55,8 +68,18 @@ type Runner struct {
 	hardCtx    context.Context
 	hardCancel context.CancelCauseFunc
 
-	mu       sync.Mutex
-	inflight map[int64]context.CancelCauseFunc
+	mu sync.Mutex
+	// stopping refuses new runs once Stop began (a handler that took a
+	// slot just before may still try to start one).
+	stopping bool
+	inflight map[int64]*inflightRun
+}
+
+// inflightRun is one run in flight: its claim of the execution, and how to
+// stop it.
+type inflightRun struct {
+	claim  int
+	cancel context.CancelCauseFunc
 }
 
 // NewRunner returns a runner for the service's executions; Start starts it.
@@ -76,7 +99,7 @@ func (s *Service) NewRunner(cfg RunnerConfig) *Runner {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	r := &Runner{
 		svc: s, cfg: cfg, slots: make(chan struct{}, cfg.Workers), stop: make(chan struct{}), freed: make(chan struct{}, 1),
-		hardCtx: ctx, hardCancel: cancel, inflight: map[int64]context.CancelCauseFunc{},
+		hardCtx: ctx, hardCancel: cancel, inflight: map[int64]*inflightRun{},
 	}
 	s.lease = cfg.Lease
 	s.runner = r
@@ -93,10 +116,14 @@ func (r *Runner) Start() {
 }
 
 // Stop stops claiming work and waits for the runs in flight to finish. If
-// ctx ends first, they are cancelled and their executions released: due at
-// once, for another instance or the next start, where they resume at the
-// node that was running.
+// ctx ends first, they are cancelled. Either way the executions it still
+// holds (a run refused after the stop began, one cancelled) are released:
+// due at once, for another instance or the next start, where they resume
+// at the node that was running.
 func (r *Runner) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	r.stopping = true
+	r.mu.Unlock()
 	r.once.Do(func() { close(r.stop) })
 	done := make(chan struct{})
 	go func() { r.wg.Wait(); close(done) }()
@@ -109,12 +136,12 @@ func (r *Runner) Stop(ctx context.Context) error {
 	r.hardCancel(errShutdown)
 	<-done
 	r.renewWG.Wait()
-	if err != nil {
-		rel, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if _, rerr := r.svc.executions.ReleaseLeases(rel, r.svc.owner); rerr != nil {
-			r.svc.log.Error("release leases", "error", rerr)
-		}
+	rel, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if n, rerr := r.svc.executions.ReleaseLeases(rel, r.svc.owner); rerr != nil {
+		r.svc.log.Error("release leases", "error", rerr)
+	} else if n > 0 {
+		r.svc.log.Info("released executions for the next run", "count", n)
 	}
 	return err
 }
@@ -153,9 +180,17 @@ func (r *Runner) giveBack(n int) {
 }
 
 // start runs one execution, leased to this process, whose slot was taken
-// with tryAcquire.
+// with tryAcquire. Once Stop began it runs nothing: the execution stays
+// leased, and Stop releases it.
 func (r *Runner) start(e *Execution) {
+	r.mu.Lock()
+	if r.stopping {
+		r.mu.Unlock()
+		r.release(1)
+		return
+	}
 	r.wg.Add(1)
+	r.mu.Unlock()
 	go func() {
 		defer r.wg.Done()
 		defer r.release(1)
@@ -232,22 +267,25 @@ func (r *Runner) claim() (int, bool) {
 	r.giveBack(n - len(es))
 	var pure []*Execution
 	for _, e := range es {
-		if r.running(e.ID) {
-			// Its lease expired while it still runs here (the store was
-			// slow to renew it): the run in flight goes on.
-			r.giveBack(1)
-			continue
-		}
-		if rf, err := r.svc.flowFor(r.hardCtx, e.WorkflowID, e.Revision); err == nil && rf.flow.Pure {
-			pure = append(pure, e)
-			continue
+		if e.LoadErr == nil && !e.Test {
+			if rf, err := r.svc.flowFor(r.hardCtx, e.WorkflowID, e.Revision); err == nil && rf.flow.Pure {
+				pure = append(pure, e)
+				continue
+			}
 		}
 		r.start(e)
 	}
 	if len(pure) > 0 {
+		r.mu.Lock()
+		if r.stopping {
+			r.mu.Unlock()
+			r.release(len(pure))
+			return len(es), false
+		}
+		r.wg.Add(1)
+		r.mu.Unlock()
 		// Flows that only compute run one after another and are stored
 		// with one write.
-		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
 			defer r.release(len(pure))
@@ -257,40 +295,43 @@ func (r *Runner) claim() (int, bool) {
 	return len(es), len(es) == n
 }
 
-func (r *Runner) running(id int64) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, ok := r.inflight[id]
-	return ok
-}
-
-// track registers a run so that a cancel or a lost lease can stop it.
-func (r *Runner) track(id int64) (context.Context, func()) {
+// track registers a run so that a cancel or a lost lease can stop it. A run
+// of an earlier claim of the same execution still in flight here is stale
+// (its lease expired, or the execution was cancelled, retried and claimed
+// again): it is stopped, and the store refuses its writes.
+func (r *Runner) track(e *Execution) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(r.hardCtx)
+	run := &inflightRun{claim: e.Attempts, cancel: cancel}
 	r.mu.Lock()
-	r.inflight[id] = cancel
+	if old := r.inflight[e.ID]; old != nil {
+		old.cancel(errLeaseLost)
+	}
+	r.inflight[e.ID] = run
 	r.mu.Unlock()
 	return ctx, func() {
 		r.mu.Lock()
-		delete(r.inflight, id)
+		if r.inflight[e.ID] == run {
+			delete(r.inflight, e.ID)
+		}
 		r.mu.Unlock()
 		cancel(nil)
 	}
 }
 
-// cancelLocal stops the run of an execution in this process, if any.
-func (r *Runner) cancelLocal(id int64, cause error) {
+// cancelLocal stops the run of an execution in this process, if any; with
+// claim > 0, only the run of that claim.
+func (r *Runner) cancelLocal(id int64, claim int, cause error) {
 	r.mu.Lock()
-	cancel := r.inflight[id]
+	run := r.inflight[id]
 	r.mu.Unlock()
-	if cancel != nil {
-		cancel(cause)
+	if run != nil && (claim == 0 || run.claim == claim) {
+		run.cancel(cause)
 	}
 }
 
 func (r *Runner) runOne(e *Execution) {
-	ctx, done := r.track(e.ID)
-	ok := r.svc.execute(ctx, e, r.cfg.Lease)
+	ctx, done := r.track(e)
+	ok := r.guarded(ctx, e)
 	// No longer in flight once its outcome is decided: the write below may
 	// make it due again at once (a wait already over), and the claim that
 	// follows must not take it for a run still going on here.
@@ -301,23 +342,44 @@ func (r *Runner) runOne(e *Execution) {
 }
 
 func (r *Runner) runBatch(es []*Execution) {
+	// Tracked together from the start: the ones still to run are renewed
+	// and protected like the one running.
+	ctxs, dones := make([]context.Context, len(es)), make([]func(), len(es))
+	for i, e := range es {
+		ctxs[i], dones[i] = r.track(e)
+	}
 	out := es[:0:0]
-	for _, e := range es {
-		ctx, done := r.track(e.ID)
-		if r.svc.execute(ctx, e, r.cfg.Lease) {
+	for i, e := range es {
+		if r.guarded(ctxs[i], e) {
 			out = append(out, e)
 		}
-		done()
+		dones[i]()
 	}
 	if len(out) > 0 {
 		r.store(r.hardCtx, out)
 	}
 }
 
+// guarded runs execute, turning a panic of a node (a bug) into an error
+// outcome of its execution rather than a crash of the process, which would
+// run it again at every start.
+func (r *Runner) guarded(ctx context.Context, e *Execution) (store bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.svc.log.Error("execution panicked", "workflow_id", e.WorkflowID, "execution_id", e.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			e.Status, e.Error, e.FinishedAt, e.DueAt = StatusError, "internal error", r.svc.now(), time.Time{}
+			store = true
+		}
+	}()
+	return r.svc.execute(ctx, e, r.cfg.Lease)
+}
+
 // store writes the outcome of runs. A run whose execution was cancelled
 // meanwhile has its jobs recorded, its status staying aborted.
 func (r *Runner) store(ctx context.Context, es []*Execution) {
-	out, err := r.svc.executions.UpdateExecutions(context.WithoutCancel(ctx), r.svc.owner, time.Now().Add(r.cfg.Lease), es)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	out, err := r.svc.executions.UpdateExecutions(wctx, r.svc.owner, time.Now().Add(r.cfg.Lease), es)
 	if err != nil {
 		r.report(err)
 	}
@@ -337,11 +399,15 @@ func (r *Runner) store(ctx context.Context, es []*Execution) {
 }
 
 // renewLoop extends the leases of the runs in flight every third of the
-// lease, and stops the runs whose lease it no longer holds.
+// lease, and stops the runs whose lease it no longer holds, or which an
+// admin cancelled. When renewals fail for a whole lease, every run is
+// stopped: another owner may have taken them over, and a run past its lease
+// must not act.
 func (r *Runner) renewLoop() {
 	defer r.renewWG.Done()
 	t := time.NewTicker(r.cfg.Lease / 3)
 	defer t.Stop()
+	lastOK := time.Now()
 	for {
 		select {
 		case <-r.hardCtx.Done():
@@ -349,21 +415,36 @@ func (r *Runner) renewLoop() {
 		case <-t.C:
 		}
 		r.mu.Lock()
-		ids := make([]int64, 0, len(r.inflight))
-		for id := range r.inflight {
-			ids = append(ids, id)
+		leases := make([]Lease, 0, len(r.inflight))
+		for id, run := range r.inflight {
+			leases = append(leases, Lease{ID: id, Claim: run.claim})
 		}
 		r.mu.Unlock()
-		if len(ids) == 0 {
+		if len(leases) == 0 {
+			lastOK = time.Now()
 			continue
 		}
-		lost, err := r.svc.executions.RenewLeases(r.hardCtx, r.svc.owner, ids, time.Now().Add(r.cfg.Lease))
+		res, err := r.svc.executions.RenewLeases(r.hardCtx, r.svc.owner, leases, time.Now().Add(r.cfg.Lease))
 		if err != nil {
 			r.report(err)
+			if time.Since(lastOK) >= r.cfg.Lease {
+				r.svc.log.Error("leases not renewed for a whole lease: stopping the runs in flight", "count", len(leases))
+				for _, l := range leases {
+					r.cancelLocal(l.ID, l.Claim, errLeaseLost)
+				}
+			}
 			continue
 		}
-		for _, id := range lost {
-			r.cancelLocal(id, errLeaseLost)
+		lastOK = time.Now()
+		claims := make(map[int64]int, len(leases))
+		for _, l := range leases {
+			claims[l.ID] = l.Claim
+		}
+		for _, id := range res.Cancelled {
+			r.cancelLocal(id, claims[id], errCancelled)
+		}
+		for _, id := range res.Lost {
+			r.cancelLocal(id, claims[id], errLeaseLost)
 		}
 	}
 }
@@ -376,32 +457,52 @@ func (r *Runner) report(err error) {
 
 // execute runs (or resumes) one execution leased to this process and fills
 // in its outcome. It reports whether that outcome is to be stored: not when
-// the run stopped because the runner is shutting down or the lease was
-// lost, nor when a checkpoint found the execution cancelled (then its jobs
-// are stored already).
+// the run was cut short by the runner's shutdown or a lost lease (it
+// resumes from its last checkpoint, here after a restart or elsewhere), nor
+// when a checkpoint found the execution cancelled (its jobs are stored
+// already), nor when its flow cannot be read right now (the store failed:
+// the lease lapses and it runs again).
 func (s *Service) execute(ctx context.Context, e *Execution, lease time.Duration) bool {
 	if e.StartedAt.IsZero() {
 		e.StartedAt = s.now()
 	}
-	rf, err := s.flowFor(ctx, e.WorkflowID, e.Revision)
-	if err != nil {
-		if context.Cause(ctx) == errShutdown {
-			return false
-		}
-		e.Status, e.Error, e.FinishedAt = StatusError, "workflow revision cannot run", s.now()
-		if ErrorCode(err) != ENOTFOUND {
-			s.log.Error("load workflow revision", "workflow_id", e.WorkflowID, "revision", e.Revision, "execution_id", e.ID, "error", err)
-		}
+	fail := func(msg string) bool {
+		e.Status, e.Error, e.FinishedAt, e.DueAt = StatusError, msg, s.now(), time.Time{}
 		return true
 	}
-	runCtx, cancel := context.WithTimeout(ctx, rf.wf.Doc.Timeout())
-	defer cancel()
+	switch {
+	case e.LoadErr != nil:
+		s.log.Error("stored execution cannot be read", "workflow_id", e.WorkflowID, "execution_id", e.ID, "error", e.LoadErr)
+		return fail("the stored execution cannot be read")
+	case e.Attempts > maxRuns:
+		s.log.Error("execution given up", "workflow_id", e.WorkflowID, "execution_id", e.ID, "runs", e.Attempts)
+		return fail("given up after " + itoa(maxRuns) + " runs")
+	}
+	rf, err := s.flowFor(ctx, e.WorkflowID, e.Revision)
+	if err != nil {
+		switch ErrorCode(err) {
+		case ENOTFOUND, EINVALID:
+			if ErrorCode(err) == EINVALID {
+				s.log.Error("stored workflow revision does not compile", "workflow_id", e.WorkflowID, "revision", e.Revision, "execution_id", e.ID, "error", err)
+			}
+			return fail("workflow revision cannot run")
+		}
+		if context.Cause(ctx) == nil {
+			s.log.Error("load workflow revision", "workflow_id", e.WorkflowID, "revision", e.Revision, "execution_id", e.ID, "error", err)
+		}
+		return false
+	}
 	sc := s.scope(rf.wf, e)
 	sc.Env = s.env
 	stored := false
-	res := rf.flow.RunFrom(runCtx, sc, RunOptions{Prior: e.Jobs, Checkpoint: func(jobs []Job) error {
+	// In the background nobody waits for a reply: the workflow's timeout
+	// bounds each node rather than the whole run (a request node's call is
+	// bounded by its own timeout), and waits do not count.
+	res := rf.flow.RunFrom(ctx, sc, RunOptions{Prior: e.Jobs, NodeTimeout: rf.wf.Doc.Timeout(), Checkpoint: func(jobs []Job) error {
 		e.Jobs, e.Status = jobs, StatusRunning
-		out, err := s.executions.UpdateExecutions(context.WithoutCancel(ctx), s.owner, time.Now().Add(lease), []*Execution{e})
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+		defer cancel()
+		out, err := s.executions.UpdateExecutions(wctx, s.owner, time.Now().Add(lease), []*Execution{e})
 		switch {
 		case err != nil:
 			return err
@@ -419,11 +520,13 @@ func (s *Service) execute(ctx context.Context, e *Execution, lease time.Duration
 		}
 		return false
 	}
-	switch context.Cause(ctx) {
-	case errShutdown, errLeaseLost:
-		// Not this run's outcome to record: it resumes elsewhere, or
-		// after the restart, from the last checkpoint.
-		return false
+	if res.Status == StatusAborted {
+		switch context.Cause(ctx) {
+		case errShutdown, errLeaseLost:
+			// Cut short, not finished: it resumes elsewhere, or after the
+			// restart, from the last checkpoint.
+			return false
+		}
 	}
 	e.Jobs, e.Error = res.Jobs, res.Error
 	e.Status = res.Status

@@ -87,6 +87,23 @@ type ReplayFilter struct {
 	Limit      int
 }
 
+// Lease names one claim of an execution: its id and its Attempts at the
+// claim.
+type Lease struct {
+	ID    int64
+	Claim int
+}
+
+// RenewResult is what a renewal found of leases it could not extend.
+type RenewResult struct {
+	// Cancelled lists executions an admin cancelled while their run held
+	// the claim: the run should stop and record its jobs.
+	Cancelled []int64
+	// Lost lists executions the owner no longer holds (the claim expired
+	// and was taken over, or the execution was retried and claimed again).
+	Lost []int64
+}
+
 // UpdateOutcome is what became of one execution's update.
 type UpdateOutcome uint8
 
@@ -120,14 +137,20 @@ type ExecutionStore interface {
 	ClaimExecutions(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Execution, error)
 	// UpdateExecutions stores the progress or outcome of runs leased to
 	// owner, in one transaction: status (running, waiting with DueAt, or
-	// final), jobs, response, error and times. A running row's lease is
-	// extended to leaseUntil; other statuses release it. It returns one
-	// outcome per execution.
+	// final), jobs, response, error and times. A run writes only while it
+	// holds its claim: the row's lease owner is owner and its Attempts is
+	// still the execution's (a fencing token: a stale run of an earlier
+	// claim writes nothing). A running row's lease is extended to
+	// leaseUntil; other statuses release it. It returns one outcome per
+	// execution.
 	UpdateExecutions(ctx context.Context, owner string, leaseUntil time.Time, es []*Execution) ([]UpdateOutcome, error)
 	// RenewLeases extends owner's leases on the given running executions to
-	// leaseUntil and returns the ids it no longer holds (cancelled, or taken
-	// over).
-	RenewLeases(ctx context.Context, owner string, ids []int64, leaseUntil time.Time) (lost []int64, err error)
+	// leaseUntil. A lease is one claim of an execution: Claim is its
+	// Attempts at that claim, so that a run of an earlier claim (the
+	// execution was cancelled, retried and claimed again since) holds
+	// nothing. It returns the executions whose claim was cancelled by an
+	// admin and those it no longer holds at all (taken over, retried).
+	RenewLeases(ctx context.Context, owner string, leases []Lease, leaseUntil time.Time) (RenewResult, error)
 	// ReleaseLeases makes owner's running executions due at once (for
 	// another instance, or this one's next start) and returns how many.
 	ReleaseLeases(ctx context.Context, owner string) (int64, error)

@@ -532,3 +532,35 @@ func TestActSync(t *testing.T) {
 		t.Errorf("after the background part: %s", x.Raw)
 	}
 }
+
+func init() { engine.RegisterNodeKind("test-panic", panicKind{}) }
+
+// panicKind is a node kind whose step panics: a bug in a node must end its
+// execution as error, not the process.
+type panicKind struct{}
+
+func (panicKind) Compile(*engine.Node, engine.CompileEnv) (engine.Step, error) {
+	return panicStep{}, nil
+}
+
+type panicStep struct{}
+
+func (panicStep) Branches() []string { return nil }
+func (panicStep) Run(context.Context, *engine.Scope) (engine.Outcome, error) {
+	panic("a bug in a node")
+}
+
+// TestActPanicIsError: a node that panics ends its execution as error with a
+// safe message; the runner goes on with the next ones.
+func TestActPanicIsError(t *testing.T) {
+	t.Parallel()
+	e := actSetup(t, outbound.DenyNone)
+	id, key := e.workflow(t, asyncDoc(`[{"key":"boom","type":"test-panic"}]`))
+	for range 3 {
+		_, xid := e.fire(t, id, key, `{}`)
+		x := e.until(t, xid, 5*time.Second, "error", "resolved", "failed")
+		if x.Get("status").Str != "error" || x.Get("error").Str != "internal error" {
+			t.Fatalf("after a panic: %s", x.Raw)
+		}
+	}
+}

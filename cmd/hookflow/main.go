@@ -363,6 +363,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case *db.DB:
 		// One process owns a SQLite database: executions its predecessor
 		// left running resume at once instead of when their leases expire.
+		unlock, err := lockDataDir(c.dataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		if n, err := st.ExpireLeases(ctx); err != nil {
 			return err
 		} else if n > 0 {

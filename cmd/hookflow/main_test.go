@@ -595,3 +595,24 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestOneServerPerDataDir: a second server on the same SQLite data
+// directory refuses to start (it would make the first one's running
+// executions due and run them twice); commands still work beside it.
+func TestOneServerPerDataDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	token := createToken(t, dir)
+	first := startServer(t, dir, token)
+	var stderr syncBuffer
+	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--log-format", "json"}, noEnv, io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "another hookflow server uses the data directory") {
+		t.Fatalf("second server: %v", err)
+	}
+	if createToken(t, dir) == "" {
+		t.Error("token create beside a running server")
+	}
+	if r := first.api(t, "GET", "/api/v1/workflows", ""); r.status != 200 {
+		t.Errorf("the first server after the refused start: %d", r.status)
+	}
+}

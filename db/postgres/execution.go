@@ -111,8 +111,10 @@ func (d *DB) ClaimExecutions(ctx context.Context, owner string, now, leaseUntil 
 		if replayOf != nil {
 			e.ReplayOf = *replayOf
 		}
+		// The batch is leased already: a row that cannot be read is
+		// returned all the same, for the runner to end it as error.
 		if err := decodeStored(e, jobs, resp); err != nil {
-			return nil, fmt.Errorf("postgres: claim executions: execution %d: %w", e.ID, err)
+			e.Jobs, e.Response, e.LoadErr = nil, nil, err
 		}
 		out = append(out, e)
 	}
@@ -146,11 +148,11 @@ func decodeStored(e *engine.Execution, jobs, resp *string) error {
 // RETURNING tells the run to stop. In a PostgreSQL UPDATE, expressions read
 // the row as it was and RETURNING the row as written.
 const updateSQL = `WITH v AS (
-	SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[])
-		AS v(id, status, jobs, response, error, started_at, finished_at, due_at, lease_owner)),
+	SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::int[])
+		AS v(id, status, jobs, response, error, started_at, finished_at, due_at, lease_owner, claim)),
 held AS (
 	SELECT e.id FROM executions e JOIN v ON v.id = e.id
-	WHERE e.lease_owner = $1 AND e.status IN ('running', 'aborted') ORDER BY e.id FOR UPDATE OF e)
+	WHERE e.lease_owner = $1 AND e.attempts = v.claim AND e.status IN ('running', 'aborted') ORDER BY e.id FOR UPDATE OF e)
 UPDATE executions e SET
 	status = CASE WHEN e.status = 'aborted' THEN 'aborted' ELSE v.status END,
 	jobs = v.jobs, response = v.response,
@@ -167,7 +169,7 @@ RETURNING e.id, e.status, e.finished_at`
 func (d *DB) UpdateExecutions(ctx context.Context, owner string, leaseUntil time.Time, es []*engine.Execution) ([]engine.UpdateOutcome, error) {
 	n := len(es)
 	ids, due, started, finished := make([]int64, n), make([]*int64, n), make([]*int64, n), make([]*int64, n)
-	status, errs := make([]string, n), make([]string, n)
+	status, errs, claims := make([]string, n), make([]string, n), make([]int32, n)
 	jobs, resps, owners := make([]*string, n), make([]*string, n), make([]*string, n)
 	requeued := false
 	for i, e := range es {
@@ -175,7 +177,7 @@ func (d *DB) UpdateExecutions(ctx context.Context, owner string, leaseUntil time
 		if err != nil {
 			return nil, fmt.Errorf("postgres: update executions: %w", err)
 		}
-		ids[i], status[i], errs[i] = e.ID, string(e.Status), text(e.Error)
+		ids[i], status[i], errs[i], claims[i] = e.ID, string(e.Status), text(e.Error), int32(e.Attempts)
 		jobs[i], resps[i] = textPtr(b), textPtr(engine.EncodeResponse(e.Response))
 		started[i], finished[i] = nullMS(e.StartedAt), nullMS(e.FinishedAt)
 		switch e.Status {
@@ -186,7 +188,7 @@ func (d *DB) UpdateExecutions(ctx context.Context, owner string, leaseUntil time
 			requeued = requeued || e.Status == engine.StatusQueued
 		}
 	}
-	args := []any{owner, ids, status, jobs, resps, errs, started, finished, due, owners}
+	args := []any{owner, ids, status, jobs, resps, errs, started, finished, due, owners, claims}
 	if !slices.ContainsFunc(es, func(e *engine.Execution) bool { return e.Status.Final() }) {
 		// Progress only: one round trip, no counters to keep.
 		b := &pgx.Batch{}
@@ -277,28 +279,58 @@ func outcomes(es []*engine.Execution, finished []*int64, written map[int64]updat
 
 func sameMS(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
-// renewSQL extends the leases an owner still holds among the given ids.
-const renewSQL = `UPDATE executions SET due_at = $3 WHERE id IN (
-	SELECT id FROM executions WHERE id = ANY($1) AND lease_owner = $2 AND status = 'running' ORDER BY id FOR UPDATE)
-RETURNING id`
+// renewSQL extends the leases an owner still holds among the given
+// claims (id and attempts), and finds those an admin cancelled (the cancel
+// keeps the lease owner, so that the run records its jobs).
+const renewSQL = `WITH c AS (SELECT * FROM unnest($1::bigint[], $2::int[]) AS c(id, claim)),
+renewed AS (
+	UPDATE executions SET due_at = $4 WHERE id IN (
+		SELECT e.id FROM executions e JOIN c ON c.id = e.id AND c.claim = e.attempts
+		WHERE e.lease_owner = $3 AND e.status = 'running' ORDER BY e.id FOR UPDATE OF e)
+	RETURNING id)
+SELECT id, true FROM renewed
+UNION ALL
+SELECT e.id, false FROM executions e JOIN c ON c.id = e.id AND c.claim = e.attempts WHERE e.lease_owner = $3 AND e.status = 'aborted'`
 
 // RenewLeases implements engine.ExecutionStore.
-func (d *DB) RenewLeases(ctx context.Context, owner string, ids []int64, leaseUntil time.Time) ([]int64, error) {
-	rows, err := d.pool.Query(ctx, renewSQL, ids, owner, ms(leaseUntil))
-	if err != nil {
-		return nil, mapErr("renew leases", err)
+func (d *DB) RenewLeases(ctx context.Context, owner string, leases []engine.Lease, leaseUntil time.Time) (engine.RenewResult, error) {
+	ids, claims := make([]int64, len(leases)), make([]int32, len(leases))
+	for i, l := range leases {
+		ids[i], claims[i] = l.ID, int32(l.Claim)
 	}
-	held, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	rows, err := d.pool.Query(ctx, renewSQL, ids, claims, owner, ms(leaseUntil))
 	if err != nil {
-		return nil, mapErr("renew leases", err)
+		return engine.RenewResult{}, mapErr("renew leases", err)
 	}
-	var lost []int64
-	for _, id := range ids {
-		if !slices.Contains(held, id) {
-			lost = append(lost, id)
+	held, cancelled := map[int64]bool{}, map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		var renewed bool
+		if err := rows.Scan(&id, &renewed); err != nil {
+			rows.Close()
+			return engine.RenewResult{}, mapErr("renew leases", err)
+		}
+		if renewed {
+			held[id] = true
+		} else {
+			cancelled[id] = true
 		}
 	}
-	return lost, nil
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return engine.RenewResult{}, mapErr("renew leases", err)
+	}
+	var res engine.RenewResult
+	for _, l := range leases {
+		switch {
+		case held[l.ID]:
+		case cancelled[l.ID]:
+			res.Cancelled = append(res.Cancelled, l.ID)
+		default:
+			res.Lost = append(res.Lost, l.ID)
+		}
+	}
+	return res, nil
 }
 
 // ReleaseLeases implements engine.ExecutionStore: the rows become due at
@@ -439,11 +471,13 @@ func (d *DB) ReplayExecutions(ctx context.Context, f engine.ReplayFilter, rev in
 		for i := range chunk {
 			fresh[i] = newID()
 		}
+		var inserted int64
 		err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 			tag, err := tx.Exec(ctx, replaySQL, fresh, chunk, rev, string(mode), ms(now), f.WorkflowID)
 			if err != nil {
 				return err
 			}
+			inserted = tag.RowsAffected()
 			b := &pgx.Batch{}
 			b.Queue(countSQL, f.WorkflowID, d.slot.Load(), tag.RowsAffected())
 			var act engine.ActivityDeltas
@@ -457,7 +491,7 @@ func (d *DB) ReplayExecutions(ctx context.Context, f engine.ReplayFilter, rev in
 		if err != nil {
 			return done, mapErr("replay executions", err)
 		}
-		done += len(chunk)
+		done += int(inserted)
 	}
 	return done, nil
 }

@@ -31,11 +31,36 @@ type Member struct {
 // Join connects the member's connection, leases an instance number and
 // starts listening. Call Run to hear the signals, and Close at the end.
 func (d *DB) Join(ctx context.Context) (*Member, error) {
+	if err := d.checkClock(ctx); err != nil {
+		return nil, err
+	}
 	m := &Member{d: d, log: d.log, instance: -1}
 	if err := m.connect(ctx); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// maxClockSkew is how far this instance's clock may be from the database
+// server's. Leases and due times are written by each instance's clock: an
+// instance whose clock ran ahead would take over the live runs of others
+// (their leases would look expired to it) and send their calls again.
+const maxClockSkew = 2 * time.Second
+
+// checkClock refuses to join with a clock off by more than maxClockSkew.
+func (d *DB) checkClock(ctx context.Context) error {
+	before := time.Now()
+	var dbMS int64
+	if err := d.pool.QueryRow(ctx, `SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint`).Scan(&dbMS); err != nil {
+		return mapErr("check clock", err)
+	}
+	after := time.Now()
+	local := before.Add(after.Sub(before) / 2)
+	skew := local.Sub(time.UnixMilli(dbMS))
+	if skew > maxClockSkew || skew < -maxClockSkew {
+		return fmt.Errorf("postgres: this instance's clock is %v off the database server's (at most %v): keep the clocks in sync (NTP)", skew.Round(time.Millisecond), maxClockSkew)
+	}
+	return nil
 }
 
 // Instance is this instance's number, for engine.Service.SetInstance.

@@ -29,7 +29,9 @@ var bodyHeaders = []string{"Content-Encoding", "Content-Language", "Content-Loca
 //   - no Referer unless the caller set one: net/http would send the previous
 //     URL, query string and all, to the next host;
 //   - Authorization and cookies are dropped too when a hop goes from https
-//     to http, where they would travel in clear text.
+//     to http, where they would travel in clear text, and every header that
+//     carries a credential (engine.SecretHeaderName) when a hop goes to
+//     another host.
 //
 // The address policy needs nothing here: every new connection, whatever hop
 // it is for, is checked when dialled.
@@ -68,6 +70,16 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 		slices.ContainsFunc(via, func(r *http.Request) bool { return r.URL.Scheme == "http" })) {
 		for _, k := range sensitiveHeaders {
 			req.Header.Del(k)
+		}
+	}
+	// Credentials in other headers (X-Api-Key, Private-Token, ...) are not
+	// net/http's to know: like Authorization, they do not follow a redirect
+	// to another host.
+	if req.URL.Hostname() != first.URL.Hostname() {
+		for k := range req.Header {
+			if engine.SecretHeaderName(k) {
+				req.Header.Del(k)
+			}
 		}
 	}
 	return nil

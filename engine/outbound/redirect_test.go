@@ -21,7 +21,7 @@ func trust(pool *x509.CertPool) Config {
 
 // echo is what /to answers: the request as the server saw it.
 type echo struct {
-	Method, Body, ContentType, Authorization, Cookie, Referer, Keep string
+	Method, Body, ContentType, Authorization, Cookie, Referer, Keep, APIKey string
 }
 
 // redirector answers /from?code=C&to=URL with a redirect and /to with an
@@ -36,7 +36,7 @@ func redirector(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/to":
 		b, _ := io.ReadAll(r.Body)
 		json.NewEncoder(w).Encode(echo{r.Method, string(b), r.Header.Get("Content-Type"),
-			r.Header.Get("Authorization"), r.Header.Get("Cookie"), r.Header.Get("Referer"), r.Header.Get("X-Keep")})
+			r.Header.Get("Authorization"), r.Header.Get("Cookie"), r.Header.Get("Referer"), r.Header.Get("X-Keep"), r.Header.Get("X-Api-Key")})
 	case strings.HasPrefix(r.URL.Path, "/chain/"):
 		var n int
 		fmt.Sscan(strings.TrimPrefix(r.URL.Path, "/chain/"), &n)
@@ -156,6 +156,7 @@ func TestRedirectHeaders(t *testing.T) {
 		{Name: "authorization", Value: "Bearer SECRET"}, // any case: dropped all the same
 		{Name: "Cookie", Value: "s=SECRET"},
 		{Name: "X-Keep", Value: "kept"},
+		{Name: "X-Api-Key", Value: "SECRET"},
 	}
 	api, other := "http://api.test:"+srv.port(), "http://other.test:"+srv.port()
 	from := func(base, to string) string {
@@ -163,11 +164,11 @@ func TestRedirectHeaders(t *testing.T) {
 	}
 
 	e := echoOf(t, do(t, c, &engine.OutboundRequest{Method: "GET", URL: from(api, api+"/to"), Headers: hdrs}))
-	if e.Authorization != "Bearer SECRET" || e.Cookie != "s=SECRET" || e.Keep != "kept" || e.Referer != "" {
+	if e.Authorization != "Bearer SECRET" || e.Cookie != "s=SECRET" || e.Keep != "kept" || e.Referer != "" || e.APIKey != "SECRET" {
 		t.Errorf("same host: %+v", e)
 	}
 	e = echoOf(t, do(t, c, &engine.OutboundRequest{Method: "GET", URL: from(api, other+"/to"), Headers: hdrs}))
-	if e.Authorization != "" || e.Cookie != "" || e.Keep != "kept" || e.Referer != "" {
+	if e.Authorization != "" || e.Cookie != "" || e.Keep != "kept" || e.Referer != "" || e.APIKey != "" {
 		t.Errorf("other host: %+v", e)
 	}
 	// Back to the first host after a detour: still dropped.

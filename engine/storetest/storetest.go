@@ -112,6 +112,7 @@ func Executions(t *testing.T, open Open) {
 		{"UpdateProgressWaitFinish", testUpdate},
 		{"UpdateLeaseLost", testUpdateLeaseLost},
 		{"CancelWhileRunning", testCancelWhileRunning},
+		{"StaleClaimFenced", testStaleClaimFenced},
 		{"CancelAndRetry", testCancelAndRetry},
 		{"RenewAndRelease", testRenewAndRelease},
 		{"NextDue", testNextDue},
@@ -438,9 +439,9 @@ func testCancelWhileRunning(t *testing.T, s Store) {
 		t.Fatalf("CancelExecution: %v", err)
 	}
 	// The run learns of it at its next renewal or write; its jobs are kept.
-	lost, err := s.RenewLeases(ctx, "me", []int64{e.ID}, now.Add(time.Minute))
-	if err != nil || len(lost) != 1 || lost[0] != e.ID {
-		t.Errorf("RenewLeases = %v, %v; want the cancelled execution", lost, err)
+	res, err := s.RenewLeases(ctx, "me", []engine.Lease{{ID: e.ID, Claim: e.Attempts}}, now.Add(time.Minute))
+	if err != nil || len(res.Cancelled) != 1 || res.Cancelled[0] != e.ID || len(res.Lost) != 0 {
+		t.Errorf("RenewLeases = %+v, %v; want the execution cancelled", res, err)
 	}
 	e.Status, e.Error = engine.StatusAborted, "workflow timed out at node x"
 	e.Jobs = []engine.Job{{NodeKey: "x", NodeType: "request", Status: engine.JobAborted, Result: json.RawMessage("null"), StartedAt: now}}
@@ -519,9 +520,9 @@ func testRenewAndRelease(t *testing.T, s Store) {
 	a := insert(t, s, newExecution(w, engine.StatusRunning, now), "me", now.Add(time.Second))
 	b := insert(t, s, newExecution(w, engine.StatusRunning, now), "me", now.Add(time.Second))
 	other := insert(t, s, newExecution(w, engine.StatusRunning, now), "other", now.Add(time.Hour))
-	lost, err := s.RenewLeases(ctx, "me", []int64{a.ID, b.ID, other.ID}, now.Add(time.Hour))
-	if err != nil || len(lost) != 1 || lost[0] != other.ID {
-		t.Fatalf("RenewLeases = %v, %v; want only %d lost", lost, err, other.ID)
+	res, err := s.RenewLeases(ctx, "me", []engine.Lease{{ID: a.ID}, {ID: b.ID}, {ID: other.ID}}, now.Add(time.Hour))
+	if err != nil || len(res.Lost) != 1 || res.Lost[0] != other.ID || len(res.Cancelled) != 0 {
+		t.Fatalf("RenewLeases = %+v, %v; want only %d lost", res, err, other.ID)
 	}
 	if c := claim(t, s, "third", now.Add(time.Minute), 10); len(c) != 0 {
 		t.Errorf("claimed %v under renewed leases", idsOf(c))
@@ -706,5 +707,44 @@ func testActivity(t *testing.T, s Store) {
 	recent, err := s.RecentActivity(ctx, hour.Add(-time.Hour))
 	if err != nil || len(recent[w.ID]) != 1 || len(recent[other.ID]) != 1 || recent[other.ID][0].Resolved != 1 {
 		t.Errorf("recent activity %+v, %v", recent, err)
+	}
+}
+
+// testStaleClaimFenced: a run of an earlier claim holds nothing once the
+// execution was cancelled, retried and claimed again by the same owner: its
+// renewals find the lease lost and its writes change nothing, while the new
+// claim's go through.
+func testStaleClaimFenced(t *testing.T, s Store) {
+	ctx := context.Background()
+	w := Workflow(t, s)
+	now := time.Now()
+	insert(t, s, newExecution(w, engine.StatusQueued, now), "", time.Time{})
+	first := claim(t, s, "me", now, 1)[0]
+	stale := *first
+	if _, err := s.CancelExecution(ctx, first.ID, engine.CancelReason, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RetryExecution(ctx, first.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	again := claim(t, s, "me", now.Add(time.Second), 1)
+	if len(again) != 1 || again[0].ID != first.ID || again[0].Attempts != first.Attempts+1 {
+		t.Fatalf("claim after retry = %+v", again)
+	}
+	res, err := s.RenewLeases(ctx, "me", []engine.Lease{{ID: stale.ID, Claim: stale.Attempts}}, now.Add(time.Hour))
+	if err != nil || len(res.Lost) != 1 || len(res.Cancelled) != 0 {
+		t.Errorf("renewal of the stale claim = %+v, %v; want lost", res, err)
+	}
+	stale.Status, stale.FinishedAt, stale.Error = engine.StatusFailed, now, "stale outcome"
+	if out, err := s.UpdateExecutions(ctx, "me", now, []*engine.Execution{&stale}); err != nil || out[0] != engine.LeaseLost {
+		t.Errorf("write of the stale claim = %v, %v; want LeaseLost", out, err)
+	}
+	if got := get(t, s, first.ID); got.Status != engine.StatusRunning || got.Error != "" {
+		t.Errorf("after the stale write: %s %q", got.Status, got.Error)
+	}
+	cur := again[0]
+	cur.Status, cur.FinishedAt = engine.StatusResolved, now
+	if out, err := s.UpdateExecutions(ctx, "me", now, []*engine.Execution{cur}); err != nil || out[0] != engine.Updated {
+		t.Errorf("write of the current claim = %v, %v", out, err)
 	}
 }
