@@ -34,6 +34,10 @@ const (
 // requestMethods are the methods a request node may use.
 var requestMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
+// RequestMethods lists the methods a request node may use, for the
+// editor's method picker (a copy: callers may change it).
+func RequestMethods() []string { return append([]string(nil), requestMethods...) }
+
 // requestKind is the request node (§13): an outgoing HTTP call with
 // retries. It is not pure: its executions run in the worker pool (async),
 // and its job is stored before any later node that acts starts.

@@ -395,6 +395,16 @@ func bodyJSON(text string, isJSON bool) (json.RawMessage, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, nil
 	}
+	out, err := parseJSONText(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s (choose Body type: Text to send it as plain text)", err.Error())
+	}
+	return out, nil
+}
+
+// parseJSONText checks and compacts JSON typed into a textarea; its error
+// says where the syntax breaks, as people count lines and columns.
+func parseJSONText(text string) (json.RawMessage, error) {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, []byte(text)); err != nil {
 		// Compact's syntax errors say offset 0; Unmarshal's say where.
@@ -405,7 +415,7 @@ func bodyJSON(text string, isJSON bool) (json.RawMessage, error) {
 		var se *json.SyntaxError
 		if ok := editorSyntaxError(err, &se); ok {
 			line, col := lineColumn(text, se.Offset)
-			return nil, fmt.Errorf("invalid JSON at line %d, column %d: %s (choose Body type: Text to send it as plain text)", line, col, se.Error())
+			return nil, fmt.Errorf("invalid JSON at line %d, column %d: %s", line, col, se.Error())
 		}
 		return nil, fmt.Errorf("invalid JSON: %s", err.Error())
 	}
@@ -464,6 +474,27 @@ func checkReplyHeaders(prefix string, headers []engine.ReplyHeader, errs map[str
 			errs[name] = rest
 		}
 	}
+}
+
+// headerRowsAct applies a header-rows action of a panel (replyHeaderRows):
+// "add" with arg prefix appends a row, "remove" with arg "prefix.i"
+// removes one. It returns the test id to focus, "" when the action is not
+// about these rows.
+func headerRowsAct(rows *[]engine.ReplyHeader, prefix, verb, arg string) string {
+	switch verb {
+	case "add":
+		if arg == prefix {
+			*rows = append(*rows, engine.ReplyHeader{})
+			return fmt.Sprintf("%s-%d-name", prefix, len(*rows)-1)
+		}
+	case "remove":
+		part, idx, _ := editorCutLast(arg, ".")
+		if i, err := strconv.Atoi(idx); err == nil && part == prefix && i >= 0 && i < len(*rows) {
+			*rows = slices.Delete(*rows, i, i+1)
+			return "add-" + prefix
+		}
+	}
+	return ""
 }
 
 func dropEmptyHeaders(rows []engine.ReplyHeader) []engine.ReplyHeader {

@@ -904,7 +904,7 @@ func TestEditorKeepsUnknownFields(t *testing.T) {
 		form url.Values
 	}{
 		{"/trigger", url.Values{"title": {"B"}, "body[0][path]": {"a"}, "body[0][alias]": {"A"}, "timeoutSeconds": {"20"}}},
-		{"/nodes/r", url.Values{"title": {"T"}, "status": {"201"}, "body": {"y"}, "bodyType": {"text"}}},
+		{"/nodes/r", url.Values{"title": {"T"}, "status": {"201"}, "body": {"y"}, "bodyType": {"text"}, "continue": {"on"}}},
 		{"/nodes/c", url.Values{"mode": {"continue"}, "rules[op]": {"or"}}},
 		{"/nodes/c/move?dir=up", nil},
 		{"/nodes", url.Values{"type": {"end"}, "index": {"2"}}},

@@ -26,27 +26,41 @@ func (h *Handlers) ExecutionListPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id := w.ID
-	f := engine.ExecutionFilter{WorkflowID: id, Status: engine.ExecStatus(c.Query("status")), Limit: executionPageSize + 1}
+	var before int64
 	if v := c.Query("before"); v != "" {
-		if f.Before, err = strconv.ParseInt(v, 10, 64); err != nil || f.Before < 1 {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
 			return engine.Errorf(engine.EINVALID, "before: must be the next value of a previous page")
 		}
 	}
-	list, err := h.Svc.ListExecutions(c.UserContext(), f)
+	v, err := h.executionListView(c, w, engine.ExecStatus(c.Query("status")), before)
 	if err != nil {
 		return err
-	}
-	v := views.ExecutionListView{WorkflowID: id, WorkflowTitle: w.Doc.Title, Mode: w.Doc.Mode, URL: h.WebhookURL(c, w.Key),
-		Status: f.Status, Before: f.Before, Rows: list, Now: time.Now()}
-	if len(list) > executionPageSize {
-		v.Rows = list[:executionPageSize]
-		v.Next = v.Rows[executionPageSize-1].ID
 	}
 	if isHTMX(c) {
 		return render(c, fiber.StatusOK, views.ExecutionTable(v))
 	}
-	return render(c, fiber.StatusOK, views.ExecutionListPage(h.meta(c, "Executions of "+w.Doc.Title, "workflows"), v))
+	return h.renderExecutionList(c, fiber.StatusOK, w, v)
+}
+
+// executionListView loads one page of a workflow's executions.
+func (h *Handlers) executionListView(c *fiber.Ctx, w *engine.Workflow, status engine.ExecStatus, before int64) (views.ExecutionListView, error) {
+	f := engine.ExecutionFilter{WorkflowID: w.ID, Status: status, Before: before, Limit: executionPageSize + 1}
+	list, err := h.Svc.ListExecutions(c.UserContext(), f)
+	if err != nil {
+		return views.ExecutionListView{}, err
+	}
+	v := views.ExecutionListView{WorkflowID: w.ID, WorkflowTitle: w.Doc.Title, Mode: w.Doc.Mode, URL: h.WebhookURL(c, w.Key),
+		Status: f.Status, Before: f.Before, Rows: list, Now: time.Now(),
+		Bulk: views.BulkView{CSRFToken: editorCSRF(c), CurrentRevision: w.Revision}}
+	if len(list) > executionPageSize {
+		v.Rows = list[:executionPageSize]
+		v.Next = v.Rows[executionPageSize-1].ID
+	}
+	return v, nil
+}
+
+func (h *Handlers) renderExecutionList(c *fiber.Ctx, status int, w *engine.Workflow, v views.ExecutionListView) error {
+	return render(c, status, views.ExecutionListPage(h.meta(c, "Executions of "+w.Doc.Title, "workflows"), v))
 }
 
 // ExecutionLatest is GET /workflows/:id/executions/latest: a stable link to
@@ -114,6 +128,7 @@ func (h *Handlers) ExecutionPage(c *fiber.Ctx) error {
 	if e.Response != nil {
 		v.Reply = replyView(e.Response)
 	}
+	v.Act = actView(e, editorCSRF(c), w.Revision, titles)
 	return render(c, fiber.StatusOK, views.ExecutionPage(h.meta(c, "Execution #"+itoa(e.ID), "workflows"), v))
 }
 

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/hookflow/hookflow/engine"
@@ -69,7 +71,7 @@ type resultVar struct {
 var (
 	nodeEditorsMu sync.RWMutex
 	nodeEditors   = map[string]nodeEditor{}
-	nodeOrder     []string // registration order: the + menu's order
+	nodeOrder     []string // registration order (the + menu sorts by NodeKind.Order)
 )
 
 // registerNodeEditor makes a kind editable in the UI. It panics when the
@@ -118,7 +120,9 @@ func nodeFits(typ string, mode engine.Mode) error {
 	return err
 }
 
-// insertChoices lists the kinds the + menus offer in a workflow of mode.
+// insertChoices lists the kinds the + menus offer in a workflow of mode,
+// in the order the kinds ask for (NodeKind.Order): init functions run in
+// file name order, which says nothing about what users look for first.
 func insertChoices(mode engine.Mode) []views.NodeKind {
 	nodeEditorsMu.RLock()
 	order := slices.Clone(nodeOrder)
@@ -130,6 +134,7 @@ func insertChoices(mode engine.Mode) []views.NodeKind {
 			out = append(out, e.kind())
 		}
 	}
+	slices.SortStableFunc(out, func(a, b views.NodeKind) int { return a.Order - b.Order })
 	return out
 }
 
@@ -200,4 +205,33 @@ func setConfig(stored json.RawMessage, owned []string, form []byte) json.RawMess
 		return true
 	})
 	return append(out, '}')
+}
+
+// placeholderAnyRE finds the placeholders of a template.
+var placeholderAnyRE = regexp.MustCompile(`\{\{\s*(.+?)\s*\}\}`)
+
+// templateWords shows a template for a canvas card: each placeholder as
+// {name}, named by the trigger field's alias when it has one, else by its
+// path ("orders/{Order}", "{order.id}", "{notify.status}", "{now}").
+func templateWords(s string, d *engine.Document) string {
+	return placeholderAnyRE.ReplaceAllStringFunc(s, func(ph string) string {
+		path := strings.TrimSpace(placeholderAnyRE.FindStringSubmatch(ph)[1])
+		if m := contextPlaceholderRE.FindStringSubmatch("{{" + path + "}}"); m != nil {
+			part, p := m[1], strings.TrimSpace(m[2])
+			if d != nil {
+				for _, f := range triggerFields(d, part) {
+					if f.Alias != "" && samePath(f.Path, p, part == "headers") {
+						return "{" + f.Alias + "}"
+					}
+				}
+			}
+			return "{" + p + "}"
+		}
+		for _, root := range []string{engine.RootJobs + ".", engine.RootSystem + ".", engine.RootContext + "."} {
+			if rest, ok := strings.CutPrefix(path, root); ok {
+				return "{" + rest + "}"
+			}
+		}
+		return "{" + path + "}"
+	})
 }

@@ -46,7 +46,7 @@ func TestNodeEditorsCoverKinds(t *testing.T) {
 	for _, k := range insertChoices(engine.ModeAsync) {
 		types = append(types, k.Type)
 	}
-	if got, _ := json.Marshal(types); string(got) != `["condition","end"]` {
+	if got, _ := json.Marshal(types); string(got) != `["condition","request","set","delay","end"]` {
 		t.Errorf("async + menu offers %s", got)
 	}
 }

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/views"
+	"github.com/tidwall/gjson"
 )
 
 func init() { registerNodeEditor(responseEditor{}) }
@@ -28,7 +28,8 @@ func (responseEditor) newConfig() json.RawMessage {
 func (responseEditor) fromNode(n *engine.Node) nodeSettings {
 	var r engine.Reply
 	_ = json.Unmarshal(n.Config, &r)
-	s := &responseSettings{views.ResponseForm{Status: strconv.Itoa(r.Status), Headers: r.Headers}}
+	s := &responseSettings{views.ResponseForm{Status: strconv.Itoa(r.Status), Headers: r.Headers,
+		Continue: gjson.GetBytes(n.Config, "continue").Type == gjson.True}}
 	s.Body, s.BodyJSON = bodyForm(r.Body)
 	return s
 }
@@ -39,19 +40,21 @@ func (responseEditor) fromPost(form []byte) (nodeSettings, error) {
 		Headers  []headerPost `json:"headers"`
 		Body     string       `json:"body"`
 		BodyType string       `json:"bodyType"`
+		Continue string       `json:"continue"`
 	}
 	if err := decodeEditorForm(form, &p); err != nil {
 		return nil, err
 	}
 	return &responseSettings{views.ResponseForm{Status: p.Status, Headers: headersFromPost(p.Headers),
-		Body: p.Body, BodyJSON: p.BodyType != "text"}}, nil
+		Body: p.Body, BodyJSON: p.BodyType != "text", Continue: p.Continue == "on"}}, nil
 }
 
 func (responseEditor) card(n *engine.Node, _ *engine.Document) nodeCard {
 	var r struct {
-		Status  int               `json:"status"`
-		Headers []json.RawMessage `json:"headers"`
-		Body    json.RawMessage   `json:"body"`
+		Status   int               `json:"status"`
+		Headers  []json.RawMessage `json:"headers"`
+		Body     json.RawMessage   `json:"body"`
+		Continue bool              `json:"continue"`
 	}
 	if json.Unmarshal(n.Config, &r) != nil {
 		return nodeCard{summary: "Invalid settings", ends: true}
@@ -73,6 +76,10 @@ func (responseEditor) card(n *engine.Node, _ *engine.Document) nodeCard {
 	default:
 		s += " · " + strconv.Itoa(len(r.Headers)) + " headers"
 	}
+	if r.Continue {
+		// Respond and continue (§13): the flow goes on after the reply.
+		return nodeCard{summary: s + " · then goes on"}
+	}
 	return nodeCard{summary: s, ends: true}
 }
 
@@ -84,7 +91,7 @@ func (responseEditor) vars(*engine.Node) []resultVar {
 type responseSettings struct{ views.ResponseForm }
 
 // responseOwned are the config members the response panel shows.
-var responseOwned = []string{"status", "headers", "body"}
+var responseOwned = []string{"status", "headers", "body", "continue"}
 
 func (s *responseSettings) config(stored json.RawMessage, errs map[string]string) json.RawMessage {
 	s.Headers = dropEmptyHeaders(s.Headers)
@@ -92,7 +99,9 @@ func (s *responseSettings) config(stored json.RawMessage, errs map[string]string
 		Status  int                  `json:"status"`
 		Headers []engine.ReplyHeader `json:"headers"`
 		Body    json.RawMessage      `json:"body,omitempty"`
-	}{Headers: s.Headers}
+		// Continue is written only when on: off is the default.
+		Continue bool `json:"continue,omitempty"`
+	}{Headers: s.Headers, Continue: s.Continue}
 	if r.Headers == nil {
 		r.Headers = []engine.ReplyHeader{}
 	}
@@ -109,7 +118,7 @@ func (s *responseSettings) config(stored json.RawMessage, errs map[string]string
 }
 
 func (s *responseSettings) inputs(in map[string]bool) {
-	in["status"], in["headers"], in["body"] = true, true, true
+	in["status"], in["headers"], in["body"], in["continue"] = true, true, true, true
 	for i := range s.Headers {
 		in[fmt.Sprintf("headers[%d][name]", i)] = true
 		in[fmt.Sprintf("headers[%d][value]", i)] = true
@@ -118,18 +127,5 @@ func (s *responseSettings) inputs(in map[string]bool) {
 
 // act adds a header row, or removes the one at arg ("headers.1").
 func (s *responseSettings) act(verb, arg string) string {
-	switch verb {
-	case "add":
-		if arg == "headers" {
-			s.Headers = append(s.Headers, engine.ReplyHeader{})
-			return fmt.Sprintf("headers-%d-name", len(s.Headers)-1)
-		}
-	case "remove":
-		part, idx, _ := editorCutLast(arg, ".")
-		if i, err := strconv.Atoi(idx); err == nil && part == "headers" && i >= 0 && i < len(s.Headers) {
-			s.Headers = slices.Delete(s.Headers, i, i+1)
-			return "add-headers"
-		}
-	}
-	return ""
+	return headerRowsAct(&s.Headers, "headers", verb, arg)
 }

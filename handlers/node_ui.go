@@ -161,7 +161,8 @@ func (h *Handlers) NodePanel(c *fiber.Ctx) error {
 
 // NodePanelRefresh is POST /workflows/:id/nodes/:key/panel: re-renders the
 // node form from the posted state after an action of its kind (add or
-// remove a rule, a group or a header); nothing is saved.
+// remove a rule, a group or a header), or without one to bring a help text
+// up to date; nothing is saved.
 func (h *Handlers) NodePanelRefresh(c *fiber.Ctx) error {
 	w, d, n, err := h.loadNode(c)
 	if err != nil {
@@ -174,7 +175,9 @@ func (h *Handlers) NodePanelRefresh(c *fiber.Ctx) error {
 	verb, arg, _ := strings.Cut(p.Action, ":")
 	f.Focus = s.act(verb, arg)
 	f.Unsaved = true
-	return h.respondEditor(c, w, d, editorResult{panel: views.NodePanel(f), selected: n.Key})
+	// No action is a live refresh (a help text that follows the values,
+	// such as a request's retries): it leaves the flash region alone.
+	return h.respondEditor(c, w, d, editorResult{panel: views.NodePanel(f), selected: n.Key, opened: p.Action == ""})
 }
 
 // NodeSave is POST /workflows/:id/nodes/:key: saves the node's panel.

@@ -59,7 +59,12 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	// Executions (area: executions).
 	ui(fiber.MethodGet, "/workflows/:id/executions", h.ExecutionListPage)
 	ui(fiber.MethodGet, "/workflows/:id/executions/latest", h.ExecutionLatest)
+	ui(fiber.MethodPost, "/workflows/:id/executions/actions", h.ExecutionBulk)
+	ui(fiber.MethodPost, "/workflows/:id/executions/replay", h.ExecutionReplayAll)
 	ui(fiber.MethodGet, "/executions/:id", h.ExecutionPage)
+	ui(fiber.MethodPost, "/executions/:id/replay", h.ExecutionReplay)
+	ui(fiber.MethodPost, "/executions/:id/retry", h.ExecutionRetry)
+	ui(fiber.MethodPost, "/executions/:id/cancel", h.ExecutionCancel)
 
 	// API tokens (area: tokens).
 	ui(fiber.MethodGet, "/tokens", h.TokenListPage)
