@@ -35,8 +35,8 @@ func (a *activityDeltas) finish(workflow int64, t time.Time, status engine.ExecS
 	a.Finish(workflow, t, status, d, n)
 }
 
-// reject counts a request refused at t.
-func (a *activityDeltas) reject(workflow int64, t time.Time) { a.Reject(workflow, t) }
+// reject counts n requests refused at t.
+func (a *activityDeltas) reject(workflow int64, t time.Time, n int64) { a.Reject(workflow, t, n) }
 
 // flush adds the deltas to the table. Duration counts are merged in Go:
 // read, add, write back (a batch touches few hour buckets).

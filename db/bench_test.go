@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -67,4 +68,55 @@ func insertFinished(tb testing.TB, d *DB, w *engine.Workflow, rows, callers int)
 		}()
 	}
 	wg.Wait()
+}
+
+// BenchmarkInsertExecutionDedupe is BenchmarkInsertExecution at 64 callers
+// with a dedupe key per row: "fresh" claims a new key each time (the
+// cost of deduplication on the hot path), "seq" new keys in increasing
+// order (fresh keys land at random places of the keys' index; these at its
+// end: the difference is what that randomness costs), "duplicate" one key
+// for all (the cost of a duplicate: a claim that fails and a count on the
+// first).
+func BenchmarkInsertExecutionDedupe(b *testing.B) {
+	for _, mode := range []string{"none", "fresh", "seq", "duplicate"} {
+		b.Run(mode, func(b *testing.B) {
+			d := openTest(b)
+			w := createWorkflow(b, d.DB, testDocument)
+			var next, left atomic.Int64
+			next.Store(testIDs.Next())
+			left.Store(int64(b.N))
+			b.ReportAllocs()
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for range 64 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for left.Add(-1) >= 0 {
+						e := benchExecution(w, next.Add(1))
+						key := "the-same"
+						if mode == "fresh" || mode == "seq" {
+							key = fmt.Sprint("delivery-", e.ID)
+						}
+						if mode != "none" {
+							kh := engine.HashDedupeKey(key)
+							if mode == "seq" {
+								// The same size, in order: what the keys'
+								// index costs when it grows at one end.
+								kh = []byte(fmt.Sprintf("%016d", e.ID))[:engine.DedupeKeyHashSize]
+							}
+							e.Dedupe = &engine.DedupeClaim{WorkflowID: w.ID, KeyHash: kh, ExecutionID: e.ID, ExpiresAt: e.CreatedAt.Add(24 * time.Hour)}
+						}
+						err := d.InsertExecution(context.Background(), e, "", time.Time{})
+						var dup *engine.DuplicateError
+						if err != nil && !errors.As(err, &dup) {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+		})
+	}
 }

@@ -44,7 +44,11 @@ type DB struct {
 	box   *SecretBox
 	path  string
 	log   *slog.Logger
-	obs   engine.StoreObserver
+	// keys are the recent dedupe keys (dedupe.go); merger moves them into
+	// the dedupe_keys index.
+	keys   *dedupeIndex
+	merger *merger
+	obs    engine.StoreObserver
 	// closing makes the final checkpoint run once.
 	closing sync.Once
 
@@ -122,8 +126,16 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 		return nil, fmt.Errorf("db: open: %w", err)
 	}
 	ckpt.SetMaxOpenConns(1)
-	d := &DB{read: read, write: write, ckpt: ckpt, box: box, path: path, log: o.log, obs: o.obs}
+	d := &DB{read: read, write: write, ckpt: ckpt, box: box, path: path, log: o.log, obs: o.obs, keys: newDedupeIndex()}
 	if err := d.migrate(ctx); err != nil {
+		d.closeConns()
+		return nil, err
+	}
+	if err := d.recoverDedupe(ctx); err != nil {
+		d.closeConns()
+		return nil, err
+	}
+	if d.keys.filter, err = d.loadBloom(ctx); err != nil {
 		d.closeConns()
 		return nil, err
 	}
@@ -139,6 +151,7 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 	d.w = newWriter(write, prepared, o.log)
 	d.w.obs = o.obs
 	d.c = startCheckpointer(ckpt, d.w, o)
+	d.merger = d.startMerger()
 	return d, nil
 }
 
@@ -152,6 +165,16 @@ func (d *DB) Path() string { return d.path }
 func (d *DB) Close() error {
 	if d.c != nil {
 		d.c.close()
+	}
+	if d.merger != nil {
+		d.merger.close()
+		if d.keys.waiting.Load() > 0 {
+			// The keys not merged yet: a clean stop leaves nothing for the
+			// next start to recover.
+			if err := d.mergeDedupe(context.Background()); err != nil && !errors.Is(err, ErrClosed) {
+				d.log.Warn("merge dedupe keys", "error", err)
+			}
+		}
 	}
 	if d.w != nil {
 		d.w.close()

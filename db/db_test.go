@@ -81,7 +81,7 @@ func createWorkflow(tb testing.TB, d *DB, doc string) *engine.Workflow {
 	if err != nil {
 		tb.Fatalf("PrepareDocument: %v", err)
 	}
-	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secret: secret, Doc: parsed}
+	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secrets: secret, Doc: parsed}
 	if err := d.CreateWorkflow(context.Background(), w); err != nil {
 		tb.Fatalf("CreateWorkflow: %v", err)
 	}
@@ -308,7 +308,7 @@ func TestBackup(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetWorkflow from backup: %v", err)
 	}
-	if got.Key != w.Key || string(got.Stored) != string(w.Stored) || got.Secret != w.Secret {
+	if got.Key != w.Key || string(got.Stored) != string(w.Stored) || got.Secrets.BasicAuthPassword != w.Secrets.BasicAuthPassword {
 		t.Errorf("backup workflow %+v, want %+v", got, w)
 	}
 	for _, e := range es {

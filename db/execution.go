@@ -31,8 +31,8 @@ func encodeJobs(jobs []engine.Job) (sql.NullString, error) {
 	return sql.NullString{String: string(b), Valid: b != nil}, err
 }
 
-const insertExecutionSQL = `INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, lease_owner, replay_of)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertExecutionSQL = `INSERT INTO executions (id, workflow_id, revision, status, mode, method, query, body, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, lease_owner, replay_of, dedupe_key, dedupe_expires)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // pendingCondition repeats the condition of the partial index
 // executions_due: SQLite uses a partial index only for queries that imply
@@ -74,8 +74,9 @@ RETURNING id`
 const cancelledLeasesSQL = `SELECT id FROM executions
 WHERE (id, attempts) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)) AND lease_owner = ? AND status = 'aborted'`
 
-// releaseLeasesSQL makes an owner's running rows due at once.
-const releaseLeasesSQL = `UPDATE executions SET due_at = ?, lease_owner = NULL WHERE ` + pendingCondition + ` AND status = 'running' AND lease_owner = ?`
+// releaseLeasesSQL puts an owner's running rows back in the queue, due at
+// once.
+const releaseLeasesSQL = `UPDATE executions SET status = 'queued', due_at = ?, lease_owner = NULL WHERE ` + pendingCondition + ` AND status = 'running' AND lease_owner = ?`
 
 // expireLeasesSQL makes every running row due at once, whoever holds it.
 const expireLeasesSQL = `UPDATE executions SET due_at = ?, lease_owner = NULL WHERE ` + pendingCondition + ` AND status = 'running'`
@@ -100,10 +101,14 @@ const countExecutionsSQL = `UPDATE workflows SET execution_count = execution_cou
 
 // preparedSQL lists the statements of the hot paths, prepared once on the
 // write connection.
-var preparedSQL = []string{insertExecutionSQL, updateExecutionSQL, claimExecutionsSQL, countExecutionsSQL, renewLeasesSQL, replayExecutionSQL, upsertActivitySQL}
+var preparedSQL = []string{insertExecutionSQL, updateExecutionSQL, claimExecutionsSQL, countExecutionsSQL, renewLeasesSQL, replayExecutionSQL, upsertActivitySQL,
+	dedupeLookupSQL, countDuplicateSQL, mergeDedupeManySQL, mergeDedupeOneSQL}
 
 // InsertExecution implements engine.ExecutionStore. The insert shares a
 // transaction with concurrent ones (group commit) and returns once durable.
+// An execution with a dedupe key claims it in the same transaction (see
+// engine.ExecutionStore): a duplicate stores nothing and does not fail the
+// batch.
 func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner string, leaseUntil time.Time) error {
 	if e.ID == 0 {
 		return fmt.Errorf("db: insert execution: no id")
@@ -136,8 +141,15 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner str
 	// The arguments are converted here, in the caller's goroutine: the
 	// writer's one goroutine is the serial part of every request.
 	args := []any{e.ID, e.WorkflowID, e.Revision, string(e.Status), string(e.Mode), e.Request.Method, e.Request.Query, body, string(e.Context),
-		jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullable(e.StartedAt), nullable(e.FinishedAt), due, lease, nullID(e.ReplayOf)}
+		jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullable(e.StartedAt), nullable(e.FinishedAt), due, lease, nullID(e.ReplayOf), nil, nil}
+	var dup *engine.DuplicateError
 	err = d.w.do(ctx, func(b *batch) error {
+		// The op may run again, alone, if its batch fails.
+		key, expires, held, err := d.storedKey(b, e)
+		if dup = held; err != nil || dup != nil {
+			return err
+		}
+		args[len(args)-2], args[len(args)-1] = key, expires
 		stmt, err := b.stmt(insertExecutionSQL)
 		if err != nil {
 			return err
@@ -152,6 +164,9 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner str
 		}
 		return nil
 	})
+	if err == nil && dup != nil {
+		return dup
+	}
 	return mapErr("insert execution", err)
 }
 
@@ -517,7 +532,7 @@ func (d *DB) MaxExecutionID(ctx context.Context) (int64, error) {
 	return id, mapErr("max execution id", err)
 }
 
-const executionColumns = `id, workflow_id, revision, status, mode, method, query, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, replay_of`
+const executionColumns = `id, workflow_id, revision, status, mode, method, query, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, replay_of, duplicates`
 
 func scanExecution(scan func(...any) error, extra ...any) (*engine.Execution, error) {
 	var (
@@ -529,7 +544,7 @@ func scanExecution(scan func(...any) error, extra ...any) (*engine.Execution, er
 		due, replayOf     sql.NullInt64
 	)
 	dest := append([]any{&e.ID, &e.WorkflowID, &e.Revision, &status, &mode, &e.Request.Method, &e.Request.Query, &ctx, &jobs, &resp, &e.Error, &e.Attempts,
-		&created, &started, &finished, &due, &replayOf}, extra...)
+		&created, &started, &finished, &due, &replayOf, &e.Duplicates}, extra...)
 	if err := scan(dest...); err != nil {
 		return nil, err
 	}
@@ -616,7 +631,7 @@ func (d *DB) ListExecutions(ctx context.Context, f engine.ExecutionFilter) ([]*e
 var _ engine.PendingCounter = (*DB)(nil)
 
 // countPendingSQL reads the partial index executions_due alone (it holds
-// the pending rows only, with their status: migration 0005), whatever the
+// the pending rows only, with their status: migration 0006), whatever the
 // number of finished ones: about 20 ms for 100,000 waiting rows
 // (BenchmarkCountPending), fine for a scrape every few seconds.
 const countPendingSQL = `SELECT status, COUNT(*) FROM executions WHERE status IN ('queued', 'running', 'waiting') GROUP BY status`

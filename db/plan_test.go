@@ -49,9 +49,10 @@ func TestPruneQueriesUseIndexes(t *testing.T) {
 	for name, tc := range map[string]struct {
 		q, want string
 	}{
-		"age":    {pruneByAgeSQL, "SEARCH executions USING INTEGER PRIMARY KEY (rowid<?)"},
-		"window": {pruneWindowSQL, "SEARCH executions USING COVERING INDEX executions_by_workflow (workflow_id=?)"},
-		"count":  {pruneByCountSQL, "SEARCH executions USING COVERING INDEX executions_by_workflow (workflow_id=? AND id<?)"},
+		"age":          {pruneByAgeSQL, "SEARCH executions USING INTEGER PRIMARY KEY (rowid<?)"},
+		"window":       {pruneWindowSQL, "SEARCH executions USING COVERING INDEX executions_by_workflow (workflow_id=?)"},
+		"count":        {pruneByCountSQL, "SEARCH executions USING COVERING INDEX executions_by_workflow (workflow_id=? AND id<?)"},
+		"expired keys": {pruneDedupeSQL, "INDEX dedupe_keys_expiry (expires_at<?)"},
 	} {
 		all := queryPlan(t, d, tc.q, 1, 10)
 		if !strings.Contains(all, tc.want) || strings.Contains(all, "TEMP B-TREE") || strings.Contains(all, "SCAN executions") {

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -14,8 +15,11 @@ var _ engine.WorkflowStore = (*DB)(nil)
 // CreateWorkflow implements engine.WorkflowStore.
 func (d *DB) CreateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	now := time.Now()
-	sealed := d.box.Seal(w.Secret)
-	err := d.w.do(ctx, func(b *batch) error {
+	sealed, err := d.sealSecrets(w.Secrets)
+	if err != nil {
+		return fmt.Errorf("db: create workflow: %w", err)
+	}
+	err = d.w.do(ctx, func(b *batch) error {
 		tx := b.tx
 		res, err := tx.Exec(`INSERT INTO workflows (key, title, mode, enabled, revision, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)`,
 			w.Key, w.Doc.Title, string(w.Doc.Mode), w.Doc.IsEnabled(), ms(now), ms(now))
@@ -26,7 +30,7 @@ func (d *DB) CreateWorkflow(ctx context.Context, w *engine.Workflow) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`INSERT INTO workflow_revisions (workflow_id, revision, document, secret, created_at) VALUES (?, 1, ?, ?, ?)`,
+		if _, err := tx.Exec(`INSERT INTO workflow_revisions (workflow_id, revision, document, secrets, created_at) VALUES (?, 1, ?, ?, ?)`,
 			id, string(w.Stored), sealed, ms(now)); err != nil {
 			return err
 		}
@@ -45,19 +49,22 @@ func (d *DB) CreateWorkflow(ctx context.Context, w *engine.Workflow) error {
 // state, set by SetWorkflowEnabled or by a document that names it.
 func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	now := time.Now()
-	sealed := d.box.Seal(w.Secret)
+	sealed, err := d.sealSecrets(w.Secrets)
+	if err != nil {
+		return fmt.Errorf("db: update workflow: %w", err)
+	}
 	var enabled any // NULL keeps the column
 	if w.Doc.Enabled != nil {
 		enabled = *w.Doc.Enabled
 	}
 	var rev int
-	err := d.w.do(ctx, func(b *batch) error {
+	err = d.w.do(ctx, func(b *batch) error {
 		tx := b.tx
 		if err := tx.QueryRow(`UPDATE workflows SET title = ?, mode = ?, enabled = COALESCE(?, enabled), revision = revision + 1, updated_at = ? WHERE id = ? RETURNING revision`,
 			w.Doc.Title, string(w.Doc.Mode), enabled, ms(now), w.ID).Scan(&rev); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`INSERT INTO workflow_revisions (workflow_id, revision, document, secret, created_at) VALUES (?, ?, ?, ?, ?)`,
+		_, err := tx.Exec(`INSERT INTO workflow_revisions (workflow_id, revision, document, secrets, created_at) VALUES (?, ?, ?, ?, ?)`,
 			w.ID, rev, string(w.Stored), sealed, ms(now))
 		return err
 	})
@@ -109,29 +116,62 @@ func (d *DB) DeleteWorkflow(ctx context.Context, id int64) error {
 	return nil
 }
 
-const workflowColumns = `w.id, w.key, r.revision, r.document, r.secret, w.created_at, r.created_at, w.enabled`
+const workflowColumns = `w.id, w.key, r.revision, r.document, r.secret, r.secrets, w.created_at, r.created_at, w.enabled`
+
+// sealSecrets encrypts a document's secrets for the secrets column: the
+// JSON of engine.Secrets, sealed; nil when there is none.
+func (d *DB) sealSecrets(s engine.Secrets) ([]byte, error) {
+	if s.IsZero() {
+		return nil, nil
+	}
+	plain, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	return d.box.Seal(string(plain)), nil
+}
+
+// openSecrets decrypts a revision's secrets: the secrets column, or for a
+// revision written before schema version 5, the Basic Auth password alone
+// in the secret column.
+func (d *DB) openSecrets(legacy, sealed []byte) (engine.Secrets, error) {
+	var s engine.Secrets
+	if sealed == nil {
+		pw, err := d.box.Open(legacy)
+		s.BasicAuthPassword = pw
+		return s, err
+	}
+	plain, err := d.box.Open(sealed)
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal([]byte(plain), &s); err != nil {
+		return s, fmt.Errorf("secrets: %w", err)
+	}
+	return s, nil
+}
 
 func (d *DB) scanWorkflow(row *sql.Row, what string) (*engine.Workflow, error) {
 	var (
-		w        engine.Workflow
-		doc      string
-		sealed   []byte
-		cre, upd int64
-		enabled  bool
+		w              engine.Workflow
+		doc            string
+		legacy, sealed []byte
+		cre, upd       int64
+		enabled        bool
 	)
-	if err := row.Scan(&w.ID, &w.Key, &w.Revision, &doc, &sealed, &cre, &upd, &enabled); err != nil {
+	if err := row.Scan(&w.ID, &w.Key, &w.Revision, &doc, &legacy, &sealed, &cre, &upd, &enabled); err != nil {
 		if err == sql.ErrNoRows {
 			return nil, engine.Errorf(engine.ENOTFOUND, "%s not found", what)
 		}
 		return nil, fmt.Errorf("db: get workflow: %w", err)
 	}
-	secret, err := d.box.Open(sealed)
+	secrets, err := d.openSecrets(legacy, sealed)
 	if err != nil {
 		return nil, fmt.Errorf("db: workflow %d: %w", w.ID, err)
 	}
-	w.Stored, w.Secret = []byte(doc), secret
+	w.Stored, w.Secrets = []byte(doc), secrets
 	w.CreatedAt, w.UpdatedAt = fromMS(cre), fromMS(upd)
-	w.Doc, err = engine.DecodeDocument(w.Stored, secret)
+	w.Doc, err = engine.DecodeDocument(w.Stored, secrets)
 	if err != nil {
 		return nil, fmt.Errorf("db: workflow %d revision %d: stored document invalid: %w", w.ID, w.Revision, err)
 	}

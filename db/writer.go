@@ -53,7 +53,15 @@ type batch struct {
 	counts map[int64]int64
 	// activity accumulates the batch's additions to the activity counters.
 	activity activityDeltas
+	// keys are the dedupe keys claimed in the batch (dedupe.go).
+	keys map[dedupeKey]dedupeEntry
+	// afters run in order once the batch committed, before its writers
+	// hear of it, in the writer's goroutine.
+	afters []func()
 }
+
+// after runs fn once the batch has committed (never if it fails).
+func (b *batch) after(fn func()) { b.afters = append(b.afters, fn) }
 
 // stmt returns the prepared statement for query, bound to this batch's
 // transaction once and reused by the batch's other operations.
@@ -212,6 +220,9 @@ func (w *writer) runTx(ops []*writeOp) error {
 	if err := tx.Commit(); err != nil {
 		tx.Rollback()
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, fn := range b.afters {
+		fn()
 	}
 	return nil
 }

@@ -228,10 +228,10 @@ func (a *ActivityDeltas) Finish(workflow int64, t time.Time, status ExecStatus, 
 	}
 }
 
-// Reject counts a request refused at t.
-func (a *ActivityDeltas) Reject(workflow int64, t time.Time) {
-	a.at(workflow, ActivityMinute, t).Rejected++
-	a.at(workflow, ActivityHour, t).Rejected++
+// Reject counts n requests refused at t.
+func (a *ActivityDeltas) Reject(workflow int64, t time.Time, n int64) {
+	a.at(workflow, ActivityMinute, t).Rejected += n
+	a.at(workflow, ActivityHour, t).Rejected += n
 }
 
 // Keys returns the buckets in one order (workflow, span, start), the order

@@ -1,9 +1,13 @@
 package engine
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/hookflow/hookflow/engine/multipartbody"
+	"github.com/hookflow/hookflow/engine/xmlbody"
 )
 
 // Limits applied when a request becomes a trigger context.
@@ -23,6 +27,19 @@ func IsFormContentType(ct string) bool {
 	return mediaType(ct) == "application/x-www-form-urlencoded"
 }
 
+// IsXMLContentType reports whether a Content-Type names XML:
+// application/xml, text/xml or any */*+xml type, parameters ignored.
+func IsXMLContentType(ct string) bool {
+	mt := mediaType(ct)
+	return mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml")
+}
+
+// IsMultipartContentType reports whether a Content-Type is
+// multipart/form-data.
+func IsMultipartContentType(ct string) bool {
+	return mediaType(ct) == "multipart/form-data"
+}
+
 func mediaType(ct string) string {
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
@@ -34,8 +51,13 @@ func mediaType(ct string) string {
 // as JSON: {"headers":{…},"query":{…},"body":…}. Header names are
 // lower-cased and repeated headers joined with ", "; the query and form
 // bodies go through ParseQS; JSON bodies are kept byte for byte (big numbers
-// stay exact); an empty body or another content type gives {}.
-// A JSON content type with a body that is not JSON is an EINVALID error.
+// stay exact); XML bodies are converted by engine/xmlbody (no DTD or entity
+// is ever read); multipart/form-data fields are parsed like a form, a file
+// part giving {"filename","contentType","size"} (engine/multipartbody: the
+// bytes stay in the raw body, nothing touches the disk); an empty body or
+// another content type gives {}. $context.rawBody is not part of it: the
+// scope reads it from the raw body (Scope.RawBody).
+// A body that is not what its content type says is an EINVALID error.
 func BuildContext(req *Request) ([]byte, error) {
 	if len(req.Headers) > MaxHeaderCount {
 		return nil, Errorf(EINVALID, "more than %d request headers", MaxHeaderCount)
@@ -58,6 +80,14 @@ func BuildContext(req *Request) ([]byte, error) {
 		if body, err = ParseQS(string(req.Body), DefaultQSOptions); err != nil {
 			return nil, Errorf(EINVALID, "form body: %s", ErrorMessage(err))
 		}
+	case IsXMLContentType(ct):
+		if body, err = xmlBody(req.Body); err != nil {
+			return nil, err
+		}
+	case IsMultipartContentType(ct):
+		if body, err = multipartBody(req.Body, ct); err != nil {
+			return nil, err
+		}
 	default:
 		body = emptyObject
 	}
@@ -73,6 +103,63 @@ func BuildContext(req *Request) ([]byte, error) {
 }
 
 var emptyObject = []byte("{}")
+
+// xmlBody converts an XML body to the JSON of $context.body. The JSON may
+// be larger than the XML (escapes, "@" and "#text" keys), within a bound
+// that grows with the body, which the body limit bounds in turn.
+func xmlBody(raw []byte) ([]byte, error) {
+	out, err := xmlbody.Parse(raw, 64<<10+8*len(raw))
+	switch {
+	case errors.Is(err, xmlbody.ErrTooLarge):
+		return nil, Errorf(EINVALID, "the XML body is too large once converted to JSON")
+	case err != nil:
+		return nil, &xmlError{err: Errorf(EINVALID, "the body is not valid XML, but Content-Type says it is (%s)", err.Error()), detail: err.Error()}
+	}
+	// Elements repeated at every level nest twice as deep in JSON (an
+	// array in each object): the context stays within what every later
+	// walk over it accepts.
+	if err := CheckJSON(out, MaxJSONDepth); err != nil {
+		return nil, Errorf(EINVALID, "the XML body nests too deeply once converted to JSON (%s)", ErrorMessage(err))
+	}
+	return out, nil
+}
+
+// xmlError is a body that is not well-formed XML; detail is xmlbody's
+// message alone ("invalid XML at line 2, column 5: ...").
+type xmlError struct {
+	err    *Error
+	detail string
+}
+
+func (e *xmlError) Error() string { return e.err.Message }
+func (e *xmlError) Unwrap() error { return e.err }
+
+// multipartBody reads the fields of a multipart/form-data body into the
+// JSON of $context.body.
+func multipartBody(raw []byte, contentType string) ([]byte, error) {
+	parts, err := multipartbody.Parse(raw, contentType, len(raw))
+	switch {
+	case errors.Is(err, multipartbody.ErrTooLarge):
+		return nil, Errorf(EINVALID, "invalid multipart body: its parts are larger than the body")
+	case err != nil:
+		return nil, Errorf(EINVALID, "%s", err.Error())
+	}
+	fields := make([]FormField, len(parts))
+	for i, p := range parts {
+		fields[i] = FormField{Name: p.Name, Value: p.Value}
+		if f := p.File; f != nil {
+			b := make([]byte, 0, 48+len(f.Filename)+len(f.ContentType))
+			b = append(b, `{"filename":`...)
+			b = AppendJSONString(b, f.Filename)
+			b = append(b, `,"contentType":`...)
+			b = AppendJSONString(b, f.ContentType)
+			b = append(b, `,"size":`...)
+			b = strconv.AppendInt(b, f.Size, 10)
+			fields[i].JSON = append(b, '}')
+		}
+	}
+	return ParseFormFields(fields, DefaultQSOptions)
+}
 
 func isBlank(b []byte) bool {
 	for _, c := range b {

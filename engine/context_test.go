@@ -73,7 +73,8 @@ func TestBuildContextJSON(t *testing.T) {
 		{"text/plain", "text/plain", []byte(`{"a":1}`), `{}`},
 		{"no content type", "", []byte(`{"a":1}`), `{}`},
 		{"octet-stream", "application/octet-stream", []byte{0xff, 0x00, 0x01}, `{}`},
-		{"xml", "application/xml", []byte(`<a>1</a>`), `{}`},
+		{"xml (part two: parsed)", "application/xml", []byte(`<a>1</a>`), `{"a":"1"}`},
+		{"plain text", "text/plain", []byte(`<a>1</a>`), `{}`},
 		{"json-ish but not json type", "application/jsonx", []byte(`not json`), `{}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

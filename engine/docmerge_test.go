@@ -8,7 +8,7 @@ import (
 func TestKeepUnknownFields(t *testing.T) {
 	t.Parallel()
 	stored := `{"title":"A","mode":"sync","x-top":{"a":[1,2]},"timeoutSeconds":30,` +
-		`"trigger":{"verify":{"type":"github","secret":"s"},"basicAuth":{"enabled":false,"username":"","password":"","hint":"h"},` +
+		`"trigger":{"xFuture":{"type":"github","secret":"s"},"basicAuth":{"enabled":false,"username":"","password":"","hint":"h"},` +
 		`"headers":[],"query":[],"body":[{"path":"a","note":"n"},{"path":"gone","note":"g"}]},` +
 		`"nodes":[{"key":"c","type":"condition","test":{"run":true},"config":{"mode":"branch","rules":{"and":[]}},` +
 		`"branches":{"yes":[{"key":"r","type":"response","retry":3,"config":{"status":200}}],"no":[]}},` +
@@ -16,7 +16,7 @@ func TestKeepUnknownFields(t *testing.T) {
 	// What the editor encodes after a save: the title changed, the
 	// timeout cleared, a field row removed, r moved to the main chain and a
 	// node added.
-	d, err := DecodeDocument([]byte(stored), "")
+	d, err := DecodeDocument([]byte(stored), Secrets{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestKeepUnknownFields(t *testing.T) {
 		t.Fatalf("invalid JSON: %s", got)
 	}
 	want := `{"title":"B","mode":"sync","trigger":{"basicAuth":{"enabled":false,"username":"","password":"","hint":"h"},` +
-		`"headers":[],"query":[],"body":[{"path":"a","note":"n"}],"verify":{"type":"github","secret":"s"}},` +
+		`"headers":[],"query":[],"body":[{"path":"a","note":"n"}],"xFuture":{"type":"github","secret":"s"}},` +
 		`"nodes":[{"key":"c","type":"condition","config":{"mode":"branch","rules":{"and":[]}},"branches":{"no":[],"yes":null},"test":{"run":true}},` +
 		`{"key":"e","type":"end"},{"key":"r","type":"response","config":{"status":200},"retry":3},{"key":"n","type":"end"}],"x-top":{"a":[1,2]}}`
 	if string(got) != want {

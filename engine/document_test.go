@@ -116,8 +116,8 @@ func TestPrepareDocument(t *testing.T) {
 			if string(stored) != tc.wantStored {
 				t.Errorf("stored\n got %s\nwant %s", stored, tc.wantStored)
 			}
-			if secret != tc.wantSecret {
-				t.Errorf("secret %q, want %q", secret, tc.wantSecret)
+			if secret.BasicAuthPassword != tc.wantSecret {
+				t.Errorf("secret %q, want %q", secret.BasicAuthPassword, tc.wantSecret)
 			}
 			for _, s := range tc.leaked {
 				if bytes.Contains(stored, []byte(s)) {
@@ -129,11 +129,11 @@ func TestPrepareDocument(t *testing.T) {
 			}
 			// The stored form with its secret back is a valid document that
 			// prepares to the same stored form.
-			again, secret2, _, err := PrepareDocument(InjectSecret(stored, secret))
+			again, secret2, _, err := PrepareDocument(InjectSecrets(stored, secret))
 			if err != nil {
-				t.Fatalf("PrepareDocument(InjectSecret(stored)): %v", err)
+				t.Fatalf("PrepareDocument(InjectSecrets(stored)): %v", err)
 			}
-			if string(again) != string(stored) || secret2 != secret {
+			if string(again) != string(stored) || secret2.BasicAuthPassword != secret.BasicAuthPassword {
 				t.Errorf("re-prepared %s %q, want %s %q", again, secret2, stored, secret)
 			}
 		})
@@ -169,14 +169,14 @@ func TestExportDocumentRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PrepareDocument: %v", err)
 	}
-	if secret != "s3cret" || doc.Trigger.BasicAuth.Password != "s3cret" {
+	if secret.BasicAuthPassword != "s3cret" || doc.Trigger.BasicAuth.Password != "s3cret" {
 		t.Fatalf("secret %q", secret)
 	}
 	want := docCompact(t, example9Doc)
-	if got := string(InjectSecret(stored, secret)); got != want {
-		t.Errorf("InjectSecret\n got %s\nwant %s", got, want)
+	if got := string(InjectSecrets(stored, secret)); got != want {
+		t.Errorf("InjectSecrets\n got %s\nwant %s", got, want)
 	}
-	w := &Workflow{ID: 42, Key: "k0abc", Revision: 3, Stored: stored, Secret: secret}
+	w := &Workflow{ID: 42, Key: "k0abc", Revision: 3, Stored: stored, Secrets: secret}
 	url := "https://hooks.example.com/api/webhook:trigger/k0abc"
 	exported := ExportDocument(w, url)
 	wantExport := `{"id":42,"key":"k0abc","url":"https://hooks.example.com/api/webhook:trigger/k0abc","revision":3,` + want[1:]
@@ -189,7 +189,7 @@ func TestExportDocumentRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PrepareDocument(export): %v", err)
 	}
-	if string(again) != string(stored) || secret2 != secret {
+	if string(again) != string(stored) || secret2.BasicAuthPassword != secret.BasicAuthPassword {
 		t.Errorf("import of export: %s %q, want %s %q", again, secret2, stored, secret)
 	}
 	if got := docKeys(exported); strings.Join(got, ",") != "id,key,url,revision,title,mode,enabled,timeoutSeconds,trigger,nodes" {
@@ -197,18 +197,18 @@ func TestExportDocumentRoundTrip(t *testing.T) {
 	}
 
 	// Secrets with characters that need escaping survive.
-	w.Secret = `p"a\ss<>&ü`
+	w.Secrets.BasicAuthPassword = `p"a\ss<>&ü`
 	got := gjson.GetBytes(ExportDocument(w, url), "trigger.basicAuth.password").String()
-	if got != w.Secret {
-		t.Errorf("password %q, want %q", got, w.Secret)
+	if got != w.Secrets.BasicAuthPassword {
+		t.Errorf("password %q, want %q", got, w.Secrets.BasicAuthPassword)
 	}
 	// An empty document exports the read-only fields alone.
 	if got := string(ExportDocument(&Workflow{ID: 1, Key: "k", Revision: 1, Stored: []byte(`{}`)}, "u")); got != `{"id":1,"key":"k","url":"u","revision":1}` {
 		t.Errorf("empty export %s", got)
 	}
-	// No secret: InjectSecret leaves the stored document alone.
-	if got := InjectSecret([]byte(`{"trigger":{"basicAuth":{"password":""}}}`), ""); string(got) != `{"trigger":{"basicAuth":{"password":""}}}` {
-		t.Errorf("InjectSecret without secret: %s", got)
+	// No secret: InjectSecrets leaves the stored document alone.
+	if got := InjectSecrets([]byte(`{"trigger":{"basicAuth":{"password":""}}}`), Secrets{}); string(got) != `{"trigger":{"basicAuth":{"password":""}}}` {
+		t.Errorf("InjectSecrets without secret: %s", got)
 	}
 }
 
@@ -223,6 +223,9 @@ func FuzzParseDocument(f *testing.F) {
 		`{"title":"t","mode":"sync","nodes":[{"key":"r","type":"response","config":{"status":201,"headers":[{"name":"X","value":"{{$context.query.a}}"}],"body":{"a":"{{$context.body}}"}}}]}`,
 		`{"title":"t","mode":"async","trigger":{"response":{"status":202,"body":"{{$system.executionId}}"}}}`,
 		`{"title":"t","mode":"sync","id":1,"key":"k","url":"u","revision":2,"nodes":null}`,
+		`{"title":"t","mode":"async","trigger":{"verify":{"type":"stripe","secrets":["whsec_a","whsec_b"],"toleranceSeconds":60},"allowIPs":["10.0.0.0/8","::1"],"dedupe":{"key":"{{$context.body.id}}","windowSeconds":60}}}`,
+		`{"title":"t","mode":"async","trigger":{"Verify":{"type":"hmac","header":"X-Sig","SECRET":"s","prefix":"sha256="}}}`,
+		`{"title":"t","mode":"async","trigger":{"verify":{"type":"token","header":"X-Gitlab-Token","secret":"tok"},"basicAuth":{"enabled":true,"username":"u","password":"p"}}}`,
 		`[`, `null`, `"x"`, `{"title":1}`, "\xff",
 	} {
 		f.Add([]byte(seed))
@@ -245,14 +248,17 @@ func FuzzParseDocument(f *testing.F) {
 		if !json.Valid(stored) {
 			t.Fatalf("stored document is not JSON: %s", stored)
 		}
-		// The password never stays in the stored document, whatever the
-		// case or escaping of its keys.
+		// No secret stays in the stored document, whatever the case or
+		// escaping of its keys.
 		var plain Document
 		if err := json.Unmarshal(stored, &plain); err != nil || plain.Trigger.BasicAuth.Password != "" {
 			t.Fatalf("stored document %s keeps the password (%v)", stored, err)
 		}
+		if v := plain.Trigger.Verify; v != nil && (v.Secret != "" || len(v.Secrets) > 0) {
+			t.Fatalf("stored document %s keeps a verify secret", stored)
+		}
 		// What is stored comes back as a valid document.
-		back, err := ParseDocument(InjectSecret(stored, secret))
+		back, err := ParseDocument(InjectSecrets(stored, secret))
 		if err != nil {
 			t.Fatalf("stored document %s does not parse back: %v", stored, err)
 		}
@@ -262,9 +268,23 @@ func FuzzParseDocument(f *testing.F) {
 		if _, err := Compile(back); err != nil {
 			t.Fatalf("round trip does not compile: %v", err)
 		}
-		exported := ExportDocument(&Workflow{ID: 1, Key: "k", Revision: 1, Stored: stored, Secret: secret}, "u")
+		w := &Workflow{ID: 1, Key: "k", Revision: 1, Stored: stored, Secrets: secret}
+		exported := ExportDocument(w, "u")
 		if !json.Valid(exported) {
 			t.Fatalf("export is not JSON: %s", exported)
+		}
+		// An export without secrets parses back into the same document
+		// once the stored secrets are kept.
+		bare := ExportDocumentWithoutSecrets(w, "u")
+		if !json.Valid(bare) {
+			t.Fatalf("export without secrets is not JSON: %s", bare)
+		}
+		kept, err := ParseDocument(KeepSecrets(bare, secret))
+		if err != nil {
+			t.Fatalf("export without secrets %s does not parse back with the stored ones: %v", bare, err)
+		}
+		if kept.Trigger.BasicAuth != d.Trigger.BasicAuth {
+			t.Fatalf("export without secrets lost the password: %+v vs %+v", kept.Trigger.BasicAuth, d.Trigger.BasicAuth)
 		}
 	})
 }
@@ -297,7 +317,7 @@ func TestDecodeDocument(t *testing.T) {
 	if d.Trigger.BasicAuth.Password != "s3cret" || d.Title != "Payment callback" || len(d.Nodes) != 1 {
 		t.Errorf("decoded %+v", d)
 	}
-	if _, err := DecodeDocument([]byte(`{"title":`), ""); ErrorCode(err) != EINVALID {
+	if _, err := DecodeDocument([]byte(`{"title":`), Secrets{}); ErrorCode(err) != EINVALID {
 		t.Errorf("truncated document: %v, want EINVALID", err)
 	}
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -69,6 +70,9 @@ type Request struct {
 	Query string
 	// Body is the raw body as received.
 	Body []byte
+	// Client is the client address (see ClientAddr), for allowIPs and the
+	// rejection log. It is not stored with the execution.
+	Client netip.Addr
 }
 
 // ContentType returns the value of the Content-Type header, or "".
@@ -111,7 +115,14 @@ type Execution struct {
 	LoadErr error `json:"-"`
 	// Replays lists the executions that replay this one, oldest first
 	// (GetExecution only).
-	Replays    []int64
+	Replays []int64
+	// Duplicates counts the requests that came again with this execution's
+	// dedupe key within its window (§12) and made no execution of their own.
+	Duplicates int64
+	// Dedupe is the request's dedupe key, which InsertExecution stores with
+	// the execution; nil when the workflow has no dedupe key or the key
+	// rendered empty. It is not read back.
+	Dedupe     *DedupeClaim
 	CreatedAt  time.Time
 	StartedAt  time.Time
 	FinishedAt time.Time

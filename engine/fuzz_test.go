@@ -34,6 +34,10 @@ func FuzzBuildContext(f *testing.F) {
 		{"application/json", `"<script>\u2028</script>"`, "a[b][c][d][e][f][g][h]=i", "A: <b>\"q\"\\"},
 		{"application/x-www-form-urlencoded", "a[b]=1&[a]x=2&a[c]=3&[a]y=4", "", ""},
 		{"multipart/form-data; boundary=x", "--x\r\n\r\n--x--", "", strings.Repeat("H: v\n", 101)},
+		{"multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"a[b][]\"\r\n\r\n1\r\n--x\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.bin\"\r\n\r\n\xff\x00\r\n--x--\r\n", "", ""},
+		{"application/xml", `<?xml version="1.0"?><r a="1"><i>x</i><i>y &amp; <![CDATA[z]]></i></r>`, "", ""},
+		{"text/xml", strings.Repeat("<a><a>", 64) + strings.Repeat("</a></a>", 64), "", ""},
+		{"application/atom+xml", `<!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>`, "", ""},
 	} {
 		f.Add(s.ct, []byte(s.body), s.query, s.headers)
 	}
@@ -87,9 +91,9 @@ func FuzzBuildContext(f *testing.F) {
 			if b.Raw != string(trimSpace(body)) {
 				t.Fatalf("JSON body %q came out as %q", body, b.Raw)
 			}
-		case IsFormContentType(ctype):
+		case IsFormContentType(ctype), IsXMLContentType(ctype), IsMultipartContentType(ctype):
 			if !b.IsObject() {
-				t.Fatalf("form body gave %s", b.Raw)
+				t.Fatalf("%s body gave %s", ctype, b.Raw)
 			}
 		default:
 			if b.Raw != "{}" {

@@ -24,7 +24,8 @@ type Observer interface {
 	// WorkflowDeleted drops the series of a deleted workflow.
 	WorkflowDeleted(workflowID int64)
 	// Rejected counts a webhook request refused before it became an
-	// execution, by reason.
+	// execution, by reason (rejection.go: the same place records it in the
+	// workflow's rejection log).
 	Rejected(reason RejectReason)
 	// ExecutionFinished counts an execution that reached a final status.
 	ExecutionFinished(status ExecStatus)
@@ -42,24 +43,6 @@ type WebhookRecorder interface {
 	// measured, as for a request refused before it was read).
 	Done(status int, d time.Duration)
 }
-
-// RejectReason says why a webhook request was refused before it became an
-// execution (product.md §11: rejected requests).
-type RejectReason string
-
-// Rejection reasons, the values of the metrics' reason label. A check that
-// refuses a request counts it with one call: s.obs.Rejected(RejectX).
-const (
-	RejectAuth      RejectReason = "auth"      // Basic Auth missing or wrong (401)
-	RejectSignature RejectReason = "signature" // trigger.verify failed (401)
-	RejectAddress   RejectReason = "address"   // client not in trigger.allowIPs (403)
-	RejectSize      RejectReason = "size"      // body over the limit (413)
-	RejectParse     RejectReason = "parse"     // body not valid for its content type (400)
-)
-
-// RejectReasons lists every reason, so that each series exists, at 0,
-// from the start.
-var RejectReasons = []RejectReason{RejectAuth, RejectSignature, RejectAddress, RejectSize, RejectParse}
 
 // StoreObserver receives what a store measures: the group commit and
 // retention.
@@ -122,10 +105,6 @@ func (s *Service) WebhookRecorder(key string) WebhookRecorder {
 	}
 	return s.unknownRec
 }
-
-// Rejected counts a webhook request refused outside the engine (a body
-// over the limit is refused by the HTTP server before any handler).
-func (s *Service) Rejected(reason RejectReason) { s.obs.Rejected(reason) }
 
 // finished counts executions that reached a final status: the one place
 // where they are counted. A test run (§17) must not come through here.

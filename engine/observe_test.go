@@ -109,8 +109,7 @@ func TestServiceObserver(t *testing.T) {
 	if _, err := svc.Trigger(ctx, w.Key, good, json(`{not json`)); ErrorCode(err) != EINVALID {
 		t.Fatalf("bad JSON: %v", err)
 	}
-	svc.Rejected(RejectSize)
-	equalEvents(t, "rejections", obs.take(), "rejected auth", "rejected parse", "rejected size")
+	equalEvents(t, "rejections", obs.take(), "rejected auth", "rejected parse")
 
 	// The recorder of a refused request: the workflow's while its flow is
 	// compiled, the one of unknown workflows otherwise.

@@ -152,32 +152,58 @@ func sampleQuery(s string) string {
 
 // Sample kinds, as SampleKind and ListSamplePaths report them.
 const (
-	SampleBody  = "body"  // a JSON body: paths under $context.body
+	SampleBody  = "body"  // a JSON or XML body: paths under $context.body
 	SampleQuery = "query" // a URL or query string: paths under $context.query
 )
 
 // SampleKind tells what a sample pasted in the admin UI is: SampleBody when
-// it starts with '{' or '[' once surrounding spaces are trimmed, else
-// SampleQuery (a URL or a query string).
+// it starts with '{' or '[' (JSON) or '<' (XML) once surrounding spaces
+// (and a byte order mark) are trimmed, else SampleQuery (a URL or a query
+// string).
 func SampleKind(sample string) string {
-	t := strings.TrimSpace(sample)
-	if t != "" && (t[0] == '{' || t[0] == '[') {
+	t := trimSample(sample)
+	if t != "" && (t[0] == '{' || t[0] == '[' || t[0] == '<') {
 		return SampleBody
 	}
 	return SampleQuery
 }
 
+func trimSample(s string) string {
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "\uFEFF"))
+}
+
 // ListSamplePaths lists the paths of a sample pasted in the admin UI, by its
-// SampleKind: a JSON body with ListJSONPaths, a URL or query string with
+// SampleKind: a JSON body with ListJSONPaths, an XML body (starting with
+// '<') as $context.body holds it (ListXMLPaths), a URL or query string with
 // ListQueryPaths. An empty sample is an EINVALID error, with kind "".
 func ListSamplePaths(sample string) (kind string, paths []string, truncated bool, err error) {
-	if strings.TrimSpace(sample) == "" {
-		return "", nil, false, Errorf(EINVALID, "the sample is empty: paste a JSON body, a URL or a query string")
+	t := trimSample(sample)
+	if t == "" {
+		return "", nil, false, Errorf(EINVALID, "the sample is empty: paste a JSON or XML body, a URL or a query string")
 	}
-	if kind = SampleKind(sample); kind == SampleBody {
+	switch kind = SampleKind(sample); {
+	case kind == SampleBody && t[0] == '<':
+		paths, truncated, err = ListXMLPaths([]byte(t))
+	case kind == SampleBody:
 		paths, truncated, err = ListJSONPaths([]byte(sample))
-	} else {
+	default:
 		paths, truncated, err = ListQueryPaths(sample)
 	}
 	return kind, paths, truncated, err
+}
+
+// ListXMLPaths lists the paths of an XML body as $context.body holds it
+// (product.md §3: the root element is the first key, attributes are "@name",
+// text beside children "#text"), in the way of ListJSONPaths. A sample that
+// is not well-formed XML is an EINVALID *Error saying where.
+func ListXMLPaths(raw []byte) (paths []string, truncated bool, err error) {
+	body, err := xmlBody(raw)
+	var xe *xmlError
+	switch {
+	case errors.As(err, &xe):
+		return nil, false, Errorf(EINVALID, "the sample is not valid XML: %s", strings.TrimPrefix(xe.detail, "invalid XML "))
+	case err != nil:
+		return nil, false, err
+	}
+	return ListJSONPaths(body)
 }

@@ -108,6 +108,59 @@ func ParseQS(s string, opt QSOptions) ([]byte, error) {
 	return out, nil
 }
 
+// FormField is one field of a multipart/form-data body for
+// ParseFormFields: a text field's Value, or for a file part its metadata
+// as a JSON object (JSON), which takes the place of a value.
+type FormField struct {
+	Name  string
+	Value string
+	JSON  []byte
+}
+
+// ParseFormFields builds $context.body from the fields of a multipart body,
+// in order, with the bracket rules of ParseQS (a[b], a[], repeated names,
+// the depth, array and parameter limits), so that a multipart form reads
+// as the same form URL-encoded would. Names and values are taken as they
+// are (multipart does not percent-encode) and must be valid UTF-8; a file's
+// JSON is a leaf like a string. More than ParameterLimit fields is an
+// EINVALID *Error.
+func ParseFormFields(fields []FormField, opt QSOptions) ([]byte, error) {
+	opt = opt.normalized()
+	if len(fields) > opt.ParameterLimit {
+		return nil, Errorf(EINVALID, "multipart body: more than %d fields", opt.ParameterLimit)
+	}
+	p := qsParser{limit: opt.ArrayLimit, depth: opt.Depth}
+	p.pairs = make([]qsPair, 0, len(fields))
+	size := 2
+	for _, f := range fields {
+		if f.Name == "" {
+			continue // as qs drops pairs without a key
+		}
+		v := qsVal{s: f.Value, off: -1}
+		if f.JSON != nil {
+			v = qsVal{s: string(f.JSON), off: -1, raw: true}
+		}
+		size += len(f.Name) + len(v.s) + 8
+		if strings.IndexByte(f.Name, '[') >= 0 {
+			p.bracketed = true
+		}
+		if i := p.findPair(f.Name); i >= 0 {
+			p.pairs[i].more = append(p.pairs[i].more, v)
+			continue
+		}
+		p.pairs = append(p.pairs, qsPair{key: f.Name, val: v})
+		if p.pairTab.slots != nil {
+			p.pairTab.put(f.Name, len(p.pairs)-1)
+		}
+	}
+	p.build("")
+	out, ok := p.appendNode(make([]byte, 0, size), &p.root, 1)
+	if !ok {
+		return nil, Errorf(EINVALID, "multipart body: field names nest deeper than %d levels", maxQSNesting)
+	}
+	return out, nil
+}
+
 func (o QSOptions) normalized() QSOptions {
 	if o.Depth <= 0 {
 		o.Depth = qsDepth
@@ -144,6 +197,7 @@ type qsNode struct {
 	// limit; qs appends to it at maxIndex+1.
 	overflow bool
 	str      string // qsString
+	raw      bool   // qsString: str is JSON, written as it is
 	length   int    // qsArray: JavaScript length, one past the highest index
 	maxIndex int    // qsObject with overflow
 	ents     []qsEnt
@@ -159,9 +213,12 @@ type qsEnt struct {
 }
 
 // qsVal is a decoded value: s, or the bytes arena[off:end] until build.
+// raw marks a value that is JSON already (a multipart file's metadata,
+// see ParseFormFields), written as it is.
 type qsVal struct {
 	s        string
 	off, end int
+	raw      bool
 }
 
 // qsPair gathers the values given to one decoded key.
@@ -436,7 +493,7 @@ func (p *qsParser) build(s string) {
 		for i := range p.pairs {
 			n := &leaves[i]
 			if len(p.pairs[i].more) == 0 {
-				n.str = p.pairs[i].val.s
+				n.str, n.raw = p.pairs[i].val.s, p.pairs[i].val.raw
 			} else {
 				n = p.leaf(&p.pairs[i])
 			}
@@ -478,13 +535,13 @@ func (p *qsParser) build(s string) {
 // or past the array limit an object keyed "0", "1", … (qs's combine).
 func (p *qsParser) leaf(pr *qsPair) *qsNode {
 	if len(pr.more) == 0 {
-		return p.str(pr.val.s)
+		return p.val(pr.val)
 	}
 	n := p.node(qsArray)
 	n.ents = make([]qsEnt, 0, 1+len(pr.more))
-	n.ents = append(n.ents, qsEnt{idx: 0, val: p.str(pr.val.s)})
+	n.ents = append(n.ents, qsEnt{idx: 0, val: p.val(pr.val)})
 	for i, v := range pr.more {
-		n.ents = append(n.ents, qsEnt{idx: i + 1, val: p.str(v.s)})
+		n.ents = append(n.ents, qsEnt{idx: i + 1, val: p.val(v)})
 	}
 	n.length = len(n.ents)
 	return p.limitArray(n)
@@ -712,6 +769,13 @@ func (p *qsParser) str(s string) *qsNode {
 	return n
 }
 
+// val is the leaf of a decoded value.
+func (p *qsParser) val(v qsVal) *qsNode {
+	n := p.str(v.s)
+	n.raw = v.raw
+	return n
+}
+
 func (p *qsParser) node(kind qsKind) *qsNode {
 	if len(p.slab) == cap(p.slab) {
 		p.slab = make([]qsNode, 0, max(16, 2*cap(p.slab)))
@@ -805,6 +869,9 @@ func (n *qsNode) push(v *qsNode) {
 // maxQSNesting.
 func (p *qsParser) appendNode(dst []byte, n *qsNode, level int) ([]byte, bool) {
 	if n.kind == qsString {
+		if n.raw {
+			return append(dst, n.str...), true
+		}
 		return qsAppendString(dst, n.str), true
 	}
 	if level > maxQSNesting {

@@ -12,12 +12,19 @@ const (
 	DefaultRetentionCount = 100000
 )
 
-// Pruner deletes old executions in bounded batches.
+// Pruner deletes old executions and expired dedupe keys in bounded
+// batches.
 type Pruner interface {
 	// PruneExecutions deletes at most batch finished executions created
 	// before cutoff (zero: no age rule) or beyond the newest keep of their
-	// workflow (0: no count rule), and returns how many.
+	// workflow (0: no count rule), and returns how many. The dedupe keys
+	// of the executions it deletes are free from then on (see
+	// ExecutionStore): a key's window never outlives the execution whose
+	// reply its duplicates get.
 	PruneExecutions(ctx context.Context, cutoff time.Time, keep, batch int) (int64, error)
+	// PruneDedupeKeys deletes at most batch dedupe keys expired at now
+	// (§12), oldest first, and returns how many.
+	PruneDedupeKeys(ctx context.Context, now time.Time, batch int) (int64, error)
 }
 
 // Retention keeps the executions table bounded: every Interval it deletes
@@ -34,11 +41,9 @@ type Retention struct {
 	Pause    time.Duration // between batches, default 20 ms
 }
 
-// Run prunes until ctx ends.
+// Run prunes until ctx ends. Expired dedupe keys are pruned even when
+// executions are kept forever.
 func (r *Retention) Run(ctx context.Context) {
-	if r.MaxAge <= 0 && r.MaxCount <= 0 {
-		return
-	}
 	interval := r.Interval
 	if interval <= 0 {
 		interval = time.Minute
@@ -57,7 +62,9 @@ func (r *Retention) Run(ctx context.Context) {
 	}
 }
 
-// PruneOnce deletes everything currently past the limits, batch by batch.
+// PruneOnce deletes everything currently past the limits, batch by batch:
+// executions, then expired dedupe keys. It returns how many executions it
+// deleted.
 func (r *Retention) PruneOnce(ctx context.Context) (int64, error) {
 	batch := r.Batch
 	if batch <= 0 {
@@ -67,7 +74,41 @@ func (r *Retention) PruneOnce(ctx context.Context) (int64, error) {
 	if pause <= 0 {
 		pause = 20 * time.Millisecond
 	}
+	total, err := r.pruneExecutions(ctx, batch, pause)
+	if err != nil {
+		return total, err
+	}
+	keys, err := r.pruneDedupeKeys(ctx, batch, pause)
+	if keys > 0 && r.Log != nil {
+		r.Log.Info("pruned expired dedupe keys", "count", keys)
+	}
+	return total, err
+}
+
+// pruneDedupeKeys deletes the dedupe keys expired now, batch by batch.
+func (r *Retention) pruneDedupeKeys(ctx context.Context, batch int, pause time.Duration) (int64, error) {
 	var total int64
+	now := time.Now()
+	for ctx.Err() == nil {
+		n, err := r.Store.PruneDedupeKeys(ctx, now, batch)
+		total += n
+		if err != nil || n < int64(batch) {
+			return total, err
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+	}
+	return total, nil
+}
+
+// pruneExecutions deletes the executions past the limits, batch by batch.
+func (r *Retention) pruneExecutions(ctx context.Context, batch int, pause time.Duration) (int64, error) {
+	var total int64
+	if r.MaxAge <= 0 && r.MaxCount <= 0 {
+		return 0, nil
+	}
 	for ctx.Err() == nil {
 		var cutoff time.Time
 		if r.MaxAge > 0 {

@@ -20,6 +20,11 @@ const (
 type Scope struct {
 	// Context is the trigger context: {"headers":…,"query":…,"body":…}.
 	Context gjson.Result
+	// RawBody is the request body as received. $context.rawBody reads it
+	// as text (invalid UTF-8 replaced): it is resolved from here when used,
+	// so that no execution stores its body twice (once raw, once in the
+	// context).
+	RawBody []byte
 	// Jobs holds the result of every node that ran, by node key.
 	Jobs map[string]gjson.Result
 
@@ -36,8 +41,12 @@ type Scope struct {
 	// execution (it waited, or the execution is retried), or nil.
 	Prior *Job
 
-	system gjson.Result
+	system  gjson.Result
+	rawBody gjson.Result
 }
+
+// RawBodyKey is the member of $context that reads the raw body as text.
+const RawBodyKey = "rawBody"
 
 // RunEnv is what acting nodes use of the outside world while a flow runs.
 type RunEnv struct {
@@ -82,6 +91,15 @@ func (s *Scope) Resolve(p Path) gjson.Result {
 	rest := p[1:]
 	switch p[0].Key {
 	case RootContext:
+		if len(rest) > 0 && !rest[0].IsIndex && rest[0].Key == RawBodyKey {
+			if len(rest) > 1 {
+				return gjson.Result{} // a string has no members
+			}
+			if !s.rawBody.Exists() {
+				s.rawBody = newStringResult(string(s.RawBody))
+			}
+			return s.rawBody
+		}
 		return rest.Lookup(s.Context)
 	case RootJobs:
 		if len(rest) == 0 || rest[0].IsIndex {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,8 @@ type Service struct {
 	// env is what acting nodes use in the background; envInline the same
 	// inside a sync request.
 	env, envInline *RunEnv
+	// rejects is the rejection log's write budget.
+	rejects rejectLimiter
 
 	// obs receives the measurements (observe.go); unknownRec records the
 	// requests that match no workflow.
@@ -68,6 +71,8 @@ type liveFlow struct {
 	flow *Flow
 	// authSum is sha256("user:password"), compared in constant time.
 	authSum [32]byte
+	// trust is the compiled allowIPs, verify and dedupe settings.
+	trust *trust
 	// cost estimates the memory of the compiled flow, from its document's
 	// size.
 	cost int64
@@ -139,11 +144,11 @@ func NewKey() string {
 // CreateWorkflow validates a document and stores it as revision 1 of a
 // new workflow with a fresh key.
 func (s *Service) CreateWorkflow(ctx context.Context, raw []byte) (*Workflow, error) {
-	stored, secret, doc, err := PrepareDocument(raw)
+	stored, secrets, doc, err := PrepareDocument(raw)
 	if err != nil {
 		return nil, err
 	}
-	w := &Workflow{Key: NewKey(), Stored: stored, Secret: secret, Doc: doc}
+	w := &Workflow{Key: NewKey(), Stored: stored, Secrets: secrets, Doc: doc}
 	if err := s.workflows.CreateWorkflow(ctx, w); err != nil {
 		return nil, err
 	}
@@ -151,17 +156,18 @@ func (s *Service) CreateWorkflow(ctx context.Context, raw []byte) (*Workflow, er
 }
 
 // UpdateWorkflow replaces the document of a workflow, saving a new
-// revision; key and URL never change.
+// revision; key and URL never change. A secret the document leaves out
+// (an export without secrets, see KeepSecrets) keeps its stored value.
 func (s *Service) UpdateWorkflow(ctx context.Context, id int64, raw []byte) (*Workflow, error) {
-	stored, secret, doc, err := PrepareDocument(raw)
-	if err != nil {
-		return nil, err
-	}
 	cur, err := s.workflows.GetWorkflow(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	w := &Workflow{ID: id, Key: cur.Key, Stored: stored, Secret: secret, Doc: doc, CreatedAt: cur.CreatedAt}
+	stored, secrets, doc, err := PrepareDocument(KeepSecrets(raw, cur.Secrets))
+	if err != nil {
+		return nil, err
+	}
+	w := &Workflow{ID: id, Key: cur.Key, Stored: stored, Secrets: secrets, Doc: doc, CreatedAt: cur.CreatedAt}
 	if err := s.workflows.UpdateWorkflow(ctx, w); err != nil {
 		return nil, err
 	}
@@ -249,7 +255,11 @@ func (s *Service) live(ctx context.Context, key string) (*liveFlow, error) {
 	if err != nil {
 		return nil, err
 	}
-	lf = &liveFlow{wf: w, flow: f, cost: flowCost(w), rec: s.obs.Webhook(w.ID, w.Doc.Mode)}
+	tr, err := compileTrust(w.Doc)
+	if err != nil {
+		return nil, err
+	}
+	lf = &liveFlow{wf: w, flow: f, trust: tr, cost: flowCost(w), rec: s.obs.Webhook(w.ID, w.Doc.Mode)}
 	if ba := w.Doc.Trigger.BasicAuth; ba.Enabled {
 		lf.authSum = sha256.Sum256([]byte(ba.Username + ":" + ba.Password))
 	}
@@ -333,18 +343,25 @@ type TriggerResult struct {
 	Status      ExecStatus
 	// NotStored is set when a sync execution ran but could not be stored.
 	NotStored bool
+	// DuplicateOf is set when the request's dedupe key was received
+	// already (§12): the execution whose reply Response repeats.
+	DuplicateOf int64
 	// Recorder records the request in the workflow's metrics, once its
 	// reply is sent.
 	Recorder WebhookRecorder
 }
 
 // Trigger answers one webhook request for the workflow with key: it checks
-// that the workflow exists, is enabled and that the credentials match, builds
-// the trigger context, then either stores the execution and renders the
-// async reply, or runs the flow within the workflow's timeout (sync).
+// that the workflow exists and is enabled, that the client address is
+// allowed, that the credentials match and the signature verifies (on the
+// raw body, before anything is parsed), builds the trigger context, drops
+// duplicates, then either stores the execution and renders the async reply,
+// or runs the flow within the workflow's timeout (sync). Refused requests
+// are recorded in the workflow's rejection log.
 //
-// Errors: ENOTFOUND (unknown or disabled), EUNAUTHORIZED, EINVALID (bad
-// body), EINTERNAL.
+// Errors: ENOTFOUND (unknown or disabled); *RejectedError wrapping
+// EFORBIDDEN (address), EUNAUTHORIZED (Basic Auth, signature) or EINVALID
+// (bad body); *DuplicateRunningError (ECONFLICT); EINTERNAL.
 func (s *Service) Trigger(ctx context.Context, key string, creds Credentials, req *Request) (*TriggerResult, error) {
 	lf, err := s.live(ctx, key)
 	switch ErrorCode(err) {
@@ -358,22 +375,40 @@ func (s *Service) Trigger(ctx context.Context, key string, creds Credentials, re
 	default:
 		return nil, err
 	}
-	doc := lf.wf.Doc
+	doc, tr := lf.wf.Doc, lf.trust
 	if !doc.IsEnabled() {
 		return nil, errNoWorkflow
+	}
+	if tr.allow != nil && !containsAddr(tr.allow, req.Client) {
+		return nil, s.reject(ctx, lf.wf, req.Client, RejectAddress, Errorf(EFORBIDDEN, "requests from %s are not allowed for this workflow", addrText(req.Client)))
 	}
 	if doc.Trigger.BasicAuth.Enabled {
 		sum := sha256.Sum256([]byte(creds.Username + ":" + creds.Password))
 		if subtle.ConstantTimeCompare(sum[:], lf.authSum[:]) != 1 || !creds.Present {
-			s.obs.Rejected(RejectAuth)
-			return nil, Errorf(EUNAUTHORIZED, "valid Basic Auth credentials are required")
+			return nil, s.reject(ctx, lf.wf, req.Client, RejectAuth, Errorf(EUNAUTHORIZED, "valid Basic Auth credentials are required"))
 		}
+	}
+	if tr.verifier != nil {
+		// The exact bytes received: nothing is parsed before this.
+		if err := tr.verifier.Verify(requestHeaders(req.Headers), req.Body, s.now()); err != nil {
+			return nil, s.reject(ctx, lf.wf, req.Client, RejectSignature, Errorf(EUNAUTHORIZED, "%s", err.Error()))
+		}
+	}
+	if doc.Trigger.BasicAuth.Enabled {
 		redactAuthorization(req)
+	}
+	if tr.tokenHeader != "" {
+		redactHeader(req, tr.tokenHeader)
 	}
 	context, err := BuildContext(req)
 	if err != nil {
-		if ErrorCode(err) == EINVALID {
-			s.obs.Rejected(RejectParse)
+		var e *Error
+		if asError(err, &e) && (e.Code == EINVALID || e.Code == ETOOLARGE) {
+			reason := RejectParse
+			if e.Code == ETOOLARGE {
+				reason = RejectSize
+			}
+			return nil, s.reject(ctx, lf.wf, req.Client, reason, e)
 		}
 		return nil, err
 	}
@@ -381,6 +416,7 @@ func (s *Service) Trigger(ctx context.Context, key string, creds Credentials, re
 		ID: s.ids.Next(), WorkflowID: lf.wf.ID, Revision: lf.wf.Revision, Mode: doc.Mode,
 		Request: *req, Context: context, CreatedAt: s.now(),
 	}
+	e.Dedupe = s.dedupeClaim(lf, e)
 	var res *TriggerResult
 	if doc.Mode == ModeAsync {
 		res, err = s.accept(ctx, lf, e)
@@ -393,6 +429,34 @@ func (s *Service) Trigger(ctx context.Context, key string, creds Credentials, re
 	return res, err
 }
 
+// addrText is a client address as messages show it.
+func addrText(a netip.Addr) string {
+	if !a.IsValid() {
+		return "an unknown address"
+	}
+	return a.String()
+}
+
+// requestHeaders looks request headers up by name, case-insensitively, as
+// engine/verify reads them: a header sent several times gives its values
+// joined with ", ", as in $context.headers.
+type requestHeaders []HeaderValue
+
+// Get implements verify.Headers.
+func (h requestHeaders) Get(name string) string {
+	value, n := "", 0
+	for _, hv := range h {
+		if strings.EqualFold(hv.Name, name) {
+			if n > 0 {
+				value += ", "
+			}
+			value += hv.Value
+			n++
+		}
+	}
+	return value
+}
+
 // redactedAuthorization replaces the Authorization header of a request
 // whose Basic Auth credentials were checked: they are the webhook's secret,
 // which is stored encrypted, and must not sit in clear in every execution.
@@ -402,6 +466,18 @@ func redactAuthorization(req *Request) {
 	for i := range req.Headers {
 		if strings.EqualFold(req.Headers[i].Name, "Authorization") {
 			req.Headers[i].Value = redactedAuthorization
+		}
+	}
+}
+
+// redactHeader replaces the value of a header that carried a secret: the
+// token of a token verification (GitLab's X-Gitlab-Token is the secret
+// itself), which is stored encrypted and must not sit in clear in every
+// execution. Signatures of the other types stay: they are no secret.
+func redactHeader(req *Request, name string) {
+	for i := range req.Headers {
+		if strings.EqualFold(req.Headers[i].Name, name) {
+			req.Headers[i].Value = "[redacted]"
 		}
 	}
 }
@@ -420,6 +496,9 @@ func redactAuthorization(req *Request) {
 func (s *Service) accept(ctx context.Context, lf *liveFlow, e *Execution) (*TriggerResult, error) {
 	if lf.flow.Pure && s.runInline(ctx, lf, e) {
 		if err := s.executions.InsertExecution(ctx, e, "", time.Time{}); err != nil {
+			if dup := asDuplicate(err); dup != nil {
+				return s.duplicateAsync(lf, e, dup.Holder), nil
+			}
 			return nil, err
 		}
 		s.finished(e)
@@ -436,6 +515,9 @@ func (s *Service) accept(ctx context.Context, lf *liveFlow, e *Execution) (*Trig
 	if err := s.executions.InsertExecution(ctx, e, s.owner, leaseUntil); err != nil {
 		if direct {
 			s.runner.release(1)
+		}
+		if dup := asDuplicate(err); dup != nil {
+			return s.duplicateAsync(lf, e, dup.Holder), nil
 		}
 		return nil, err
 	}
@@ -496,6 +578,20 @@ func (s *Service) asyncReply(lf *liveFlow, e *Execution) *Response {
 // far is stored (leased to this process, or queued), the reply is sent,
 // and the rest of the flow runs in the background like an async one.
 func (s *Service) runSync(ctx context.Context, lf *liveFlow, e *Execution) (*TriggerResult, error) {
+	if c := e.Dedupe; c != nil && !lf.flow.Pure {
+		// A flow with effects must not run twice: claim the key first, for
+		// as long as the run may take; the window starts once it is stored.
+		window := c.ExpiresAt
+		c.ExpiresAt = e.CreatedAt.Add(lf.wf.Doc.Timeout() + dedupePendingMargin)
+		holder, err := s.executions.ClaimDedupeKey(ctx, c, e.CreatedAt)
+		if err != nil {
+			return nil, err
+		}
+		if !holder.Claimed {
+			return duplicateSync(holder)
+		}
+		c.Claimed, c.ExpiresAt = true, window
+	}
 	runCtx, cancel := context.WithTimeout(ctx, lf.wf.Doc.Timeout())
 	defer cancel()
 	e.Status = StatusRunning
@@ -526,10 +622,35 @@ func (s *Service) runSync(ctx context.Context, lf *liveFlow, e *Execution) (*Tri
 	// be stored must not change the reply the flow decided, but the reply
 	// says so.
 	if err := s.executions.InsertExecution(context.WithoutCancel(ctx), e, "", time.Time{}); err != nil {
+		if dup := asDuplicate(err); dup != nil {
+			// A pure flow ran beside the first request with this key:
+			// its result is dropped, and the first one's reply repeated.
+			return duplicateSync(dup.Holder)
+		}
 		s.log.Error("store sync execution", "workflow_id", e.WorkflowID, "execution_id", e.ID, "error", err)
 		res.NotStored = true
+		s.releaseDedupe(ctx, e)
 	}
 	return res, nil
+}
+
+// asDuplicate returns the *DuplicateError in err's chain, or nil.
+func asDuplicate(err error) *DuplicateError {
+	var dup *DuplicateError
+	if asError(err, &dup) {
+		return dup
+	}
+	return nil
+}
+
+// releaseDedupe frees the dedupe key a sync execution claimed when the
+// execution could not be stored: a retry of the request may run again.
+func (s *Service) releaseDedupe(ctx context.Context, e *Execution) {
+	if c := e.Dedupe; c != nil && c.Claimed {
+		if err := s.executions.ReleaseDedupeKey(context.WithoutCancel(ctx), c); err != nil {
+			s.log.Warn("release dedupe key", "workflow_id", e.WorkflowID, "execution_id", e.ID, "error", err)
+		}
+	}
 }
 
 // continueSync stores a sync execution that responded and goes on, then
@@ -547,6 +668,10 @@ func (s *Service) continueSync(ctx context.Context, e *Execution, resp *Response
 		if direct {
 			s.runner.release(1)
 		}
+		if dup := asDuplicate(err); dup != nil {
+			return duplicateSync(dup.Holder)
+		}
+		s.releaseDedupe(ctx, e)
 		// The caller is told to try again: the work after the reply could
 		// not be made durable.
 		return nil, err
@@ -561,6 +686,7 @@ func (s *Service) continueSync(ctx context.Context, e *Execution, resp *Response
 
 func (s *Service) scope(w *Workflow, e *Execution) *Scope {
 	sc := NewScope(e.Context)
+	sc.RawBody = e.Request.Body
 	sc.ExecutionID, sc.WorkflowID, sc.WorkflowKey, sc.Revision, sc.Now = e.ID, w.ID, w.Key, e.Revision, s.now()
 	return sc
 }

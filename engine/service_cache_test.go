@@ -20,7 +20,7 @@ func (k *keyStore) GetWorkflowByKey(_ context.Context, key string) (*Workflow, e
 		return nil, err
 	}
 	id, _ := strconv.ParseInt(key[1:], 10, 64)
-	return &Workflow{ID: id, Key: key, Revision: 1, Stored: stored, Secret: secret, Doc: doc}, nil
+	return &Workflow{ID: id, Key: key, Revision: 1, Stored: stored, Secrets: secret, Doc: doc}, nil
 }
 
 // The cache of compiled flows stays under its memory budget, keeps what

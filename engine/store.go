@@ -11,11 +11,13 @@ type Workflow struct {
 	Key      string
 	Revision int
 	// Stored is the document as stored: compact JSON, extra fields kept,
-	// without read-only fields and without the Basic Auth password.
+	// without read-only fields and with every secret blanked (see
+	// PrepareDocument).
 	Stored []byte
-	// Secret is the Basic Auth password, kept encrypted at rest by the store.
-	Secret string
-	// Doc is Stored with Secret, decoded.
+	// Secrets are the document's secrets, kept encrypted at rest by the
+	// store.
+	Secrets Secrets
+	// Doc is Stored with Secrets, decoded.
 	Doc       *Document
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -151,8 +153,9 @@ type ExecutionStore interface {
 	// nothing. It returns the executions whose claim was cancelled by an
 	// admin and those it no longer holds at all (taken over, retried).
 	RenewLeases(ctx context.Context, owner string, leases []Lease, leaseUntil time.Time) (RenewResult, error)
-	// ReleaseLeases makes owner's running executions due at once (for
-	// another instance, or this one's next start) and returns how many.
+	// ReleaseLeases puts owner's running executions back in the queue, due
+	// at once (for another instance, or this one's next start), and returns
+	// how many. Their jobs stay: they resume where they stopped.
 	ReleaseLeases(ctx context.Context, owner string) (int64, error)
 	// NextDue returns the earliest due time of a queued, waiting or running
 	// row, and false when there is none.
@@ -175,6 +178,34 @@ type ExecutionStore interface {
 	GetExecution(ctx context.Context, id int64) (*Execution, error)
 	// ListExecutions lists executions without their request bodies.
 	ListExecutions(ctx context.Context, f ExecutionFilter) ([]*Execution, error)
+
+	// Deduplication (§12). InsertExecution of an execution with a Dedupe
+	// claim that is not Claimed also claims its key, in the same
+	// transaction: when another execution holds the key unexpired at the
+	// execution's CreatedAt, nothing is stored, that execution's
+	// Duplicates grows by one, and InsertExecution returns a
+	// *DuplicateError naming it. With a Claimed claim, InsertExecution sets
+	// the key's expiry to the claim's ExpiresAt if the execution still
+	// holds it. A key whose expiry is at or before now is free, and so is
+	// a key whose execution is gone (its workflow deleted, or pruned).
+
+	// ClaimDedupeKey gives c's key to c.ExecutionID until c.ExpiresAt
+	// when no other execution holds it unexpired at now, and says so
+	// (Claimed). Otherwise it returns the holder; when the holder's
+	// execution is stored, its Duplicates grows by one and its status and
+	// reply are returned (Stored).
+	ClaimDedupeKey(ctx context.Context, c *DedupeClaim, now time.Time) (DedupeHolder, error)
+	// ReleaseDedupeKey frees c's key if c.ExecutionID holds it.
+	ReleaseDedupeKey(ctx context.Context, c *DedupeClaim) error
+
+	// The rejection log (§11).
+
+	// InsertRejection records a rejected request and keeps only the
+	// newest MaxRejections of its workflow.
+	InsertRejection(ctx context.Context, r *Rejection) error
+	// ListRejections returns at most limit rejections of a workflow,
+	// newest first.
+	ListRejections(ctx context.Context, workflowID int64, limit int) ([]Rejection, error)
 }
 
 // Execution actions as the stores report them: CancelExecution and

@@ -60,13 +60,21 @@ func (d *Document) Timeout() time.Duration {
 }
 
 // Trigger is the webhook: authentication, the declared fields and the async
-// reply.
+// reply; who may call it (AllowIPs, Verify) and which requests are retries
+// (Dedupe), see trust.go.
 type Trigger struct {
 	BasicAuth BasicAuth `json:"basicAuth"`
-	Headers   []Field   `json:"headers"`
-	Query     []Field   `json:"query"`
-	Body      []Field   `json:"body"`
-	Response  *Reply    `json:"response,omitempty"`
+	// Verify checks the sender's signature (product.md §11); nil: off.
+	Verify *Verify `json:"verify,omitempty"`
+	// AllowIPs lists the address ranges that may call the workflow (§11);
+	// empty: any address.
+	AllowIPs []string `json:"allowIPs,omitempty"`
+	// Dedupe makes a retried request harmless (§12); nil: off.
+	Dedupe   *Dedupe `json:"dedupe,omitempty"`
+	Headers  []Field `json:"headers"`
+	Query    []Field `json:"query"`
+	Body     []Field `json:"body"`
+	Response *Reply  `json:"response,omitempty"`
 	// Samples is a request to try the workflow on (test runs, §17): what
 	// the admin pasted to parse, or a captured request.
 	Samples *Samples `json:"samples,omitempty"`
@@ -177,15 +185,15 @@ func ParseDocument(raw []byte) (*Document, error) {
 }
 
 // DecodeDocument decodes a stored document (see PrepareDocument) and puts
-// its Basic Auth password back. Stored documents were validated when they
-// were saved, and Compile checks them again before they run, so reading one
-// costs a decode only.
-func DecodeDocument(stored []byte, secret string) (*Document, error) {
+// its secrets back. Stored documents were validated when they were saved,
+// and Compile checks them again before they run, so reading one costs a
+// decode only.
+func DecodeDocument(stored []byte, secrets Secrets) (*Document, error) {
 	d, err := decodeDocument(stored)
 	if err != nil {
 		return nil, err
 	}
-	d.Trigger.BasicAuth.Password = secret
+	secrets.putInto(d)
 	return d, nil
 }
 
@@ -314,8 +322,13 @@ func (d *Document) checkTop(strict bool, report func(error) bool) {
 	}
 	if t.Response != nil {
 		if err := t.Response.validate("trigger.response", true); err != nil {
-			report(err)
+			if !report(err) {
+				return
+			}
 		}
+	}
+	if err := d.validateTrust(); err != nil {
+		report(err)
 	}
 }
 

@@ -28,16 +28,15 @@ func (s *Service) SetWorkflowEnabled(ctx context.Context, id int64, enabled bool
 }
 
 // ReplaceWorkflow saves raw as a new revision of workflow id, as
-// UpdateWorkflow does, except that a document without a Basic Auth
-// password (trigger.basicAuth present, its "password" absent, as in an
-// export without secrets) keeps the stored one (product.md §11), and one
+// UpdateWorkflow does (a document without a secret value, as in an export
+// without secrets, keeps the stored one: product.md §11), except that one
 // without "enabled" keeps the workflow's state.
 func (s *Service) ReplaceWorkflow(ctx context.Context, id int64, raw []byte) (*Workflow, error) {
 	cur, err := s.workflows.GetWorkflow(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.update(ctx, cur, WithStoredSecret(raw, cur.Secret))
+	return s.update(ctx, cur, raw)
 }
 
 // update saves raw as a new revision of cur's workflow; the workflow
@@ -55,8 +54,9 @@ func (s *Service) update(ctx context.Context, cur *Workflow, raw []byte) (*Workf
 
 // RestoreRevision saves the document of revision rev as a new revision of
 // workflow id (history is never rewritten). The workflow's state stays as
-// it is, and so does its current Basic Auth password when it has one: a
-// restore brings back the flow, not a password that was changed since.
+// it is, and so do its current secrets (Basic Auth password, verify
+// secrets) when it has them: a restore brings back the flow, not a secret
+// that was changed (or rotated away) since.
 func (s *Service) RestoreRevision(ctx context.Context, id int64, rev int) (*Workflow, error) {
 	cur, err := s.workflows.GetWorkflow(ctx, id)
 	if err != nil {
@@ -66,23 +66,16 @@ func (s *Service) RestoreRevision(ctx context.Context, id int64, rev int) (*Work
 	if err != nil {
 		return nil, err
 	}
-	secret := cur.Secret
-	if secret == "" {
-		secret = old.Secret
+	keep := cur.Secrets
+	if keep.BasicAuthPassword == "" {
+		keep.BasicAuthPassword = old.Secrets.BasicAuthPassword
+	}
+	if keep.VerifySecret == "" && keep.VerifySecrets == nil {
+		keep.VerifySecret, keep.VerifySecrets = old.Secrets.VerifySecret, old.Secrets.VerifySecrets
 	}
 	raw := DropTopLevel(old.Stored, "enabled")
-	raw = withSecret(DropBasicAuthPassword(raw), secret)
+	raw = KeepSecrets(DropSecrets(raw), keep)
 	return s.update(ctx, cur, raw)
-}
-
-// WithStoredSecret returns raw with secret as its Basic Auth password when
-// raw has trigger.basicAuth without a "password" (a document exported
-// without secrets), else raw as it is: what ReplaceWorkflow saves.
-func WithStoredSecret(raw []byte, secret string) []byte {
-	if secretGiven(raw) {
-		return raw
-	}
-	return withSecret(raw, secret)
 }
 
 // SecretGiven reports whether a document carries its Basic Auth password,
@@ -100,32 +93,6 @@ func secretGiven(raw []byte) bool {
 	return member(ba, "password").Exists()
 }
 
-// withSecret puts secret as the password of a document whose
-// trigger.basicAuth has none; other documents are returned as they are.
-func withSecret(raw []byte, secret string) []byte {
-	if secret == "" || secretGiven(raw) {
-		return raw
-	}
-	root := gjson.ParseBytes(raw)
-	return rewriteObject(nil, root, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-		if !strings.EqualFold(key, "trigger") || !v.IsObject() {
-			return append(dst, v.Raw...), true
-		}
-		return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-			if !strings.EqualFold(key, "basicAuth") || !v.IsObject() {
-				return append(dst, v.Raw...), true
-			}
-			out := append(dst, v.Raw[:len(v.Raw)-1]...) // reopen the object
-			if len(v.Map()) > 0 {
-				out = append(out, ',')
-			}
-			out = append(out, `"password":`...)
-			out = AppendJSONString(out, secret)
-			return append(out, '}'), true
-		}), true
-	})
-}
-
 // DropTopLevel returns doc without its top-level member key (matched
 // without regard to case).
 func DropTopLevel(doc []byte, key string) []byte {
@@ -134,30 +101,5 @@ func DropTopLevel(doc []byte, key string) []byte {
 			return dst, false
 		}
 		return append(dst, v.Raw...), true
-	})
-}
-
-// DropBasicAuthPassword returns doc without trigger.basicAuth.password: the
-// form of an export without secrets.
-func DropBasicAuthPassword(doc []byte) []byte {
-	root := gjson.ParseBytes(doc)
-	if !root.IsObject() {
-		return doc
-	}
-	return rewriteObject(nil, root, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-		if !strings.EqualFold(key, "trigger") || !v.IsObject() {
-			return append(dst, v.Raw...), true
-		}
-		return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-			if !strings.EqualFold(key, "basicAuth") || !v.IsObject() {
-				return append(dst, v.Raw...), true
-			}
-			return rewriteObject(dst, v, func(key string, v gjson.Result, dst []byte) ([]byte, bool) {
-				if strings.EqualFold(key, "password") {
-					return dst, false
-				}
-				return append(dst, v.Raw...), true
-			}), true
-		}), true
 	})
 }

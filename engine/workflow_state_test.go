@@ -20,12 +20,12 @@ func TestSecretHelpers(t *testing.T) {
 		if got := secretGiven([]byte(tt.in)); got != tt.given {
 			t.Errorf("secretGiven(%s) = %v", tt.in, got)
 		}
-		if got := string(withSecret([]byte(tt.in), "s")); got != tt.with {
-			t.Errorf("withSecret(%s) = %s, want %s", tt.in, got, tt.with)
+		if got := string(KeepSecrets([]byte(tt.in), Secrets{BasicAuthPassword: "s"})); got != tt.with {
+			t.Errorf("KeepSecrets(%s) = %s, want %s", tt.in, got, tt.with)
 		}
 	}
-	if got := string(DropBasicAuthPassword([]byte(`{"a":1,"trigger":{"x":2,"basicAuth":{"enabled":true,"PASSWORD":"p","username":"u"}}}`))); got != `{"a":1,"trigger":{"x":2,"basicAuth":{"enabled":true,"username":"u"}}}` {
-		t.Errorf("DropBasicAuthPassword = %s", got)
+	if got := string(DropSecrets([]byte(`{"a":1,"trigger":{"x":2,"basicAuth":{"enabled":true,"PASSWORD":"p","username":"u"}}}`))); got != `{"a":1,"trigger":{"x":2,"basicAuth":{"enabled":true,"username":"u"}}}` {
+		t.Errorf("DropSecrets = %s", got)
 	}
 	if got := string(DropTopLevel([]byte(`{"title":"t","Enabled":false,"nodes":[]}`), "enabled")); got != `{"title":"t","nodes":[]}` {
 		t.Errorf("DropTopLevel = %s", got)
@@ -46,7 +46,7 @@ func TestFieldSpellingAndProblems(t *testing.T) {
 		if ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), "trigger.") {
 			t.Errorf("ParseDocument(%s) = %v", doc, err)
 		}
-		d, err := DecodeDocument([]byte(doc), "")
+		d, err := DecodeDocument([]byte(doc), Secrets{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,7 +53,7 @@ func (h *Handlers) AccountPassword(c *fiber.Ctx) error {
 
 	// Throttled before any check, even of a right password: the same
 	// counters as sign-in, so a stolen session cannot guess faster here.
-	att, wait, err := h.Throttle.Begin(c.UserContext(), s.Email, c.IP(), time.Now())
+	att, wait, err := h.Throttle.Begin(c.UserContext(), s.Email, h.clientIP(c), time.Now())
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (h *Handlers) AccountPassword(c *fiber.Ctx) error {
 	}
 	if !ok {
 		att.Fail()
-		h.Log.Warn("password change: wrong current password", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
+		h.Log.Warn("password change: wrong current password", "user_id", u.ID, "ip", h.clientIP(c), "request_id", requestID(c))
 		v.CurrentError = "Wrong password"
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
 	}

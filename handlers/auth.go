@@ -158,7 +158,7 @@ func (h *Handlers) SignIn(c *fiber.Ctx) error {
 	if !checkPreCSRF(c) {
 		return h.renderSignIn(c, fiber.StatusForbidden, email, "The form expired. Please sign in again.")
 	}
-	att, wait, err := h.Throttle.Begin(c.UserContext(), email, c.IP(), time.Now())
+	att, wait, err := h.Throttle.Begin(c.UserContext(), email, h.clientIP(c), time.Now())
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (h *Handlers) SignIn(c *fiber.Ctx) error {
 		return h.renderSignIn(c, fiber.StatusServiceUnavailable, email, busyMessage)
 	case !ok:
 		att.Fail()
-		h.Log.Warn("sign-in failed", "ip", c.IP(), "request_id", requestID(c))
+		h.Log.Warn("sign-in failed", "ip", h.clientIP(c), "request_id", requestID(c))
 		return h.renderSignIn(c, fiber.StatusUnauthorized, email, "Wrong email or password.")
 	}
 	if u.TOTPSecret != "" {

@@ -29,11 +29,15 @@ type executionItem struct {
 	DueAt string `json:"dueAt,omitempty"`
 	// ReplayOf is the execution this one replays (§14).
 	ReplayOf int64 `json:"replayOf,omitempty"`
+	// Duplicates counts the requests recognised as retries of this one by
+	// the workflow's dedupe key (§12).
+	Duplicates int64 `json:"duplicates"`
 }
 
 func newExecutionItem(e *engine.Execution) executionItem {
 	it := executionItem{ID: e.ID, WorkflowID: e.WorkflowID, Status: e.Status, Revision: e.Revision, Error: e.Error, Attempts: e.Attempts,
-		CreatedAt: rfc3339(e.CreatedAt), StartedAt: rfc3339(e.StartedAt), FinishedAt: rfc3339(e.FinishedAt), DueAt: rfc3339(e.DueAt), ReplayOf: e.ReplayOf}
+		CreatedAt: rfc3339(e.CreatedAt), StartedAt: rfc3339(e.StartedAt), FinishedAt: rfc3339(e.FinishedAt), DueAt: rfc3339(e.DueAt), ReplayOf: e.ReplayOf,
+		Duplicates: e.Duplicates}
 	if d := e.Duration(); d > 0 || !e.FinishedAt.IsZero() {
 		v := float64(d) / float64(time.Millisecond)
 		it.DurationMS = &v

@@ -56,6 +56,11 @@ func (h *Handlers) executionListView(c *fiber.Ctx, w *engine.Workflow, status en
 		v.Rows = list[:executionPageSize]
 		v.Next = v.Rows[executionPageSize-1].ID
 	}
+	if before == 0 {
+		if v.Rejections, err = h.rejectionSummary(c, w.ID, v.Now); err != nil {
+			return views.ExecutionListView{}, err
+		}
+	}
 	return v, nil
 }
 
@@ -150,6 +155,7 @@ func asyncReply(e *engine.Execution, rev *engine.Workflow) *views.ReplyView {
 		return nil
 	}
 	sc := engine.NewScope(e.Context)
+	sc.RawBody = e.Request.Body
 	sc.ExecutionID, sc.WorkflowID, sc.WorkflowKey, sc.Revision, sc.Now = e.ID, e.WorkflowID, rev.Key, e.Revision, e.CreatedAt
 	r, err := cr.Render(sc)
 	if err != nil {
@@ -222,13 +228,26 @@ func bodyView(body []byte, contentType string, parsed *gjson.Result) views.BodyV
 			b.Note = "An empty body: $context.body is {}."
 		}
 		return b
+	case engine.IsMultipartContentType(contentType) && parsed != nil:
+		// File parts are often binary: their bytes show as U+FFFD, and
+		// $context.body has their metadata.
+		b.Kind, b.Text = "multipart", strings.ToValidUTF8(string(body), "\uFFFD")
+		b.Parsed = prettyJSON([]byte(parsed.Raw))
 	case !utf8.Valid(body):
 		b.Kind, b.Text = "base64", base64.StdEncoding.EncodeToString(body)
-		if parsed != nil {
+		switch {
+		case parsed != nil && parsed.Raw != "{}":
+			// An XML body in Latin-1, decoded by its declaration.
+			b.Note = "The body is not UTF-8 text, so it is shown as base64."
+			b.Parsed = prettyJSON([]byte(parsed.Raw))
+		case parsed != nil:
 			b.Note = "The body is not UTF-8 text, so it is shown as base64 and $context.body is {}."
 		}
 	case engine.IsFormContentType(contentType) && parsed != nil:
 		b.Kind, b.Text = "form", string(body)
+		b.Parsed = prettyJSON([]byte(parsed.Raw))
+	case engine.IsXMLContentType(contentType) && parsed != nil:
+		b.Kind, b.Text = "xml", string(body)
 		b.Parsed = prettyJSON([]byte(parsed.Raw))
 	case json.Valid(body):
 		b.Kind, b.Text = "json", prettyJSON(body)
@@ -241,7 +260,7 @@ func bodyView(body []byte, contentType string, parsed *gjson.Result) views.BodyV
 			if isJSON {
 				b.Note = "The Content-Type is JSON but the body is not valid JSON."
 			} else {
-				b.Note = "Only JSON and form bodies are parsed: $context.body is {}."
+				b.Note = "Only JSON, form, XML and multipart bodies are parsed: $context.body is {}. The text is in $context.rawBody."
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,14 +28,15 @@ type Service interface {
 	GetExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	ListExecutions(ctx context.Context, f engine.ExecutionFilter) ([]*engine.Execution, error)
 	Trigger(ctx context.Context, key string, creds engine.Credentials, req *engine.Request) (*engine.TriggerResult, error)
+	RecordRejection(ctx context.Context, key string, client netip.Addr, reason engine.RejectReason, status int, message string)
+	ListRejections(ctx context.Context, workflowID int64) ([]engine.Rejection, error)
 	ReplayExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	RetryExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	CancelExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	ReplayExecutions(ctx context.Context, f engine.ReplayFilter) (int, error)
 	Test(ctx context.Context, workflowID int64, in engine.TestInput) (*engine.TestResult, error)
-	// WebhookRecorder and Rejected feed the metrics of refused requests.
+	// WebhookRecorder feeds the metrics of refused requests.
 	WebhookRecorder(key string) engine.WebhookRecorder
-	Rejected(reason engine.RejectReason)
 }
 
 // Handlers holds the dependencies of every handler.
@@ -45,6 +47,9 @@ type Handlers struct {
 	// PublicURL is the configured base of the URLs shown ("" derives it
 	// from the request).
 	PublicURL string
+	// TrustedProxies are the peers whose X-Forwarded-For gives the client
+	// address (see ClientAddr); empty: the peer is the client.
+	TrustedProxies []netip.Prefix
 	// Ping checks the database for /healthz.
 	Ping func(ctx context.Context) error
 	// Readiness answers /readyz (nil: always ready).

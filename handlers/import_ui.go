@@ -108,7 +108,7 @@ func (h *Handlers) WorkflowImport(c *fiber.Ctx) error {
 		if cur, err = h.Svc.GetWorkflow(ctx, v.IntoID); err != nil {
 			return err
 		}
-		check = engine.WithStoredSecret(raw, cur.Secret)
+		check = engine.KeepSecrets(raw, cur.Secrets)
 	}
 	_, _, doc, err := engine.PrepareDocument(check)
 	if err != nil {
@@ -157,8 +157,8 @@ func (h *Handlers) WorkflowImport(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		stored, secret, _, _ := engine.PrepareDocument(check)
-		after, err := revisionText(&engine.Workflow{ID: cur.ID, Stored: stored, Secret: secret}, secret != cur.Secret)
+		stored, secrets, _, _ := engine.PrepareDocument(check)
+		after, err := revisionText(&engine.Workflow{ID: cur.ID, Stored: stored, Secrets: secrets}, !secrets.Equal(cur.Secrets))
 		if err != nil {
 			return err
 		}
@@ -171,11 +171,12 @@ func (h *Handlers) WorkflowImport(c *fiber.Ctx) error {
 }
 
 // exportDocument is the document the UI's export downloads: the API's
-// export, without the Basic Auth password unless secrets is set.
+// export, without any secret (Basic Auth password, verify secrets) unless
+// secrets is set.
 func exportDocument(w *engine.Workflow, url string, secrets bool) ([]byte, error) {
-	doc := engine.ExportDocument(w, url)
-	if !secrets {
-		doc = engine.DropBasicAuthPassword(doc)
+	doc := engine.ExportDocumentWithoutSecrets(w, url)
+	if secrets {
+		doc = engine.ExportDocument(w, url)
 	}
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, doc, "", "  "); err != nil {

@@ -83,8 +83,8 @@ func TestWorkflowImportUI(t *testing.T) {
 	res, _ = postMultipart(t, e, "/workflows/1/import", map[string]string{"action": "create", "document": changed}, "")
 	wantStatus(t, res, http.StatusSeeOther)
 	cur, d := e.doc(1)
-	if cur.Revision != 2 || d.Title != "Payments" || cur.Secret != "s3cret" {
-		t.Errorf("import into: revision %d title %q secret %q", cur.Revision, d.Title, cur.Secret)
+	if cur.Revision != 2 || d.Title != "Payments" || cur.Secrets.BasicAuthPassword != "s3cret" {
+		t.Errorf("import into: revision %d title %q secret %q", cur.Revision, d.Title, cur.Secrets.BasicAuthPassword)
 	}
 
 	// The same export as a new workflow: Basic Auth on, no password.

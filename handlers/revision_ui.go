@@ -12,45 +12,30 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/views"
-	"github.com/tidwall/gjson"
 )
 
 // The revisions of a workflow in the UI: the list, one revision (its flow
 // and document), a line diff of two, and restoring one as a new revision.
 
-// hiddenSecret stands for a Basic Auth password in documents shown in the
-// UI's history: old passwords are not shown, a change of password is.
+// hiddenSecret stands for a secret (Basic Auth password, verify secret) in
+// documents shown in the UI's history: old secrets are not shown, a change
+// of secret is.
 const hiddenSecret = "•••••• (hidden)"
 
 // revisionText is a revision's document as the history shows it: indented,
-// without the enabled state (not part of revisions), the password hidden
-// (marked as changed when changed is set).
+// without the enabled state (not part of revisions), the secrets hidden
+// in place (marked as changed when changed is set).
 func revisionText(w *engine.Workflow, changed bool) (string, error) {
-	doc := engine.DropTopLevel(w.Stored, "enabled")
-	if w.Secret != "" {
-		marker := hiddenSecret
-		if changed {
-			marker = "•••••• (hidden, changed)"
-		}
-		doc = engine.DropBasicAuthPassword(doc)
-		doc = setBasicAuthPassword(doc, marker)
+	marker := hiddenSecret
+	if changed {
+		marker = "•••••• (hidden, changed)"
 	}
+	doc := engine.DropTopLevel(engine.InjectSecrets(w.Stored, w.Secrets.Masked(marker)), "enabled")
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, doc, "", "  "); err != nil {
 		return "", fmt.Errorf("revisions: indent workflow %d revision %d: %w", w.ID, w.Revision, err)
 	}
 	return buf.String() + "\n", nil
-}
-
-// setBasicAuthPassword sets trigger.basicAuth.password of a document whose
-// basicAuth has none.
-func setBasicAuthPassword(doc []byte, value string) []byte {
-	t := gjson.GetBytes(doc, "trigger")
-	if !t.IsObject() || !t.Get("basicAuth").IsObject() {
-		return doc
-	}
-	ba := engine.SetTopLevel([]byte(t.Get("basicAuth").Raw), "password", engine.AppendJSONString(nil, value))
-	return engine.SetTopLevel(doc, "trigger", engine.SetTopLevel([]byte(t.Raw), "basicAuth", ba))
 }
 
 // RevisionListPage is GET /workflows/:id/revisions.
@@ -144,7 +129,7 @@ func (h *Handlers) RevisionCompare(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	after, err := revisionText(b, a.Secret != b.Secret)
+	after, err := revisionText(b, !a.Secrets.Equal(b.Secrets))
 	if err != nil {
 		return err
 	}

@@ -87,8 +87,8 @@ func TestRevisionPages(t *testing.T) {
 	res, _ = doForm(t, e.srv.app, e.sess, wfPath(w.ID, "/revisions/1/restore"), url.Values{}, formOpts{})
 	wantStatus(t, res, http.StatusSeeOther)
 	cur, d := e.doc(w.ID)
-	if cur.Revision != 3 || string(d.Nodes[0].Config) != `{"status":200,"body":"v1"}` || cur.Secret != "new-pass" || d.IsEnabled() {
-		t.Errorf("after restore: revision %d, config %s, secret %q, enabled %v", cur.Revision, d.Nodes[0].Config, cur.Secret, d.IsEnabled())
+	if cur.Revision != 3 || string(d.Nodes[0].Config) != `{"status":200,"body":"v1"}` || cur.Secrets.BasicAuthPassword != "new-pass" || d.IsEnabled() {
+		t.Errorf("after restore: revision %d, config %s, secret %q, enabled %v", cur.Revision, d.Nodes[0].Config, cur.Secrets.BasicAuthPassword, d.IsEnabled())
 	}
 	if res.Header.Get("Location") != wfPath(w.ID, "") || cookieValue(res, "hookflow_flash") == "" {
 		t.Errorf("restore answered Location %q without a flash", res.Header.Get("Location"))

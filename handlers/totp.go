@@ -149,7 +149,7 @@ func (h *Handlers) SignInCode(c *fiber.Ctx) error {
 	if !ok {
 		return h.renderSignIn(c, fiber.StatusUnauthorized, "", "The sign-in expired. Enter your email and password again.")
 	}
-	att, wait, err := h.Throttle.Begin(c.UserContext(), p.email, c.IP(), now)
+	att, wait, err := h.Throttle.Begin(c.UserContext(), p.email, h.clientIP(c), now)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func (h *Handlers) SignInCode(c *fiber.Ctx) error {
 	}
 	if !ok {
 		att.Fail()
-		h.Log.Warn("sign-in failed: wrong two-factor code", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
+		h.Log.Warn("sign-in failed: wrong two-factor code", "user_id", u.ID, "ip", h.clientIP(c), "request_id", requestID(c))
 		if !h.pendingSignIns().fail(tok) {
 			return h.renderSignIn(c, fiber.StatusUnauthorized, p.email, "Too many wrong codes. Enter your email and password again.")
 		}
@@ -234,7 +234,7 @@ func (h *Handlers) AccountTOTPEnable(c *fiber.Ctx) error {
 	if v.TOTPPasswordError != "" || v.TOTPCodeError != "" {
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
 	}
-	att, wait, err := h.Throttle.Begin(c.UserContext(), s.Email, c.IP(), now)
+	att, wait, err := h.Throttle.Begin(c.UserContext(), s.Email, h.clientIP(c), now)
 	if err != nil {
 		return err
 	}
@@ -252,7 +252,7 @@ func (h *Handlers) AccountTOTPEnable(c *fiber.Ctx) error {
 	}
 	if !ok {
 		att.Fail()
-		h.Log.Warn("two-factor on: wrong password", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
+		h.Log.Warn("two-factor on: wrong password", "user_id", u.ID, "ip", h.clientIP(c), "request_id", requestID(c))
 		v.TOTPPasswordError = "Wrong password"
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, v)
 	}
@@ -282,7 +282,7 @@ func (h *Handlers) AccountTOTPDisable(c *fiber.Ctx) error {
 	if s == nil {
 		return engine.Errorf(engine.EUNAUTHORIZED, "sign in first")
 	}
-	att, wait, err := h.Throttle.Begin(c.UserContext(), s.Email, c.IP(), time.Now())
+	att, wait, err := h.Throttle.Begin(c.UserContext(), s.Email, h.clientIP(c), time.Now())
 	if err != nil {
 		return err
 	}
@@ -312,7 +312,7 @@ func (h *Handlers) AccountTOTPDisable(c *fiber.Ctx) error {
 	}
 	if !ok {
 		att.Fail()
-		h.Log.Warn("two-factor off: wrong password", "user_id", u.ID, "ip", c.IP(), "request_id", requestID(c))
+		h.Log.Warn("two-factor off: wrong password", "user_id", u.ID, "ip", h.clientIP(c), "request_id", requestID(c))
 		return h.renderAccount(c, fiber.StatusUnprocessableEntity, views.AccountView{TOTPPasswordError: "Wrong password"})
 	}
 	att.Succeed()

@@ -3,6 +3,8 @@ package handlers
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,10 +24,21 @@ func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
 		Body:   bytes.Clone(c.Body()),
 	}
 	req.Headers = copyHeaders(&c.Request().Header)
+	req.Client = h.ClientAddr(c)
 	key := strings.Clone(c.Params("key"))
 	res, err := h.Svc.Trigger(c.UserContext(), key, basicAuth(c), req)
 	if err != nil {
+		var running *engine.DuplicateRunningError
+		if errors.As(err, &running) {
+			// The first request with this dedupe key still runs: its reply
+			// is the one to repeat, soon.
+			c.Set(fiber.HeaderRetryAfter, "1")
+			c.Set(HeaderDuplicateOf, strconv.FormatInt(running.Of, 10))
+		}
 		return h.webhookFailed(c, key, start, err)
+	}
+	if res.DuplicateOf != 0 {
+		c.Set(HeaderDuplicateOf, strconv.FormatInt(res.DuplicateOf, 10))
 	}
 	if res.NotStored {
 		// The flow ran and decided this reply, but no record of it
@@ -37,6 +50,20 @@ func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
 		res.Recorder.Done(res.Response.Status, time.Since(start))
 	}
 	return err
+}
+
+// HeaderDuplicateOf names, on the reply to a duplicate request (§12), the
+// execution whose reply it repeats.
+const HeaderDuplicateOf = "Hookflow-Duplicate-Of"
+
+// WebhookTooLarge records a request refused for its size (413) in its
+// workflow's rejection log: the HTTP server refuses such a body before any
+// handler runs, so the error handler calls this with the path's key.
+func (h *Handlers) WebhookTooLarge(c *fiber.Ctx, key, message string) {
+	if key == "" || len(key) > 128 || strings.ContainsAny(key, "/?#") {
+		return
+	}
+	h.Svc.RecordRejection(c.UserContext(), strings.Clone(key), h.ClientAddr(c), engine.RejectSize, fiber.StatusRequestEntityTooLarge, message)
 }
 
 // WebhookMethodNotAllowed answers every method but POST on the trigger path.
@@ -60,17 +87,15 @@ func (h *Handlers) webhookFailed(c *fiber.Ctx, key string, start time.Time, err 
 // handler.
 const webhookCounted = "webhook_counted"
 
-// WebhookRefusedEarly counts a webhook request answered with an error
-// before its handler ran (it does nothing for one the handler counted): a
-// body over the limit (413, a rejection of reason size), headers too
-// large, a request refused by the framing checks. The web layer's error
-// handler calls it for every error on the webhook path.
+// WebhookRefusedEarly counts, in the metrics of its workflow, a webhook
+// request answered with an error before its handler ran (it does nothing
+// for one the handler counted): a body over the limit (413; counted as a
+// rejection by WebhookTooLarge), headers too large, a request refused by
+// the framing checks. The web layer's error handler calls it for every
+// error on the webhook path.
 func (h *Handlers) WebhookRefusedEarly(c *fiber.Ctx, status int) {
 	if c.Locals(webhookCounted) != nil {
 		return
-	}
-	if status == fiber.StatusRequestEntityTooLarge {
-		h.Svc.Rejected(engine.RejectSize)
 	}
 	key, _, _ := strings.Cut(strings.TrimPrefix(c.Path(), TriggerPath("")), "/")
 	h.Svc.WebhookRecorder(key).Done(status, 0)

@@ -59,11 +59,25 @@ func (h *Handlers) WorkflowCreateAPI(c *fiber.Ctx) error {
 	return sendJSON(c.Status(fiber.StatusCreated), engine.ExportDocument(w, h.WebhookURL(c, w.Key)))
 }
 
-// WorkflowGetAPI is GET /api/v1/workflows/{id}: the document (export).
+// WorkflowGetAPI is GET /api/v1/workflows/{id}: the document (export),
+// secrets included (product.md §11: an admin reads a secret back to
+// configure the sender); ?secrets=false leaves every secret out, for an
+// export to share (a PUT of it keeps the stored secrets).
 func (h *Handlers) WorkflowGetAPI(c *fiber.Ctx) error {
+	secrets := true
+	switch v := c.Query("secrets"); v {
+	case "", "true", "1":
+	case "false", "0":
+		secrets = false
+	default:
+		return engine.Errorf(engine.EINVALID, "secrets: must be true or false, got %q", v)
+	}
 	w, err := h.workflowParam(c)
 	if err != nil {
 		return err
+	}
+	if !secrets {
+		return sendJSON(c, engine.ExportDocumentWithoutSecrets(w, h.WebhookURL(c, w.Key)))
 	}
 	return sendJSON(c, engine.ExportDocument(w, h.WebhookURL(c, w.Key)))
 }

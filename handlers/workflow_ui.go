@@ -144,7 +144,7 @@ func copyTitle(title string) string {
 }
 
 // WorkflowDuplicate is POST /workflows/:id/duplicate: a new workflow with
-// the same document (secret included), "Copy of …" as title and a new key
+// the same document (secrets included), "Copy of …" as title and a new key
 // and URL; then its editor.
 func (h *Handlers) WorkflowDuplicate(c *fiber.Ctx) error {
 	w, err := h.workflowParam(c)
@@ -153,7 +153,7 @@ func (h *Handlers) WorkflowDuplicate(c *fiber.Ctx) error {
 	}
 	id := w.ID
 	title := copyTitle(w.Doc.Title)
-	doc := engine.SetTopLevel(engine.InjectSecret(w.Stored, w.Secret), "title", engine.AppendJSONString(nil, title))
+	doc := engine.SetTopLevel(engine.InjectSecrets(w.Stored, w.Secrets), "title", engine.AppendJSONString(nil, title))
 	// The copy starts in the original's state.
 	doc = engine.SetTopLevel(doc, "enabled", []byte(boolJSON(w.Doc.IsEnabled())))
 	cp, err := h.Svc.CreateWorkflow(c.UserContext(), doc)

@@ -240,8 +240,8 @@ func TestWorkflowEnabledToggle(t *testing.T) {
 	if exp := string(engine.ExportDocument(got, "u")); !strings.Contains(exp, `"enabled":false`) {
 		t.Errorf("export does not say disabled: %s", exp)
 	}
-	if !strings.Contains(string(got.Stored), `"x-extra":{"big":123456789012345678901234567890}`) || got.Secret != "p4ss" {
-		t.Errorf("switch lost data: %s secret %q", got.Stored, got.Secret)
+	if !strings.Contains(string(got.Stored), `"x-extra":{"big":123456789012345678901234567890}`) || got.Secrets.BasicAuthPassword != "p4ss" {
+		t.Errorf("switch lost data: %s secret %q", got.Stored, got.Secrets.BasicAuthPassword)
 	}
 	if !strings.HasPrefix(string(got.Stored), `{"title":"Hook","mode":"async",`) {
 		t.Errorf("switch reordered the document: %s", got.Stored)
@@ -303,8 +303,8 @@ func TestWorkflowDuplicate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cp.Doc.Title != "Copy of Payment callback" || cp.Key == orig.Key || cp.Secret != "s3cret" || cp.Doc.Mode != engine.ModeSync {
-		t.Errorf("copy: title %q key %q (orig %q) secret %q mode %s", cp.Doc.Title, cp.Key, orig.Key, cp.Secret, cp.Doc.Mode)
+	if cp.Doc.Title != "Copy of Payment callback" || cp.Key == orig.Key || cp.Secrets.BasicAuthPassword != "s3cret" || cp.Doc.Mode != engine.ModeSync {
+		t.Errorf("copy: title %q key %q (orig %q) secret %q mode %s", cp.Doc.Title, cp.Key, orig.Key, cp.Secrets.BasicAuthPassword, cp.Doc.Mode)
 	}
 	if !strings.Contains(string(cp.Stored), `{"n":12345678901234567890}`) {
 		t.Errorf("copy changed the nodes: %s", cp.Stored)

@@ -2,9 +2,15 @@ package web_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,23 +31,49 @@ const benchPaidOrder = `{"order":{"id":12345,"status":"paid","amount":"49.90","c
 // BenchmarkWebhook runs the public endpoint in process, from fasthttp's
 // request context through Fiber, the engine and the SQLite store (group
 // commit included), without sockets: ns/op is the server's cost of one
-// request with 64 requests in flight, the load of `make bench`. Each case
-// runs with the metrics (as always in production) and with the engine's
-// and the store's observer off, which measures what the metrics cost:
+// request with 64 requests in flight, the load of `make bench`.
 //
-//	go test -run '^$' -bench 'Webhook/async' -count 6 ./web/
+// The trust rows (product.md §11, §12) are the §9 example with GitHub
+// verification (the signature computed once, as the body never changes),
+// with a dedupe key unique to each request (every request claims a key in
+// its write), and with one key for all (every request after the first is a
+// duplicate: its cost is a claim that fails and the count on the first
+// execution).
+//
+// The async and sync rows run with the metrics (as always in production)
+// and again with the engine's and the store's observer off, which measures
+// what the metrics cost (README, "Performance"):
+//
+//	go test -run '^$' -bench 'Webhook/async' -count 8 ./web/
 func BenchmarkWebhook(b *testing.B) {
+	section9 := readSection9("../engine/testdata/section9.json")
+	withTrigger := func(extra string) string {
+		out := strings.Replace(section9, `"trigger": {`, `"trigger": {`+extra+`,`, 1)
+		if out == section9 {
+			b.Fatal("the §9 example has no trigger to extend")
+		}
+		return out
+	}
+	sig := "sha256=" + benchHMAC("bench-secret", benchPaidOrder)
+	var seq atomic.Int64
 	for _, tc := range []struct {
 		name, doc string
-		observe   bool
+		headers   func(h *fasthttp.RequestHeader)
+		noObserve bool
 	}{
-		{"async/metrics=on", benchAsyncDoc, true},
-		{"async/metrics=off", benchAsyncDoc, false},
-		{"sync/metrics=on", readSection9("../engine/testdata/section9.json"), true},
-		{"sync/metrics=off", readSection9("../engine/testdata/section9.json"), false},
+		{name: "async", doc: benchAsyncDoc},
+		{name: "async-metrics-off", doc: benchAsyncDoc, noObserve: true},
+		{name: "sync", doc: section9},
+		{name: "sync-metrics-off", doc: section9, noObserve: true},
+		{name: "sync-github", doc: withTrigger(`"verify": {"type": "github", "secret": "bench-secret"}`),
+			headers: func(h *fasthttp.RequestHeader) { h.Set("X-Hub-Signature-256", sig) }},
+		{name: "sync-dedupe", doc: withTrigger(`"dedupe": {"key": "{{$context.headers.x-request-id}}"}`),
+			headers: func(h *fasthttp.RequestHeader) { h.Set("X-Request-Id", strconv.FormatInt(seq.Add(1), 10)) }},
+		{name: "sync-duplicates", doc: withTrigger(`"dedupe": {"key": "{{$context.headers.x-request-id}}"}`),
+			headers: func(h *fasthttp.RequestHeader) { h.Set("X-Request-Id", "the-same") }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			srv := newObservedServer(b, web.Config{}, "http://127.0.0.1", tc.observe)
+			srv := newObservedServer(b, web.Config{}, "http://127.0.0.1", !tc.noObserve)
 			w, err := srv.svc.CreateWorkflow(context.Background(), []byte(tc.doc))
 			if err != nil {
 				b.Fatal(err)
@@ -62,6 +94,9 @@ func BenchmarkWebhook(b *testing.B) {
 					rc.Request.Header.SetContentType("application/json")
 					rc.Request.Header.Set("User-Agent", "hookbench")
 					rc.Request.Header.Set("Authorization", "Basic aG9vazpzM2NyZXQ=") // hook:s3cret, as §9 asks
+					if tc.headers != nil {
+						tc.headers(&rc.Request.Header)
+					}
 					rc.Request.SetBodyString(benchPaidOrder)
 					handler(&rc)
 					if rc.Response.StatusCode() != 200 {
@@ -132,4 +167,10 @@ func BenchmarkRequestNode(b *testing.B) {
 	if err != nil || len(list) == 0 {
 		b.Fatalf("no resolved execution: %v", err)
 	}
+}
+
+func benchHMAC(key, msg string) string {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(msg))
+	return hex.EncodeToString(m.Sum(nil))
 }

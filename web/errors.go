@@ -32,10 +32,14 @@ const retryAfterUnavailable = "5"
 // htmlErrorRenderer renders an error for browser routes.
 type htmlErrorRenderer func(c *fiber.Ctx, status int, message string) error
 
+// tooLargeRecorder records a webhook request refused for its size, by
+// the key in its path (handlers.Handlers.WebhookTooLarge).
+type tooLargeRecorder func(c *fiber.Ctx, key, message string)
+
 // errorHandler is the one place where errors become replies and get
 // logged: internal errors once, at error level, with the request id.
 // refusedEarly counts the webhook requests refused before their handler.
-func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRenderer, refusedEarly func(c *fiber.Ctx, status int)) fiber.ErrorHandler {
+func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRenderer, tooLarge tooLargeRecorder, refusedEarly func(c *fiber.Ctx, status int)) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, msg := fiber.StatusInternalServerError, "internal error"
 		var fe *fiber.Error
@@ -44,6 +48,11 @@ func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRend
 			status, msg = fe.Code, fe.Message
 			if status == fiber.StatusRequestEntityTooLarge {
 				msg = "request body larger than " + humanBytes(bodyLimit)
+				// Refused before routing: the workflow's rejection log
+				// hears of it here, by the key in the path.
+				if tooLarge != nil && isWebhook(c) {
+					tooLarge(c, strings.TrimPrefix(c.Path(), webhookPrefix), msg)
+				}
 			}
 		default:
 			code := engine.ErrorCode(err)
@@ -99,7 +108,10 @@ func SendError(c *fiber.Ctx, status int, message string) error {
 	return c.Status(r.Status).Send(r.Body)
 }
 
-func isAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }
+func isAPI(c *fiber.Ctx) bool     { return strings.HasPrefix(c.Path(), "/api/") }
+func isWebhook(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), webhookPrefix) }
+
+const webhookPrefix = "/api/webhook:trigger/"
 
 // isProbe tells the machine-read endpoints outside /api/ (health,
 // readiness, metrics), whose errors are JSON too.
@@ -110,7 +122,6 @@ func isProbe(c *fiber.Ctx) bool {
 	}
 	return false
 }
-func isWebhook(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/webhook:trigger/") }
 
 func routePath(c *fiber.Ctx) string {
 	if r := c.Route(); r != nil && r.Path != "/" {

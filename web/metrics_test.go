@@ -140,6 +140,15 @@ func TestWebhookMetrics(t *testing.T) {
 	if r := e.send(t, httptest.NewRequest(http.MethodGet, handlers.TriggerPath(akey), nil)); r.status != 405 {
 		t.Fatalf("GET: %d", r.status)
 	}
+	// Refused by the signature check and by the address list (§11).
+	signed := e.create(t, `{"title":"s","mode":"async","trigger":{"verify":{"type":"token","header":"X-Token","secret":"tok-123"}},"nodes":[]}`)
+	if r := e.trigger(t, signed.Get("key").String(), "", `{}`); r.status != 401 {
+		t.Fatalf("unsigned: %d %s", r.status, r.body)
+	}
+	fenced := e.create(t, `{"title":"f","mode":"async","trigger":{"allowIPs":["192.0.2.0/24"]},"nodes":[]}`)
+	if r := e.trigger(t, fenced.Get("key").String(), "", `{}`); r.status != 403 {
+		t.Fatalf("outside allowIPs: %d %s", r.status, r.body)
+	}
 	// A body over the limit is refused by the HTTP server before any
 	// handler: still counted, for its workflow, as a size rejection.
 	addr := (&limitsEnv{e.testServer}).listen(t)
@@ -168,7 +177,7 @@ func TestWebhookMetrics(t *testing.T) {
 			t.Errorf("hookflow_webhook_requests_total%v = %v, want %v", tc.labels, got, tc.want)
 		}
 	}
-	for reason, want := range map[string]float64{"auth": 1, "parse": 1, "size": 1, "signature": 0, "address": 0} {
+	for reason, want := range map[string]float64{"auth": 1, "parse": 1, "size": 1, "signature": 1, "address": 1} {
 		if got, ok := value(fams, "hookflow_webhook_rejections_total", "reason="+reason); !ok || got != want {
 			t.Errorf("rejections{reason=%s} = %v (%v), want %v", reason, got, ok, want)
 		}
@@ -178,8 +187,10 @@ func TestWebhookMetrics(t *testing.T) {
 	if got, _ := value(fams, "hookflow_webhook_request_duration_seconds", "mode=sync"); got != 5 {
 		t.Errorf("sync latency count %v, want 5", got)
 	}
-	if got, _ := value(fams, "hookflow_webhook_request_duration_seconds", "mode=async"); got != 2 {
-		t.Errorf("async latency count %v, want 2", got)
+	// async: the accepted request, the 405, and the two refused by the
+	// signature check and the address list.
+	if got, _ := value(fams, "hookflow_webhook_request_duration_seconds", "mode=async"); got != 4 {
+		t.Errorf("async latency count %v, want 4", got)
 	}
 	// Executions: the three sync ones that ran (a 422 from a response node
 	// is resolved) and the async one, run before it was stored.

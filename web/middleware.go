@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -56,8 +57,9 @@ func saneRequestID(id string) bool {
 }
 
 // accessLog logs one line per request: the route pattern (never the path,
-// which holds webhook keys), status and duration. Bodies are never logged.
-func accessLog(log *slog.Logger) fiber.Handler {
+// which holds webhook keys), status, duration and client address (by the
+// one rule of handlers.ClientAddr). Bodies are never logged.
+func accessLog(log *slog.Logger, clientAddr func(*fiber.Ctx) netip.Addr) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !log.Enabled(c.UserContext(), slog.LevelDebug) {
 			return c.Next()
@@ -76,7 +78,7 @@ func accessLog(log *slog.Logger) fiber.Handler {
 			}
 		}
 		log.Debug("request", "method", c.Method(), "route", routePath(c), "status", status,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", requestID(c))
+			"duration_ms", float64(time.Since(start).Microseconds())/1000, "client_ip", clientAddr(c).String(), "request_id", requestID(c))
 		return err
 	}
 }

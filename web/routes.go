@@ -13,7 +13,7 @@ import (
 // routes registers every route of Hookflow: this list is the map of the
 // server.
 func routes(app *fiber.App, cfg Config, h *handlers.Handlers, log *slog.Logger) {
-	app.Use(withRequest(), accessLog(log), securityHeaders(h.PublicURL), requestFraming())
+	app.Use(withRequest(), accessLog(log, h.ClientAddr), securityHeaders(h.PublicURL), requestFraming())
 
 	app.Get("/healthz", h.Health)
 	app.Get("/readyz", h.Ready)
@@ -38,6 +38,7 @@ func routes(app *fiber.App, cfg Config, h *handlers.Handlers, log *slog.Logger) 
 	api.Get("/workflows/:id/revisions", h.RevisionListAPI)
 	api.Get("/workflows/:id/revisions/:rev", h.RevisionGetAPI)
 	api.Get("/workflows/:id/executions", h.ExecutionListAPI)
+	api.Get("/workflows/:id/rejections", h.RejectionListAPI)
 	api.Post("/workflows/:id/replay", h.WorkflowReplayAPI)
 	api.Post("/workflows/:id/test", h.WorkflowTestAPI)
 	api.Get("/templates", h.TemplateListAPI)

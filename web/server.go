@@ -62,7 +62,7 @@ func New(cfg Config, h *handlers.Handlers, log *slog.Logger) *fiber.App {
 		IdleTimeout:           cfg.IdleTimeout,
 		ReadBufferSize:        cfg.ReadBufferSize,
 		CaseSensitive:         true,
-		ErrorHandler:          errorHandler(log, cfg.BodyLimit, h.ErrorPage, h.WebhookRefusedEarly),
+		ErrorHandler:          errorHandler(log, cfg.BodyLimit, h.ErrorPage, h.WebhookTooLarge, h.WebhookRefusedEarly),
 		// Keys and ids are ASCII; a %3A for the colon still routes.
 		UnescapePath: true,
 	})

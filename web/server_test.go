@@ -42,15 +42,15 @@ type testServer struct {
 	metrics *metrics.Metrics
 }
 
-func newTestServer(tb testing.TB, cfg web.Config, publicURL string) *testServer {
+func newTestServer(tb testing.TB, cfg web.Config, publicURL string, opts ...func(*handlers.Handlers)) *testServer {
 	tb.Helper()
-	return newObservedServer(tb, cfg, publicURL, true)
+	return newObservedServer(tb, cfg, publicURL, true, opts...)
 }
 
 // newObservedServer is newTestServer with the engine's and the store's
 // observer on or off (HOOKFLOW_METRICS_OBSERVER=off), for the benchmark
 // of what the metrics cost.
-func newObservedServer(tb testing.TB, cfg web.Config, publicURL string, observe bool) *testServer {
+func newObservedServer(tb testing.TB, cfg web.Config, publicURL string, observe bool, hopts ...func(*handlers.Handlers)) *testServer {
 	tb.Helper()
 	ctx := context.Background()
 	box, err := db.NewSecretBox([]byte("web-test-key-0123456789"))
@@ -60,11 +60,11 @@ func newObservedServer(tb testing.TB, cfg web.Config, publicURL string, observe 
 	// Metrics are always on, as in production; cfg.Metrics says whether
 	// the main listener serves them.
 	m := metrics.New("test")
-	var opts []db.Option
+	var dbOpts []db.Option
 	if observe {
-		opts = append(opts, db.WithObserver(m))
+		dbOpts = append(dbOpts, db.WithObserver(m))
 	}
-	store, err := db.Open(ctx, filepath.Join(tb.TempDir(), db.FileName), box, opts...)
+	store, err := db.Open(ctx, filepath.Join(tb.TempDir(), db.FileName), box, dbOpts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -79,6 +79,9 @@ func newObservedServer(tb testing.TB, cfg web.Config, publicURL string, observe 
 		Svc: svc, Auth: store, Log: log, Ping: store.Ping, Throttle: handlers.NewThrottle(),
 		PublicURL: publicURL,
 		FirstRun:  func(*fiber.Ctx) bool { return false },
+	}
+	for _, o := range hopts {
+		o(h)
 	}
 	tok, rec, err := engine.NewAPIToken("web test")
 	if err != nil {

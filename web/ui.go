@@ -61,6 +61,7 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	ui(fiber.MethodGet, "/workflows/:id/executions/latest", h.ExecutionLatest)
 	ui(fiber.MethodPost, "/workflows/:id/executions/actions", h.ExecutionBulk)
 	ui(fiber.MethodPost, "/workflows/:id/executions/replay", h.ExecutionReplayAll)
+	ui(fiber.MethodGet, "/workflows/:id/rejections", h.RejectionListPage)
 	ui(fiber.MethodGet, "/executions/:id", h.ExecutionPage)
 	ui(fiber.MethodPost, "/executions/:id/replay", h.ExecutionReplay)
 	ui(fiber.MethodPost, "/executions/:id/retry", h.ExecutionRetry)

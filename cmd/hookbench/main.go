@@ -25,15 +25,20 @@
 //	    bin/hookbench first). It starts the baseline and Hookflow on free
 //	    127.0.0.1 ports with a temporary data directory, creates an API token
 //	    and the workflows, runs the scenarios one after another and prints the
-//	    machine, a Markdown table and the targets of issue 6.
+//	    machine, a Markdown table and the targets of issues 6 and 11. The
+//	    (c) group has the §9 example plain, with github verification and
+//	    with a dedupe key unique to each request.
 package main
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -49,6 +54,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -350,6 +356,9 @@ type loadConfig struct {
 	Timeout     time.Duration // per request
 	Client      string        // "raw" or "http"
 	Expect      func(status int) bool
+	// SeqHeader, when set, names a header sent with a value unique to each
+	// request (a counter), as senders number their deliveries.
+	SeqHeader string
 }
 
 // loadResult is what `hookbench load` prints.
@@ -644,6 +653,13 @@ func runLoad(ctx context.Context, cfg loadConfig) (*loadResult, error) {
 		parsed[i] = u
 		reqs[i] = buildRequest(cfg.Method, u, cfg.Body, cfg.Headers)
 	}
+	// With a numbered header, each request is its prebuilt bytes with the
+	// header's line put in after the request line.
+	var seq atomic.Int64
+	lineEnd := make([]int, len(reqs))
+	for i, r := range reqs {
+		lineEnd[i] = bytes.Index(r, []byte("\r\n")) + 2
+	}
 
 	type workerOut struct {
 		hist      histogram
@@ -717,6 +733,9 @@ func runLoad(ctx context.Context, cfg loadConfig) (*loadResult, error) {
 					for _, h := range cfg.Headers {
 						req.Header.Set(h.name, h.value)
 					}
+					if cfg.SeqHeader != "" {
+						req.Header.Set(cfg.SeqHeader, strconv.FormatInt(seq.Add(1), 10))
+					}
 					t0 := time.Now()
 					resp, err := httpClient.Do(req)
 					if err == nil {
@@ -737,6 +756,7 @@ func runLoad(ctx context.Context, cfg loadConfig) (*loadResult, error) {
 			}
 			var conn net.Conn
 			var br *bufio.Reader
+			var numbered []byte
 			defer func() {
 				if conn != nil {
 					conn.Close()
@@ -770,9 +790,19 @@ func runLoad(ctx context.Context, cfg loadConfig) (*loadResult, error) {
 						br.Reset(conn)
 					}
 				}
+				raw := reqs[i]
+				if cfg.SeqHeader != "" {
+					numbered = append(numbered[:0], raw[:lineEnd[i]]...)
+					numbered = append(numbered, cfg.SeqHeader...)
+					numbered = append(numbered, ": "...)
+					numbered = strconv.AppendInt(numbered, seq.Add(1), 10)
+					numbered = append(numbered, "\r\n"...)
+					numbered = append(numbered, raw[lineEnd[i]:]...)
+					raw = numbered
+				}
 				t0 := time.Now()
 				conn.SetDeadline(t0.Add(cfg.Timeout))
-				_, err := conn.Write(reqs[i])
+				_, err := conn.Write(raw)
 				var status int
 				var closeConn bool
 				if err == nil {
@@ -1148,6 +1178,10 @@ const (
   ]
 }`
 
+	// githubSignature is paidOrder signed with githubSecret as GitHub signs
+	// (X-Hub-Signature-256).
+	githubSecret = "bench-github-secret"
+
 	// asyncDoc is the 3-node async flow: condition → condition → end.
 	asyncDoc = `{
   "title": %q,
@@ -1163,6 +1197,29 @@ const (
   ]
 }`
 )
+
+// The §9 example with github verification, and with a dedupe key on
+// X-Request-Id (the load generator numbers its requests).
+var (
+	syncGitHubDoc   = withTrigger(syncDoc, `"verify": {"type": "github", "secret": "`+githubSecret+`"}`)
+	syncDedupeDoc   = withTrigger(syncDoc, `"dedupe": {"key": "{{$context.headers.x-request-id}}"}`)
+	githubSignature = "sha256=" + hmacSHA256Hex(githubSecret, paidOrder)
+)
+
+// withTrigger adds members to the trigger of a document.
+func withTrigger(doc, members string) string {
+	out := strings.Replace(doc, `"trigger": {`, `"trigger": {`+members+`, `, 1)
+	if out == doc {
+		panic("hookbench: the document has no trigger")
+	}
+	return out
+}
+
+func hmacSHA256Hex(key, msg string) string {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(msg))
+	return hex.EncodeToString(m.Sum(nil))
+}
 
 // runConfig is the orchestrator's configuration.
 type runConfig struct {
@@ -1198,8 +1255,11 @@ type bench struct {
 	hf   *proc
 
 	syncKey, asyncKey string
-	asyncID           int64
-	asyncKeys         []string // every async workflow, for the growth runs
+	// githubKey and dedupeKey are the §9 example with github verification
+	// and with a dedupe key.
+	githubKey, dedupeKey string
+	asyncID              int64
+	asyncKeys            []string // every async workflow, for the growth runs
 
 	start     time.Time
 	rows      []row
@@ -1392,6 +1452,17 @@ func (b *bench) all(ctx context.Context) error {
 		if _, err := b.measureHF(ctx, "(c) sync §9 example, paid order", []string{b.hf.url(syncPath(b.syncKey))}, conns, paid, basic); err != nil {
 			return err
 		}
+		// The trust rows (issue 11): the same request, signed as GitHub
+		// signs; and numbered as senders number deliveries, each a new
+		// dedupe key.
+		signed := append(slices.Clone(basic), header{"X-Hub-Signature-256", githubSignature})
+		if _, err := b.measureHF(ctx, "(c) sync §9 example with github verification", []string{b.hf.url(syncPath(b.githubKey))}, conns, paid, signed); err != nil {
+			return err
+		}
+		numbered := func(c *loadConfig) { c.SeqHeader = "X-Request-Id" }
+		if _, err := b.measureHF(ctx, "(c) sync §9 example with a dedupe key", []string{b.hf.url(syncPath(b.dedupeKey))}, conns, paid, basic, numbered); err != nil {
+			return err
+		}
 	}
 	if b.want("m") {
 		if err := b.metricsCost(ctx, paid, plain); err != nil {
@@ -1434,8 +1505,11 @@ func (b *bench) all(ctx context.Context) error {
 func syncPath(key string) string { return "/api/webhook:trigger/" + key }
 
 // measure runs one load scenario against p after a warm-up and adds its row.
-func (b *bench) measure(ctx context.Context, name string, p *proc, urls []string, conns int, body []byte, headers []header, baseRPS float64) (*loadResult, error) {
+func (b *bench) measure(ctx context.Context, name string, p *proc, urls []string, conns int, body []byte, headers []header, baseRPS float64, opts ...func(*loadConfig)) (*loadResult, error) {
 	cfg := loadConfig{URLs: urls, Body: body, Headers: headers, Connections: conns, Timeout: 10 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	b.logf("%s, %d connections", name, conns)
 	if b.cfg.warmup > 0 {
 		cfg.Duration = b.cfg.warmup
@@ -1490,8 +1564,8 @@ func (b *bench) measure(ctx context.Context, name string, p *proc, urls []string
 // measureHF measures Hookflow against the baseline at the same connection
 // count, then waits for the queue it left to drain so that the next
 // scenario starts from a quiet server.
-func (b *bench) measureHF(ctx context.Context, name string, urls []string, conns int, body []byte, headers []header) (*loadResult, error) {
-	res, err := b.measure(ctx, name, b.hf, urls, conns, body, headers, b.baseByCon[conns])
+func (b *bench) measureHF(ctx context.Context, name string, urls []string, conns int, body []byte, headers []header, opts ...func(*loadConfig)) (*loadResult, error) {
+	res, err := b.measure(ctx, name, b.hf, urls, conns, body, headers, b.baseByCon[conns], opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1784,6 +1858,14 @@ func (b *bench) createMainWorkflows(ctx context.Context) error {
 	}
 	b.syncKey, b.asyncKey, b.asyncID = s.Key, a.Key, a.ID
 	b.asyncKeys = []string{a.Key}
+	var g, d created
+	if err := b.api(ctx, "POST", "/api/v1/workflows", []byte(syncGitHubDoc), &g); err != nil {
+		return fmt.Errorf("create the §9 workflow with github verification: %w", err)
+	}
+	if err := b.api(ctx, "POST", "/api/v1/workflows", []byte(syncDedupeDoc), &d); err != nil {
+		return fmt.Errorf("create the §9 workflow with a dedupe key: %w", err)
+	}
+	b.githubKey, b.dedupeKey = g.Key, d.Key
 	return nil
 }
 
@@ -1840,6 +1922,8 @@ func (b *bench) sanity(ctx context.Context) error {
 		if auth {
 			req.SetBasicAuth("hook", "s3cret")
 		}
+		req.Header.Set("X-Hub-Signature-256", githubSignature)
+		req.Header.Set("X-Request-Id", "sanity")
 		resp, err := apiClient.Do(req)
 		if err != nil {
 			return 0, nil, "", err
@@ -1851,7 +1935,8 @@ func (b *bench) sanity(ctx context.Context) error {
 	for _, t := range []struct {
 		name string
 		url  string
-	}{{"baseline", b.base.url(syncPath("baseline"))}, {"hookflow sync", b.hf.url(syncPath(b.syncKey))}} {
+	}{{"baseline", b.base.url(syncPath("baseline"))}, {"hookflow sync", b.hf.url(syncPath(b.syncKey))},
+		{"hookflow sync with github verification", b.hf.url(syncPath(b.githubKey))}, {"hookflow sync with a dedupe key", b.hf.url(syncPath(b.dedupeKey))}} {
 		st, h, body, err := post(t.url, true)
 		if err != nil {
 			return fmt.Errorf("sanity %s: %w", t.name, err)
@@ -2231,6 +2316,14 @@ func (b *bench) printTargets() {
 	if b.wakeAll > 0 {
 		fmt.Fprintf(b.out, "- %s waiting executions wake within a second of their due time (issue 10): first after %d ms, all %s after %.2f s\n",
 			mark(b.wakeFirst < time.Second), b.wakeFirst.Milliseconds(), fmtThousands(float64(b.cfg.waitN)), b.wakeAll.Seconds())
+	}
+	if plain := find("(c) sync §9 example, paid order"); plain != nil && plain.RPS > 0 {
+		for _, p := range []struct{ prefix, label string }{{"(c) sync §9 example with github verification", "github verification"}, {"(c) sync §9 example with a dedupe key", "a dedupe key"}} {
+			if r := find(p.prefix); r != nil {
+				ratio := r.RPS / plain.RPS
+				fmt.Fprintf(b.out, "- %s sync §9 with %s within 15%% of the plain row (issue 11): %.2f×\n", mark(ratio >= 0.85), p.label, ratio)
+			}
+		}
 	}
 	var maxRSS int64
 	for _, r := range b.rows {

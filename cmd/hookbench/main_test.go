@@ -369,6 +369,44 @@ func TestMetricsCostSides(t *testing.T) {
 	}
 }
 
+// TestLoadSeqHeader: with SeqHeader, every request of both clients carries
+// that header with a value of its own, and the rest of the request as
+// built (body, headers).
+func TestLoadSeqHeader(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	bad := 0
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Post("/k", func(c *fiber.Ctx) error {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[strings.Clone(c.Get("X-Request-Id"))]++
+		if string(c.Body()) != paidOrder || c.Get("X-Other") != "1" {
+			bad++
+		}
+		return c.SendStatus(204)
+	})
+	go app.Listener(ln)
+	t.Cleanup(func() { app.ShutdownWithTimeout(time.Second) })
+	for _, client := range []string{"raw", "http"} {
+		clear(seen)
+		res, err := runLoad(context.Background(), loadConfig{URLs: []string{"http://" + ln.Addr().String() + "/k"}, Body: []byte(paidOrder),
+			Headers: []header{{"X-Other", "1"}}, Connections: 4, Duration: 10 * time.Second, MaxRequests: 200, SeqHeader: "X-Request-Id", Client: client})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		if res.Requests != 200 || res.Errors != 0 || len(seen) != 200 || seen[""] != 0 || bad != 0 {
+			t.Errorf("%s: %d requests, %d errors, %d distinct ids, %d malformed", client, res.Requests, res.Errors, len(seen), bad)
+		}
+		mu.Unlock()
+	}
+}
+
 // runLoads spreads one load over several servers (the instances of the
 // PostgreSQL rows) and adds their results up.
 func TestRunLoadsMerges(t *testing.T) {

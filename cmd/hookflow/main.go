@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -195,6 +196,7 @@ type config struct {
 	retentionAge   time.Duration
 	retentionCount int
 	outboundDeny   outbound.Policy
+	trustedProxies []netip.Prefix
 }
 
 // newCmdFlags returns the flag set of a command: synopsis and about are
@@ -291,10 +293,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	retentionAge := fs.String("retention-age", env("HOOKFLOW_RETENTION_AGE", "720h"), "delete executions older than this; 0 keeps them (HOOKFLOW_RETENTION_AGE)")
 	retentionCount := fs.String("retention-count", env("HOOKFLOW_RETENTION_COUNT", strconv.Itoa(engine.DefaultRetentionCount)), "keep at most this many executions per workflow; 0 for no limit (HOOKFLOW_RETENTION_COUNT)")
 	outboundDeny := fs.String("outbound-deny", env("HOOKFLOW_OUTBOUND_DENY", "metadata"), "addresses request nodes may not call: metadata (cloud metadata), private (also loopback and private ranges) or none (HOOKFLOW_OUTBOUND_DENY)")
+	trustedProxies := fs.String("trusted-proxies", env("HOOKFLOW_TRUSTED_PROXIES", ""), "comma-separated address ranges of the reverse proxies in front of Hookflow, such as 10.0.0.0/8,::1; the client address is then read from their X-Forwarded-For (HOOKFLOW_TRUSTED_PROXIES)")
 	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	var err error
+	if c.trustedProxies, err = parseTrustedProxies(*trustedProxies); err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	if c.outboundDeny, err = outbound.ParsePolicy(*outboundDeny); err != nil {
 		return fmt.Errorf("--outbound-deny: %q is not metadata, private or none", *outboundDeny)
 	}
@@ -429,11 +435,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	readiness := handlers.NewReadiness(check, time.Second)
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, PublicURL: c.publicURL, Ping: store.Ping,
-		SecureCookies: strings.HasPrefix(c.publicURL, "https://"),
-		SessionIdle:   c.sessionIdle,
-		Throttle:      throttle,
-		Readiness:     readiness,
-		AdminFromEnv:  c.adminEmail != "" && c.adminPass != "",
+		TrustedProxies: c.trustedProxies,
+		SecureCookies:  strings.HasPrefix(c.publicURL, "https://"),
+		SessionIdle:    c.sessionIdle,
+		Throttle:       throttle,
+		Readiness:      readiness,
+		AdminFromEnv:   c.adminEmail != "" && c.adminPass != "",
 		FirstRun: func(fc *fiber.Ctx) bool {
 			any, err := store.AnySignIn(fc.UserContext())
 			return err == nil && !any
@@ -539,6 +546,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// parseTrustedProxies reads --trusted-proxies: address ranges or single
+// addresses, separated by commas or spaces.
+func parseTrustedProxies(s string) ([]netip.Prefix, error) {
+	list := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	ps, err := engine.ParsePrefixes(list)
+	if err != nil {
+		return nil, errors.New(engine.ErrorMessage(err))
+	}
+	return ps, nil
 }
 
 // browseURL is where to open the admin UI: the public URL when set, else

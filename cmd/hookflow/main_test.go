@@ -458,7 +458,7 @@ func TestRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secret: secret, Doc: doc}
+	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secrets: secret, Doc: doc}
 	if err := store.CreateWorkflow(ctx, w); err != nil {
 		t.Fatal(err)
 	}

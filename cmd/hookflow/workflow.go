@@ -72,8 +72,9 @@ func workflowList(ctx context.Context, args []string, getenv func(string) string
 func workflowExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs, c := newFlagSet("hookflow workflow export ID [--secrets] [flags]",
 		`Print the current revision of a workflow as the document of product.md §9, as GET /api/v1/workflows/{id}
-returns it (id, key, url and revision first; import ignores them), indented. The Basic Auth password is
-left out unless --secrets: importing the document back over the same workflow keeps the stored one.`, 1, getenv, stderr)
+returns it (id, key, url and revision first; import ignores them), indented. Every secret (the Basic Auth
+password, signature secrets) is left out unless --secrets: importing the document back over the same
+workflow keeps the stored ones.`, 1, getenv, stderr)
 	secrets := fs.Bool("secrets", false, "include the secrets (keep such a file out of git)")
 	publicURL := fs.String("public-url", envOr(getenv, "HOOKFLOW_PUBLIC_URL", ""), "base of the url member, as the server's --public-url (HOOKFLOW_PUBLIC_URL); without it the url is the path alone")
 	pos, err := parseFlags(fs, args, stdout)
@@ -94,9 +95,10 @@ left out unless --secrets: importing the document back over the same workflow ke
 		return workflowError(err, id)
 	}
 	// What the admin UI's export downloads, too.
-	doc := engine.ExportDocument(w, strings.TrimRight(*publicURL, "/")+handlers.TriggerPath(w.Key))
-	if !*secrets {
-		doc = engine.DropBasicAuthPassword(doc)
+	url := strings.TrimRight(*publicURL, "/") + handlers.TriggerPath(w.Key)
+	doc := engine.ExportDocumentWithoutSecrets(w, url)
+	if *secrets {
+		doc = engine.ExportDocument(w, url)
 	}
 	var out bytes.Buffer
 	// json.Indent keeps the members' order and the numbers' digits.
@@ -113,8 +115,8 @@ func workflowImport(ctx context.Context, args []string, getenv func(string) stri
 	fs, c := newFlagSet("hookflow workflow import FILE [--id ID] [flags]",
 		`Create a workflow from a document (product.md §9; FILE "-" reads standard input), or with --id save it
 as a new revision of that workflow, whose key and URL stay. Read-only members (id, key, url, revision) are
-ignored. With --id, a document without its password (as export writes it without --secrets) keeps the
-stored one, and one without "enabled" keeps the workflow's state. Prints the workflow's id and revision.`, 1, getenv, stderr)
+ignored. With --id, a document without its secrets (as export writes it without --secrets) keeps the
+stored ones, and one without "enabled" keeps the workflow's state. Prints the workflow's id and revision.`, 1, getenv, stderr)
 	idFlag := fs.String("id", "", "update this workflow instead of creating one")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -145,9 +147,9 @@ stored one, and one without "enabled" keeps the workflow's state. Prints the wor
 	if id == 0 {
 		w, err = svc.CreateWorkflow(ctx, raw)
 	} else {
-		// As PUT /api/v1/workflows/{id}: a document without its Basic Auth
-		// password (exported without --secrets) keeps the stored one, and
-		// one without "enabled" keeps the workflow's state.
+		// As PUT /api/v1/workflows/{id}: a document without its secrets
+		// (exported without --secrets) keeps the stored ones, and one
+		// without "enabled" keeps the workflow's state.
 		verb = "updated"
 		w, err = svc.ReplaceWorkflow(ctx, id, raw)
 	}

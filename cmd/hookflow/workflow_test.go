@@ -203,7 +203,7 @@ func TestWorkflowExportImportRoundTrip(t *testing.T) {
 			after := cli(t, "workflow", "export", "--secrets", idS, "--data-dir", dir)
 			// The same document, and the same password: put back as the
 			// member "password" (an empty one is not put back at all).
-			if withoutReadOnly(t, engine.DropBasicAuthPassword([]byte(after))) != withoutReadOnly(t, engine.DropBasicAuthPassword([]byte(full))) {
+			if withoutReadOnly(t, engine.DropSecrets([]byte(after))) != withoutReadOnly(t, engine.DropSecrets([]byte(full))) {
 				t.Errorf("after import --id without secrets:\n got %s\nwant %s", after, full)
 			}
 			da, erra := engine.ParseDocument([]byte(after))

@@ -71,6 +71,10 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner str
 	case engine.StatusWaiting:
 		r.due, r.wake = nullMS(e.DueAt), true
 	}
+	if e.Dedupe != nil {
+		// Claimed with the execution, in a transaction of its own.
+		return d.insertDeduped(ctx, e, r)
+	}
 	return mapErr("insert execution", d.w.insert(ctx, r))
 }
 
@@ -338,7 +342,7 @@ func (d *DB) RenewLeases(ctx context.Context, owner string, leases []engine.Leas
 func (d *DB) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
 	var n int64
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE executions SET due_at = $1, lease_owner = NULL WHERE id IN (
+		tag, err := tx.Exec(ctx, `UPDATE executions SET status = 'queued', due_at = $1, lease_owner = NULL WHERE id IN (
 	SELECT id FROM executions WHERE `+pending+` AND status = 'running' AND lease_owner = $2 ORDER BY id FOR UPDATE)`, time.Now().UnixMilli(), owner)
 		if err != nil {
 			return err
@@ -504,7 +508,7 @@ func (d *DB) MaxExecutionID(ctx context.Context) (int64, error) {
 	return id, mapErr("max execution id", err)
 }
 
-const executionColumns = `id, workflow_id, revision, status, mode, method, query, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, replay_of`
+const executionColumns = `id, workflow_id, revision, status, mode, method, query, context, jobs, response, error, attempts, created_at, started_at, finished_at, due_at, replay_of, duplicates`
 
 func scanExecution(row pgx.Row, extra ...any) (*engine.Execution, error) {
 	var (
@@ -517,7 +521,7 @@ func scanExecution(row pgx.Row, extra ...any) (*engine.Execution, error) {
 		replayOf               *int64
 	)
 	dest := append([]any{&e.ID, &e.WorkflowID, &e.Revision, &status, &mode, &e.Request.Method, &query, &ctx, &jobs, &resp, &e.Error, &e.Attempts,
-		&created, &started, &finished, &due, &replayOf}, extra...)
+		&created, &started, &finished, &due, &replayOf, &e.Duplicates}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -14,14 +15,17 @@ var _ engine.WorkflowStore = (*DB)(nil)
 // CreateWorkflow implements engine.WorkflowStore.
 func (d *DB) CreateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	now := time.Now()
-	sealed := d.box.Seal(w.Secret)
+	sealed, err := d.sealSecrets(w.Secrets)
+	if err != nil {
+		return fmt.Errorf("postgres: create workflow: %w", err)
+	}
 	var id int64
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO workflows (key, title, mode, enabled, revision, created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING id`,
 			w.Key, text(w.Doc.Title), string(w.Doc.Mode), w.Doc.IsEnabled(), ms(now)).Scan(&id); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO workflow_revisions (workflow_id, revision, document, secret, created_at) VALUES ($1, 1, $2, $3, $4)`,
+		_, err := tx.Exec(ctx, `INSERT INTO workflow_revisions (workflow_id, revision, document, secrets, created_at) VALUES ($1, 1, $2, $3, $4)`,
 			id, string(w.Stored), sealed, ms(now))
 		return err
 	})
@@ -38,7 +42,10 @@ func (d *DB) CreateWorkflow(ctx context.Context, w *engine.Workflow) error {
 // and drop the flow they compiled from the old revision.
 func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	now := time.Now()
-	sealed := d.box.Seal(w.Secret)
+	sealed, err := d.sealSecrets(w.Secrets)
+	if err != nil {
+		return fmt.Errorf("postgres: update workflow: %w", err)
+	}
 	var enabled *bool // NULL keeps the column
 	if w.Doc.Enabled != nil {
 		enabled = w.Doc.Enabled
@@ -47,12 +54,12 @@ func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 		rev int
 		key string
 	)
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `UPDATE workflows SET title = $1, mode = $2, enabled = COALESCE($3, enabled), revision = revision + 1, updated_at = $4 WHERE id = $5 RETURNING revision, key`,
 			text(w.Doc.Title), string(w.Doc.Mode), enabled, ms(now), w.ID).Scan(&rev, &key); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO workflow_revisions (workflow_id, revision, document, secret, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		if _, err := tx.Exec(ctx, `INSERT INTO workflow_revisions (workflow_id, revision, document, secrets, created_at) VALUES ($1, $2, $3, $4, $5)`,
 			w.ID, rev, string(w.Stored), sealed, ms(now)); err != nil {
 			return err
 		}
@@ -99,29 +106,62 @@ func (d *DB) DeleteWorkflow(ctx context.Context, id int64) error {
 	return mapErr("delete workflow", err)
 }
 
-const workflowColumns = `w.id, w.key, r.revision, r.document, r.secret, w.created_at, r.created_at, w.enabled`
+const workflowColumns = `w.id, w.key, r.revision, r.document, r.secret, r.secrets, w.created_at, r.created_at, w.enabled`
+
+// sealSecrets encrypts a document's secrets for the secrets column: the
+// JSON of engine.Secrets, sealed; nil when there is none.
+func (d *DB) sealSecrets(s engine.Secrets) ([]byte, error) {
+	if s.IsZero() {
+		return nil, nil
+	}
+	plain, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	return d.box.Seal(string(plain)), nil
+}
+
+// openSecrets decrypts a revision's secrets: the secrets column, or for a
+// revision written before schema version 2, the Basic Auth password alone
+// in the secret column.
+func (d *DB) openSecrets(legacy, sealed []byte) (engine.Secrets, error) {
+	var s engine.Secrets
+	if sealed == nil {
+		pw, err := d.box.Open(legacy)
+		s.BasicAuthPassword = pw
+		return s, err
+	}
+	plain, err := d.box.Open(sealed)
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal([]byte(plain), &s); err != nil {
+		return s, fmt.Errorf("secrets: %w", err)
+	}
+	return s, nil
+}
 
 func (d *DB) scanWorkflow(row pgx.Row, what string) (*engine.Workflow, error) {
 	var (
-		w        engine.Workflow
-		doc      string
-		sealed   []byte
-		cre, upd int64
-		enabled  bool
+		w              engine.Workflow
+		doc            string
+		legacy, sealed []byte
+		cre, upd       int64
+		enabled        bool
 	)
-	if err := row.Scan(&w.ID, &w.Key, &w.Revision, &doc, &sealed, &cre, &upd, &enabled); err != nil {
+	if err := row.Scan(&w.ID, &w.Key, &w.Revision, &doc, &legacy, &sealed, &cre, &upd, &enabled); err != nil {
 		if err == pgx.ErrNoRows {
 			return nil, engine.Errorf(engine.ENOTFOUND, "%s not found", what)
 		}
 		return nil, mapErr("get workflow", err)
 	}
-	secret, err := d.box.Open(sealed)
+	secrets, err := d.openSecrets(legacy, sealed)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: workflow %d: %w", w.ID, err)
 	}
-	w.Stored, w.Secret = []byte(doc), secret
+	w.Stored, w.Secrets = []byte(doc), secrets
 	w.CreatedAt, w.UpdatedAt = fromMS(cre), fromMS(upd)
-	w.Doc, err = engine.DecodeDocument(w.Stored, secret)
+	w.Doc, err = engine.DecodeDocument(w.Stored, secrets)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: workflow %d revision %d: stored document invalid: %w", w.ID, w.Revision, err)
 	}

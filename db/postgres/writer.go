@@ -139,6 +139,15 @@ const countSQL = `INSERT INTO execution_counts (workflow_id, slot, n) VALUES ($1
 ON CONFLICT (workflow_id, slot) DO UPDATE SET n = execution_counts.n + EXCLUDED.n`
 
 func (w *writer) write(group []*insertRow) error {
+	b := w.batch(group)
+	// One round trip; the batch is one implicit transaction.
+	w.commits.Add(1)
+	return w.d.pool.SendBatch(context.Background(), b).Close()
+}
+
+// batch is the statements that store group: the rows, their workflows'
+// counters and activity, and a NOTIFY when one is due.
+func (w *writer) batch(group []*insertRow) *pgx.Batch {
 	n := len(group)
 	var (
 		ids, wfs, created                []int64
@@ -184,9 +193,7 @@ func (w *writer) write(group []*insertRow) error {
 	if wake {
 		b.Queue(`SELECT pg_notify($1, '')`, w.d.workChannel)
 	}
-	// One round trip; the batch is one implicit transaction.
-	w.commits.Add(1)
-	return w.d.pool.SendBatch(context.Background(), b).Close()
+	return b
 }
 
 // close stops accepting rows, commits the queued ones and waits.

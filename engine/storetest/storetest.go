@@ -119,6 +119,11 @@ func Executions(t *testing.T, open Open) {
 		{"Replay", testReplay},
 		{"List", testList},
 		{"Activity", testActivity},
+		{"DedupeInsert", testDedupeInsert},
+		{"DedupeConcurrent", testDedupeConcurrent},
+		{"DedupeClaim", testDedupeClaim},
+		{"DedupePrune", testDedupePrune},
+		{"Rejections", testRejections},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,7 +144,7 @@ func Workflow(t *testing.T, s Store) *engine.Workflow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secret: secret, Doc: parsed}
+	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secrets: secret, Doc: parsed}
 	if err := s.CreateWorkflow(context.Background(), w); err != nil {
 		t.Fatalf("CreateWorkflow: %v", err)
 	}
@@ -530,6 +535,9 @@ func testRenewAndRelease(t *testing.T, s Store) {
 	n, err := s.ReleaseLeases(ctx, "me")
 	if err != nil || n != 2 {
 		t.Fatalf("ReleaseLeases = %d, %v; want 2", n, err)
+	}
+	if got := get(t, s, a.ID); got.Status != engine.StatusQueued {
+		t.Errorf("released execution is %s, want queued", got.Status)
 	}
 	c := claim(t, s, "third", time.Now().Add(time.Second), 10)
 	if len(c) != 2 {

@@ -39,7 +39,7 @@ func CreateWorkflow(t *testing.T, s engine.WorkflowStore, doc string) *engine.Wo
 	if err != nil {
 		t.Fatalf("PrepareDocument: %v", err)
 	}
-	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secret: secret, Doc: parsed}
+	w := &engine.Workflow{Key: engine.NewKey(), Stored: stored, Secrets: secret, Doc: parsed}
 	if err := s.CreateWorkflow(context.Background(), w); err != nil {
 		t.Fatalf("CreateWorkflow: %v", err)
 	}
@@ -86,17 +86,22 @@ func testWorkflowCreateGet(t *testing.T, d *DB) {
 		if got.ID != w.ID || got.Key != w.Key || got.Revision != 1 || string(got.Stored) != string(w.Stored) {
 			t.Errorf("%s: got %+v", name, got)
 		}
-		if got.Secret != "pl4intext-s3cret" || got.Doc.Trigger.BasicAuth.Password != "pl4intext-s3cret" || got.Doc.Title != "Orders" {
-			t.Errorf("%s: secret %q, doc %+v", name, got.Secret, got.Doc)
+		if got.Secrets.BasicAuthPassword != "pl4intext-s3cret" || got.Doc.Trigger.BasicAuth.Password != "pl4intext-s3cret" || got.Doc.Title != "Orders" {
+			t.Errorf("%s: secret %q, doc %+v", name, got.Secrets.BasicAuthPassword, got.Doc)
 		}
 	}
 
-	// At rest: the document has an empty password and the secret column
-	// holds ciphertext, not the password.
+	// At rest: the document has an empty password and the secrets column
+	// holds ciphertext (of the document's secrets as JSON), not the
+	// password; the secret column, where revisions stored the password
+	// alone before every secret was, is not written.
 	var doc string
-	var secret []byte
-	if err := d.Raw.QueryRow(`SELECT document, secret FROM workflow_revisions WHERE workflow_id = ?`, w.ID).Scan(&doc, &secret); err != nil {
+	var secret, legacy []byte
+	if err := d.Raw.QueryRow(`SELECT document, secrets, secret FROM workflow_revisions WHERE workflow_id = ?`, w.ID).Scan(&doc, &secret, &legacy); err != nil {
 		t.Fatal(err)
+	}
+	if len(legacy) != 0 {
+		t.Errorf("legacy secret column written: %q", legacy)
 	}
 	if !strings.Contains(doc, `"password":""`) || strings.Contains(doc, "pl4intext-s3cret") {
 		t.Errorf("stored document %s", doc)
@@ -111,17 +116,17 @@ func testWorkflowCreateGet(t *testing.T, d *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plain, err := box.Open(secret); err != nil || plain != "pl4intext-s3cret" {
-		t.Errorf("decrypt secret column: %q, %v", plain, err)
+	if plain, err := box.Open(secret); err != nil || plain != `{"basicAuthPassword":"pl4intext-s3cret"}` {
+		t.Errorf("decrypt secrets column: %q, %v", plain, err)
 	}
 
 	// No Basic Auth: no secret stored.
 	w2 := CreateWorkflow(t, d, `{"title":"Open","mode":"sync","nodes":[]}`)
 	var secret2 []byte
-	if err := d.Raw.QueryRow(`SELECT secret FROM workflow_revisions WHERE workflow_id = ?`, w2.ID).Scan(&secret2); err != nil || len(secret2) != 0 {
+	if err := d.Raw.QueryRow(`SELECT secrets FROM workflow_revisions WHERE workflow_id = ?`, w2.ID).Scan(&secret2); err != nil || len(secret2) != 0 {
 		t.Errorf("secret without Basic Auth: %q, %v", secret2, err)
 	}
-	if got, err := d.GetWorkflow(ctx, w2.ID); err != nil || got.Secret != "" {
+	if got, err := d.GetWorkflow(ctx, w2.ID); err != nil || !got.Secrets.IsZero() {
 		t.Errorf("GetWorkflow without secret: %+v, %v", got, err)
 	}
 	// Free text that one database takes and the other refuses in a text
@@ -152,7 +157,7 @@ func second[T any](_ T, err error) error { return err }
 
 func testWorkflowDuplicateKey(t *testing.T, d *DB) {
 	w := CreateWorkflow(t, d, secretDocument)
-	dup := &engine.Workflow{Key: w.Key, Stored: w.Stored, Secret: w.Secret, Doc: w.Doc}
+	dup := &engine.Workflow{Key: w.Key, Stored: w.Stored, Secrets: w.Secrets, Doc: w.Doc}
 	if err := d.CreateWorkflow(context.Background(), dup); engine.ErrorCode(err) != engine.ECONFLICT {
 		t.Errorf("duplicate key: %v, want %s", err, engine.ECONFLICT)
 	}
@@ -169,7 +174,7 @@ func testWorkflowRevisions(t *testing.T, d *DB) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		up := &engine.Workflow{ID: w.ID, Key: w.Key, Stored: stored, Secret: secret, Doc: parsed}
+		up := &engine.Workflow{ID: w.ID, Key: w.Key, Stored: stored, Secrets: secret, Doc: parsed}
 		if err := d.UpdateWorkflow(ctx, up); err != nil {
 			t.Fatalf("UpdateWorkflow: %v", err)
 		}
@@ -181,7 +186,7 @@ func testWorkflowRevisions(t *testing.T, d *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur.Revision != 3 || cur.Key != w.Key || cur.Doc.Title != "Orders v3" || cur.Secret != "" {
+	if cur.Revision != 3 || cur.Key != w.Key || cur.Doc.Title != "Orders v3" || !cur.Secrets.IsZero() {
 		t.Errorf("current %+v", cur)
 	}
 	if byKey, err := d.GetWorkflowByKey(ctx, w.Key); err != nil || byKey.Revision != 3 {
@@ -196,7 +201,7 @@ func testWorkflowRevisions(t *testing.T, d *DB) {
 		if err != nil {
 			t.Fatalf("GetRevision(%d): %v", rev, err)
 		}
-		if got.Revision != rev || got.Doc.Title != want.title || got.Secret != want.secret || got.Key != w.Key {
+		if got.Revision != rev || got.Doc.Title != want.title || got.Secrets.BasicAuthPassword != want.secret || got.Key != w.Key {
 			t.Errorf("revision %d: %+v (title %q), want %+v", rev, got, got.Doc.Title, want)
 		}
 	}
@@ -337,7 +342,7 @@ func testSetWorkflowEnabled(t *testing.T, d *DB) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u := &engine.Workflow{ID: w.ID, Key: w.Key, Stored: stored, Secret: secret, Doc: parsed}
+		u := &engine.Workflow{ID: w.ID, Key: w.Key, Stored: stored, Secrets: secret, Doc: parsed}
 		if err := d.UpdateWorkflow(ctx, u); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
--- Hookflow schema, version 5: the queue gauges of /metrics (product.md §15)
+-- Hookflow schema, version 6: the queue gauges of /metrics (product.md §15)
 -- count the pending executions by status at every scrape. With the status
 -- in the partial index executions_due, they are counted from the index
 -- alone: about 20 ms for 100,000 waiting rows, against 125 ms when every
