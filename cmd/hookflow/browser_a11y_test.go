@@ -174,6 +174,7 @@ func TestBrowserAxe(t *testing.T) {
 		// Beyond the list: the other pages of a workflow.
 		{"revisions", "/workflows/" + wf + "/revisions", "revision-list"},
 		{"refused requests", "/workflows/" + wf + "/rejections", "rejection-list"},
+		{"API reference", "/api-docs", "openapi-json"},
 	}
 	for _, scheme := range []string{"light", "dark"} {
 		x.colorScheme(scheme, false)
