@@ -106,6 +106,7 @@ func (h *Handlers) ExecutionPage(c *fiber.Ctx) error {
 	}
 	v := views.ExecutionView{Exec: e, WorkflowTitle: w.Doc.Title, CurrentRevision: w.Revision, Now: time.Now(),
 		Request: requestView(e), Path: map[string]engine.JobStatus{}, Taken: map[string]string{}}
+	v.Request.SampleURL = editorURL(e.WorkflowID, "") + "?samples=" + itoa(e.ID)
 	titles := map[string]string{}
 	rev, err := h.Svc.GetRevision(ctx, e.WorkflowID, e.Revision)
 	switch {

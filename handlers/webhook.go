@@ -23,7 +23,11 @@ func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
 	}
 	req.Headers = copyHeaders(&c.Request().Header)
 	req.Client = h.ClientAddr(c)
-	res, err := h.Svc.Trigger(c.UserContext(), strings.Clone(c.Params("key")), basicAuth(c), req)
+	key := strings.Clone(c.Params("key"))
+	// An admin listening for this URL's next request sees it, whatever
+	// the reply (one atomic load when nobody listens).
+	h.captureHub().Offer(key, req)
+	res, err := h.Svc.Trigger(c.UserContext(), key, basicAuth(c), req)
 	if err != nil {
 		var running *engine.DuplicateRunningError
 		if errors.As(err, &running) {

@@ -19,6 +19,9 @@
 //   [data-leaves-panel]           control that replaces the panel (close, move,
 //                                 + menu option; canvas cards too): asks before
 //                                 dropping unsaved changes
+//   [data-focus-if-inside]        in a box swapped while the admin may be
+//                                 elsewhere: gets focus only when focus was
+//                                 in the box
 //
 // After htmx swaps a panel into #side-panel because a card or a + menu was
 // used, focus moves to the panel's title (and on phones the panel scrolls
@@ -263,9 +266,23 @@
   });
 
   // ----- focus after panel swaps -----
+  // A box that changes while the admin may be elsewhere (the listen box,
+  // polled every second) moves focus only when focus was inside it: to
+  // its [data-focus-if-inside] element.
+  var focusWasInside = false;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    focusWasInside = !!(target && target.contains && target.contains(document.activeElement) && document.activeElement !== document.body);
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail && event.detail.target;
     if (!target) return;
+    var keep = target.querySelector ? target.querySelector("[data-focus-if-inside]") : null;
+    if (keep && target.id !== "side-panel") {
+      if (focusWasInside) keep.focus();
+      return;
+    }
     // A form that failed validation: focus its first invalid field.
     var xhr = event.detail.xhr;
     if (xhr && xhr.status === 422 && target.querySelector) {
