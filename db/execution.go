@@ -74,8 +74,9 @@ RETURNING id`
 const cancelledLeasesSQL = `SELECT id FROM executions
 WHERE (id, attempts) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)) AND lease_owner = ? AND status = 'aborted'`
 
-// releaseLeasesSQL makes an owner's running rows due at once.
-const releaseLeasesSQL = `UPDATE executions SET due_at = ?, lease_owner = NULL WHERE ` + pendingCondition + ` AND status = 'running' AND lease_owner = ?`
+// releaseLeasesSQL puts an owner's running rows back in the queue, due at
+// once.
+const releaseLeasesSQL = `UPDATE executions SET status = 'queued', due_at = ?, lease_owner = NULL WHERE ` + pendingCondition + ` AND status = 'running' AND lease_owner = ?`
 
 // expireLeasesSQL makes every running row due at once, whoever holds it.
 const expireLeasesSQL = `UPDATE executions SET due_at = ?, lease_owner = NULL WHERE ` + pendingCondition + ` AND status = 'running'`

@@ -153,8 +153,9 @@ type ExecutionStore interface {
 	// nothing. It returns the executions whose claim was cancelled by an
 	// admin and those it no longer holds at all (taken over, retried).
 	RenewLeases(ctx context.Context, owner string, leases []Lease, leaseUntil time.Time) (RenewResult, error)
-	// ReleaseLeases makes owner's running executions due at once (for
-	// another instance, or this one's next start) and returns how many.
+	// ReleaseLeases puts owner's running executions back in the queue, due
+	// at once (for another instance, or this one's next start), and returns
+	// how many. Their jobs stay: they resume where they stopped.
 	ReleaseLeases(ctx context.Context, owner string) (int64, error)
 	// NextDue returns the earliest due time of a queued, waiting or running
 	// row, and false when there is none.

@@ -342,7 +342,7 @@ func (d *DB) RenewLeases(ctx context.Context, owner string, leases []engine.Leas
 func (d *DB) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
 	var n int64
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE executions SET due_at = $1, lease_owner = NULL WHERE id IN (
+		tag, err := tx.Exec(ctx, `UPDATE executions SET status = 'queued', due_at = $1, lease_owner = NULL WHERE id IN (
 	SELECT id FROM executions WHERE `+pending+` AND status = 'running' AND lease_owner = $2 ORDER BY id FOR UPDATE)`, time.Now().UnixMilli(), owner)
 		if err != nil {
 			return err

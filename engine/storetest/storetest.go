@@ -534,6 +534,9 @@ func testRenewAndRelease(t *testing.T, s Store) {
 	if err != nil || n != 2 {
 		t.Fatalf("ReleaseLeases = %d, %v; want 2", n, err)
 	}
+	if got := get(t, s, a.ID); got.Status != engine.StatusQueued {
+		t.Errorf("released execution is %s, want queued", got.Status)
+	}
 	c := claim(t, s, "third", time.Now().Add(time.Second), 10)
 	if len(c) != 2 {
 		t.Errorf("claim after release = %v, want %d and %d", idsOf(c), a.ID, b.ID)
