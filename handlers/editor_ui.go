@@ -128,6 +128,7 @@ func (h *Handlers) editorView(c *fiber.Ctx, w *engine.Workflow, d *engine.Docume
 		Revision:   revisionView(w),
 		Canvas:     h.canvasView(c, w, d, selected),
 		Panel:      panel,
+		Test:       views.TestBarView{WorkflowID: w.ID, CSRFToken: editorCSRF(c), Input: h.testInputView(c, w, d, "")},
 	}
 }
 
@@ -140,6 +141,8 @@ type editorResult struct {
 	saved    bool   // a new revision was saved
 	message  string // success flash
 	opened   bool   // the panel only opened: leave the flash region alone
+	// testInput redraws the Test bar's choices (the samples changed).
+	testInput bool
 }
 
 // respondEditor answers an editor request: for htmx the panel and the
@@ -162,6 +165,11 @@ func (h *Handlers) respondEditor(c *fiber.Ctx, w *engine.Workflow, d *engine.Doc
 			c.Set("HX-Push-Url", want)
 		}
 		u := views.EditorUpdate{Panel: r.panel, Flash: flash, KeepFlash: r.opened}
+		if r.testInput {
+			ti := h.testInputView(c, w, d, "")
+			ti.OOB = true
+			u.TestInput = &ti
+		}
 		if r.canvas {
 			cv := h.canvasView(c, w, d, r.selected)
 			u.Canvas = &cv

@@ -123,14 +123,7 @@ func (h *Handlers) ExecutionPage(c *fiber.Ctx) error {
 	case engine.ErrorCode(err) != engine.ENOTFOUND:
 		return err
 	}
-	for _, j := range e.Jobs {
-		v.Path[j.NodeKey] = j.Status
-		if j.Branch != "" {
-			v.Taken[j.NodeKey] = j.Branch
-		}
-		v.Jobs = append(v.Jobs, views.JobView{Key: j.NodeKey, Type: j.NodeType, Title: titles[j.NodeKey], Status: j.Status,
-			Branch: j.Branch, Result: prettyJSON(j.Result), Error: j.Error, Duration: j.Duration})
-	}
+	v.Jobs, v.Path, v.Taken = jobViews(e, titles)
 	if e.Response != nil {
 		v.Reply = replyView(e.Response)
 	}

@@ -64,6 +64,11 @@ func capturedRequestView(req *engine.Request, size int, secret []string) views.R
 // the timer alone while waiting) and what the status region says; other
 // browsers go to the editor, which shows the listen.
 func (h *Handlers) listenReply(c *fiber.Ctx, wid int64, v views.ListenView, say string, timerOnly bool) error {
+	return h.listenReplyWith(c, wid, v, say, timerOnly, nil)
+}
+
+// listenReplyWith is listenReply redrawing the Test bar's choices too.
+func (h *Handlers) listenReplyWith(c *fiber.Ctx, wid int64, v views.ListenView, say string, timerOnly bool, input *views.TestInputView) error {
 	if !isHTMX(c) {
 		if v.ID == "" {
 			return redirect(c, editorURL(wid, ""))
@@ -76,7 +81,7 @@ func (h *Handlers) listenReply(c *fiber.Ctx, wid int64, v views.ListenView, say 
 		c.Set("HX-Retarget", "#listen-box")
 		c.Set("HX-Reswap", "innerHTML")
 	}
-	return render(c, fiber.StatusOK, views.ListenUpdate(v, say, timerOnly))
+	return render(c, fiber.StatusOK, views.ListenUpdate(v, say, timerOnly, input))
 }
 
 // TriggerListen is POST /workflows/:id/trigger/listen: waits for the next
@@ -126,8 +131,11 @@ func (h *Handlers) TriggerListenPoll(c *fiber.Ctx) error {
 		if ct := cp.Request.ContentType(); ct != "" {
 			say += ", " + ct
 		}
-		say += ", " + strconv.Itoa(cp.BodySize) + " bytes of body. Use as samples is next."
-		return h.listenReply(c, wid, v, say, false)
+		say += ", " + strconv.Itoa(cp.BodySize) + " bytes of body. Use as samples is next; the Test bar offers it too."
+		// The Test bar offers the capture at once, selected.
+		in := h.testInputView(c, w, w.Doc, "capture:"+cp.ID)
+		in.OOB = true
+		return h.listenReplyWith(c, wid, v, say, false, &in)
 	case "over":
 		return h.listenReply(c, wid, v, "No request came in "+strconv.Itoa(int(engine.ListenFor/time.Minute))+" minutes.", false)
 	}

@@ -292,7 +292,7 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 	}
 	nf := h.triggerForm(c, nw, nd)
 	return h.respondEditor(c, nw, nd, editorResult{panel: views.TriggerPanel(nf), selected: views.TriggerKey, saved: true,
-		message: "Saved as revision " + strconv.Itoa(nw.Revision)})
+		message: "Saved as revision " + strconv.Itoa(nw.Revision), testInput: true})
 }
 
 // TriggerPanelRefresh is POST /workflows/:id/trigger/panel: re-renders the

@@ -19,6 +19,8 @@
 //   [data-leaves-panel]           control that replaces the panel (close, move,
 //                                 + menu option; canvas cards too): asks before
 //                                 dropping unsaved changes
+//   #test-unsaved, [data-unsaved-flag]  the Test bar's note and field that
+//                                 say the side panel has unsaved changes
 //   [data-focus-if-inside]        in a box swapped while the admin may be
 //                                 elsewhere: gets focus only when focus was
 //                                 in the box
@@ -209,6 +211,22 @@
     return document.querySelector("#side-panel form[data-unsaved]");
   }
 
+  // The Test bar runs the revision as saved: while the panel holds
+  // unsaved changes it says so, and tells the server (which repeats it
+  // beside the result).
+  function updateTestNote() {
+    var unsaved = !!unsavedForm();
+    var note = document.getElementById("test-unsaved");
+    if (note) note.hidden = !unsaved;
+    var flag = document.querySelector("[data-unsaved-flag]");
+    if (flag) flag.value = unsaved ? "1" : "";
+  }
+  document.addEventListener("input", updateTestNote);
+  document.addEventListener("change", updateTestNote);
+  document.addEventListener("htmx:afterSettle", updateTestNote);
+  document.addEventListener("submit", updateTestNote, true);
+  updateTestNote();
+
   // Capture phase: runs before htmx's own click handling, so a cancel
   // stops the request.
   document.addEventListener(
@@ -226,6 +244,7 @@
         return;
       }
       form.removeAttribute("data-unsaved");
+      updateTestNote();
     },
     true
   );

@@ -2239,7 +2239,7 @@ func listenCaptured(v ListenView) templ.Component {
 // ListenUpdate is the reply to a listen request: the timer alone while
 // waiting, else the box's content; and, out of band, what the status
 // region says ("" says nothing new).
-func ListenUpdate(v ListenView, say string, timerOnly bool) templ.Component {
+func ListenUpdate(v ListenView, say string, timerOnly bool, input *TestInputView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -2267,6 +2267,12 @@ func ListenUpdate(v ListenView, say string, timerOnly bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
+		if input != nil {
+			templ_7745c5c3_Err = TestInputSelect(*input).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
 		if say != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 214, "<p id=\"listen-status\" hx-swap-oob=\"innerHTML\">")
 			if templ_7745c5c3_Err != nil {
@@ -2275,7 +2281,7 @@ func ListenUpdate(v ListenView, say string, timerOnly bool) templ.Component {
 			var templ_7745c5c3_Var102 string
 			templ_7745c5c3_Var102, templ_7745c5c3_Err = templ.JoinStringErrs(say)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/trigger_trust.templ`, Line: 653, Col: 53}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/trigger_trust.templ`, Line: 656, Col: 53}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var102))
 			if templ_7745c5c3_Err != nil {

@@ -52,6 +52,8 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	ui(fiber.MethodGet, "/workflows/:id/trigger/listen/:lid", h.TriggerListenPoll)
 	ui(fiber.MethodPost, "/workflows/:id/trigger/listen/:lid/stop", h.TriggerListenStop)
 	ui(fiber.MethodPost, "/workflows/:id/mode", h.WorkflowMode)
+	ui(fiber.MethodPost, "/workflows/:id/test", h.WorkflowTest)
+	ui(fiber.MethodPost, "/workflows/:id/test/clear", h.WorkflowTestClear)
 	ui(fiber.MethodPost, "/workflows/:id/nodes", h.NodeCreate)
 	ui(fiber.MethodGet, "/workflows/:id/nodes/:key/panel", h.NodePanel)
 	ui(fiber.MethodPost, "/workflows/:id/nodes/:key/panel", h.NodePanelRefresh)
