@@ -27,6 +27,8 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	// Workflows list (area: list).
 	ui(fiber.MethodGet, "/", h.WorkflowListPage)
 	ui(fiber.MethodPost, "/workflows", h.WorkflowCreate)
+	// Before /workflows/:id routes.
+	ui(fiber.MethodPost, "/workflows/from-template", h.WorkflowCreateFromTemplate)
 	// Before /workflows/:id, which would take "import" as an id.
 	ui(fiber.MethodGet, "/workflows/import", h.WorkflowImportPage)
 	ui(fiber.MethodPost, "/workflows/import", h.WorkflowImport)
