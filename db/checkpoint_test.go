@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -56,5 +57,37 @@ func TestCheckpointsKeepTheWALShort(t *testing.T) {
 	var n int
 	if err := d.read.QueryRow("SELECT COUNT(*) FROM executions").Scan(&n); err != nil || n != 1011 {
 		t.Errorf("%d rows (%v), want 1011", n, err)
+	}
+}
+
+// TestCloseCheckpoints: Close copies the WAL into the database file and
+// empties it, so that the file alone is the whole database, and a second
+// Close is harmless; CheckWrite commits through the writer until then.
+func TestCloseCheckpoints(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), FileName)
+	// Background checkpoints far apart: only Close copies the rows.
+	d, err := Open(context.Background(), path, testBox(t, testKey), withCheckpoints(time.Hour, 1<<30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	insertFinished(t, d, createWorkflow(t, d, testDocument), 500, 16)
+	if err := d.CheckWrite(context.Background()); err != nil {
+		t.Fatalf("CheckWrite: %v", err)
+	}
+	if wal, err := os.Stat(path + "-wal"); err != nil || wal.Size() == 0 {
+		t.Fatalf("WAL before Close: %v, %v", wal, err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() != 0 {
+		t.Errorf("WAL file of %d bytes after Close", wal.Size())
+	}
+	if err := d.CheckWrite(context.Background()); err == nil {
+		t.Error("CheckWrite on a closed database succeeded")
 	}
 }

@@ -48,6 +48,9 @@ type DB struct {
 	// the dedupe_keys index.
 	keys   *dedupeIndex
 	merger *merger
+	obs    engine.StoreObserver
+	// closing makes the final checkpoint run once.
+	closing sync.Once
 
 	// recountAt is when the count rule of retention last counted each
 	// workflow's rows (prune.go).
@@ -60,6 +63,7 @@ type Option func(*options)
 
 type options struct {
 	log             *slog.Logger
+	obs             engine.StoreObserver
 	checkpointEvery time.Duration
 	walResetFrames  int
 	busyTimeout     time.Duration
@@ -68,6 +72,10 @@ type options struct {
 // WithLogger sets where background database work (checkpoints) reports
 // problems; the default is slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithObserver sets where the store reports the group commit's batches and
+// the rows retention deletes (for the metrics).
+func WithObserver(o engine.StoreObserver) Option { return func(o2 *options) { o2.obs = o } }
 
 // DefaultBusyTimeout is how long a connection waits for a lock that
 // another process (a backup tool, the sqlite3 shell) holds on the file.
@@ -118,7 +126,7 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 		return nil, fmt.Errorf("db: open: %w", err)
 	}
 	ckpt.SetMaxOpenConns(1)
-	d := &DB{read: read, write: write, ckpt: ckpt, box: box, path: path, log: o.log, keys: newDedupeIndex()}
+	d := &DB{read: read, write: write, ckpt: ckpt, box: box, path: path, log: o.log, obs: o.obs, keys: newDedupeIndex()}
 	if err := d.migrate(ctx); err != nil {
 		d.closeConns()
 		return nil, err
@@ -141,6 +149,7 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 		prepared[q] = st
 	}
 	d.w = newWriter(write, prepared, o.log)
+	d.w.obs = o.obs
 	d.c = startCheckpointer(ckpt, d.w, o)
 	d.merger = d.startMerger()
 	return d, nil
@@ -149,7 +158,10 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 // Path is the database file's path.
 func (d *DB) Path() string { return d.path }
 
-// Close flushes pending writes and closes the database.
+// Close flushes pending writes, checkpoints the WAL into the database file
+// and closes the database. After it the file alone holds everything
+// (hookflow.db-wal is empty), which is what a copy of the data directory
+// taken while the server is stopped needs.
 func (d *DB) Close() error {
 	if d.c != nil {
 		d.c.close()
@@ -167,6 +179,12 @@ func (d *DB) Close() error {
 	if d.w != nil {
 		d.w.close()
 	}
+	d.closing.Do(func() {
+		// TRUNCATE waits for readers to finish and empties the WAL file.
+		if _, err := d.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil && d.log != nil {
+			d.log.Warn("final checkpoint", "error", err)
+		}
+	})
 	return d.closeConns()
 }
 
@@ -311,4 +329,17 @@ func mapErr(op string, err error) error {
 		}
 	}
 	return fmt.Errorf("db: %s: %w", op, err)
+}
+
+// CheckWrite makes one small write through the write connection and waits
+// for its commit: the database takes writes (the disk, the file lock and
+// the writer are fine). It rewrites the newest row of schema_migrations
+// unchanged, a table every schema has, so that the check needs no table of
+// its own; the write shares a transaction with the webhooks' writes.
+func (d *DB) CheckWrite(ctx context.Context) error {
+	err := d.w.do(ctx, func(b *batch) error {
+		_, err := b.tx.Exec(`UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT MAX(version) FROM schema_migrations)`)
+		return err
+	})
+	return mapErr("check write", err)
 }

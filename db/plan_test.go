@@ -30,6 +30,16 @@ func TestQueueQueriesUseIndexes(t *testing.T) {
 	}
 }
 
+// TestCountPendingUsesIndex: the queue gauges count the pending rows from
+// the partial index alone, reading no row.
+func TestCountPendingUsesIndex(t *testing.T) {
+	t.Parallel()
+	d := openTest(t).DB
+	if plan := queryPlan(t, d, countPendingSQL); !strings.Contains(plan, "USING COVERING INDEX executions_due") {
+		t.Errorf("plan %q must read the covering index executions_due only", plan)
+	}
+}
+
 // TestPruneQueriesUseIndexes: retention reads the rows it deletes from the
 // oldest end of the primary key (age) or of the workflow's index (count),
 // with no sort and no scan of the table.

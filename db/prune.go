@@ -109,6 +109,9 @@ func (d *DB) PruneExecutions(ctx context.Context, cutoff time.Time, keep, limit 
 		}
 		return nil
 	})
+	if err == nil && deleted > 0 && d.obs != nil {
+		d.obs.Pruned(deleted)
+	}
 	return deleted, mapErr("prune executions", err)
 }
 

@@ -249,3 +249,39 @@ ORDER BY w.id DESC`)
 	}
 	return out, mapErr("list workflows", rows.Err())
 }
+
+var _ engine.WorkflowVersions = (*DB)(nil)
+
+// WorkflowsFingerprint implements engine.WorkflowVersions: one pass over
+// the workflows table (a few milliseconds for 10,000 workflows). A create
+// changes the count, the largest id or the sum of the update times, an
+// update the sum of the revisions, turning one on or off the sum of the
+// ids of those on, a delete the count.
+func (d *DB) WorkflowsFingerprint(ctx context.Context) (string, error) {
+	var n, maxID, revs, updated, on int64
+	err := d.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(revision), 0), COALESCE(SUM(updated_at), 0), COALESCE(SUM(enabled * id), 0) FROM workflows`).
+		Scan(&n, &maxID, &revs, &updated, &on)
+	if err != nil {
+		return "", mapErr("workflows fingerprint", err)
+	}
+	return fmt.Sprintf("%d/%d/%d/%d/%d", n, maxID, revs, updated, on), nil
+}
+
+// WorkflowVersions implements engine.WorkflowVersions.
+func (d *DB) WorkflowVersions(ctx context.Context) (map[string]engine.WorkflowVersion, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT key, revision, enabled FROM workflows`)
+	if err != nil {
+		return nil, mapErr("workflow versions", err)
+	}
+	defer rows.Close()
+	out := map[string]engine.WorkflowVersion{}
+	for rows.Next() {
+		var key string
+		var v engine.WorkflowVersion
+		if err := rows.Scan(&key, &v.Revision, &v.Enabled); err != nil {
+			return nil, mapErr("workflow versions", err)
+		}
+		out[key] = v
+	}
+	return out, mapErr("workflow versions", rows.Err())
+}

@@ -8,6 +8,9 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/hookflow/hookflow/engine"
 )
 
 // maxBatch bounds how many write operations share one transaction.
@@ -27,6 +30,8 @@ type writer struct {
 
 	stmts map[string]*sql.Stmt
 	log   *slog.Logger
+	// obs, when set, receives every transaction's size and duration.
+	obs engine.StoreObserver
 
 	// checkpointWanted asks the loop for a checkpoint after its current
 	// batch; the checkpointer sets it when the WAL has grown too long.
@@ -174,6 +179,16 @@ func (w *writer) commit(batch []*writeOp) {
 }
 
 func (w *writer) run(ops []*writeOp) error {
+	if w.obs == nil {
+		return w.runTx(ops)
+	}
+	start := time.Now()
+	err := w.runTx(ops)
+	w.obs.Committed(len(ops), time.Since(start), err)
+	return err
+}
+
+func (w *writer) runTx(ops []*writeOp) error {
 	tx, err := w.db.Begin()
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

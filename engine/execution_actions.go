@@ -23,6 +23,7 @@ func (s *Service) CancelExecution(ctx context.Context, id int64) (*Execution, er
 	if s.runner != nil {
 		s.runner.cancelLocal(id, 0, errCancelled)
 	}
+	s.finished(e)
 	s.log.Info("execution cancelled", "execution_id", id, "workflow_id", e.WorkflowID)
 	return e, nil
 }

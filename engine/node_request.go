@@ -370,7 +370,7 @@ func (st *requestStep) Run(ctx context.Context, s *Scope) (Outcome, error) {
 		return Outcome{}, err
 	}
 	if env.Test && !st.test.run {
-		return st.testOutcome(sent)
+		return st.testOutcome(sent, env.now())
 	}
 	var attempts []Attempt
 	round := 0
@@ -400,11 +400,13 @@ func (st *requestStep) Run(ctx context.Context, s *Scope) (Outcome, error) {
 			if !env.Inline {
 				a.RetryAt = at
 				attempts = append(attempts, a)
+				env.observe().OutboundRetry()
 				return Outcome{Wait: at, Error: attemptSummary(&a, round, st.retry.Attempts), Request: sent, Attempts: attempts}, nil
 			}
 			if dl, ok := ctx.Deadline(); !ok || at.Before(dl) {
 				a.RetryAt = at
 				attempts = append(attempts, a)
+				env.observe().OutboundRetry()
 				if err := sleepCtx(ctx, wait); err != nil {
 					return Outcome{Request: sent, Attempts: attempts}, err
 				}
@@ -426,7 +428,7 @@ func (st *requestStep) Run(ctx context.Context, s *Scope) (Outcome, error) {
 // pinned reply taken as if it had come (a 2xx resolves; anything else
 // fails, or goes on with continueOnFailure, as a real reply would), or the
 // request it would send.
-func (st *requestStep) testOutcome(sent *SentRequest) (Outcome, error) {
+func (st *requestStep) testOutcome(sent *SentRequest, now time.Time) (Outcome, error) {
 	pin := st.test.pin
 	if pin == nil {
 		b := []byte(`{"ok":true,"test":"not sent","request":`)
@@ -437,7 +439,13 @@ func (st *requestStep) testOutcome(sent *SentRequest) (Outcome, error) {
 		b = append(append(b, r...), '}')
 		return Outcome{Result: b, Request: sent}, nil
 	}
-	a := Attempt{Number: 1, Status: pin.Status, Reply: &ReceivedReply{Headers: pin.Headers}}
+	// Shaped like a real attempt: a start time, and a list of headers even
+	// when the pin has none.
+	headers := pin.Headers
+	if headers == nil {
+		headers = []HeaderValue{}
+	}
+	a := Attempt{Number: 1, StartedAt: now, Status: pin.Status, Reply: &ReceivedReply{Headers: headers}}
 	a.Reply.Body, a.Reply.BodyTruncated = capText(pin.Body, MaxRecordedBody)
 	if pin.Status >= 200 && pin.Status < 300 {
 		return Outcome{Result: markPinned(successResult(pin, []Attempt{a})), Request: sent, Attempts: []Attempt{a}}, nil
@@ -509,8 +517,10 @@ func (st *requestStep) attempt(ctx context.Context, env *RunEnv, req *OutboundRe
 	a.Duration = time.Since(start)
 	if err != nil {
 		a.Error = ErrorMessage(err)
+		env.observe().OutboundRequest(0, ErrorCode(err), a.Duration)
 		return a, nil, err
 	}
+	env.observe().OutboundRequest(resp.Status, "", a.Duration)
 	a.Status = resp.Status
 	rr := &ReceivedReply{Headers: resp.Headers}
 	rr.Body, rr.BodyTruncated = capText(resp.Body, MaxRecordedBody)

@@ -170,6 +170,9 @@ func (s *Service) recordRejection(ctx context.Context, workflowID int64, client 
 		message = message[:maxRejectionMessage] + "…"
 	}
 	s.log.Debug("webhook request rejected", "workflow_id", workflowID, "reason", string(reason), "status", status, "client_ip", addr)
+	// Every rejection is counted in the metrics; the log below keeps only
+	// what its write budget allows.
+	s.obs.Rejected(reason)
 	now := s.now()
 	ok, count := s.rejects.allow(workflowID, now)
 	if !ok {

@@ -379,8 +379,16 @@ func (r *Runner) guarded(ctx context.Context, e *Execution) (store bool) {
 func (r *Runner) store(ctx context.Context, es []*Execution) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	if _, err := r.svc.executions.UpdateExecutions(wctx, r.svc.owner, time.Now().Add(r.cfg.Lease), es); err != nil {
+	out, err := r.svc.executions.UpdateExecutions(wctx, r.svc.owner, time.Now().Add(r.cfg.Lease), es)
+	if err != nil {
 		r.report(err)
+	}
+	for i, e := range es {
+		// Counted once stored as this run's outcome: not when an admin
+		// cancelled it meanwhile (counted then) or another owner has it.
+		if i < len(out) && out[i] == Updated {
+			r.svc.finished(e)
+		}
 	}
 	for _, e := range es {
 		if e.Status == StatusWaiting {

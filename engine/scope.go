@@ -63,6 +63,9 @@ type RunEnv struct {
 	Test bool
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Observer receives the measurements of request nodes; nil for runs
+	// that are not counted in the metrics (test runs, product.md §17).
+	Observer Observer
 }
 
 // now is the environment's clock.

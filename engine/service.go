@@ -52,6 +52,11 @@ type Service struct {
 	env, envInline *RunEnv
 	// rejects is the rejection log's write budget.
 	rejects rejectLimiter
+
+	// obs receives the measurements (observe.go); unknownRec records the
+	// requests that match no workflow.
+	obs        Observer
+	unknownRec WebhookRecorder
 }
 
 type revKey struct {
@@ -71,6 +76,8 @@ type liveFlow struct {
 	// cost estimates the memory of the compiled flow, from its document's
 	// size.
 	cost int64
+	// rec records the workflow's webhook requests.
+	rec WebhookRecorder
 }
 
 // flowCost estimates the heap a compiled flow takes from the size of its
@@ -86,13 +93,15 @@ func NewService(ws WorkflowStore, es ExecutionStore, log *slog.Logger) *Service 
 	return &Service{
 		workflows: ws, executions: es, log: log,
 		cache: map[string]*liveFlow{}, cacheBudget: maxLiveFlowBytes,
-		revCache:  map[revKey]*revFlow{},
-		wake:      make(chan struct{}, 1),
-		now:       time.Now,
-		owner:     RandomToken(9),
-		lease:     30 * time.Second,
-		env:       &RunEnv{},
-		envInline: &RunEnv{Inline: true},
+		revCache:   map[revKey]*revFlow{},
+		wake:       make(chan struct{}, 1),
+		now:        time.Now,
+		owner:      RandomToken(9),
+		lease:      30 * time.Second,
+		env:        &RunEnv{},
+		envInline:  &RunEnv{Inline: true},
+		obs:        nopObserver{},
+		unknownRec: nopRecorder{},
 	}
 }
 
@@ -100,8 +109,8 @@ func NewService(ws WorkflowStore, es ExecutionStore, log *slog.Logger) *Service 
 // systems, and the User-Agent they send ("Hookflow/<version>"). Call it
 // before serving requests.
 func (s *Service) UseOutbound(o Outbound, userAgent string) {
-	s.env = &RunEnv{Outbound: o, UserAgent: userAgent}
-	s.envInline = &RunEnv{Outbound: o, UserAgent: userAgent, Inline: true}
+	s.env = &RunEnv{Outbound: o, UserAgent: userAgent, Observer: s.env.Observer}
+	s.envInline = &RunEnv{Outbound: o, UserAgent: userAgent, Inline: true, Observer: s.envInline.Observer}
 }
 
 // Owner is the name of this process in the leases it holds.
@@ -176,6 +185,7 @@ func (s *Service) DeleteWorkflow(ctx context.Context, id int64) error {
 		return err
 	}
 	s.forget(cur.Key)
+	s.obs.WorkflowDeleted(id)
 	return nil
 }
 
@@ -249,7 +259,7 @@ func (s *Service) live(ctx context.Context, key string) (*liveFlow, error) {
 	if err != nil {
 		return nil, err
 	}
-	lf = &liveFlow{wf: w, flow: f, trust: tr, cost: flowCost(w)}
+	lf = &liveFlow{wf: w, flow: f, trust: tr, cost: flowCost(w), rec: s.obs.Webhook(w.ID, w.Doc.Mode)}
 	if ba := w.Doc.Trigger.BasicAuth; ba.Enabled {
 		lf.authSum = sha256.Sum256([]byte(ba.Username + ":" + ba.Password))
 	}
@@ -336,6 +346,9 @@ type TriggerResult struct {
 	// DuplicateOf is set when the request's dedupe key was received
 	// already (§12): the execution whose reply Response repeats.
 	DuplicateOf int64
+	// Recorder records the request in the workflow's metrics, once its
+	// reply is sent.
+	Recorder WebhookRecorder
 }
 
 // Trigger answers one webhook request for the workflow with key: it checks
@@ -404,10 +417,16 @@ func (s *Service) Trigger(ctx context.Context, key string, creds Credentials, re
 		Request: *req, Context: context, CreatedAt: s.now(),
 	}
 	e.Dedupe = s.dedupeClaim(lf, e)
+	var res *TriggerResult
 	if doc.Mode == ModeAsync {
-		return s.accept(ctx, lf, e)
+		res, err = s.accept(ctx, lf, e)
+	} else {
+		res, err = s.runSync(ctx, lf, e)
 	}
-	return s.runSync(ctx, lf, e)
+	if res != nil {
+		res.Recorder = lf.rec
+	}
+	return res, err
 }
 
 // addrText is a client address as messages show it.
@@ -482,6 +501,7 @@ func (s *Service) accept(ctx context.Context, lf *liveFlow, e *Execution) (*Trig
 			}
 			return nil, err
 		}
+		s.finished(e)
 		return &TriggerResult{Response: s.asyncReply(lf, e), ExecutionID: e.ID, Status: e.Status}, nil
 	}
 	direct := s.runner != nil && s.runner.tryAcquire()
@@ -596,6 +616,7 @@ func (s *Service) runSync(ctx context.Context, lf *liveFlow, e *Execution) (*Tri
 		return s.continueSync(ctx, e, resp)
 	}
 	e.FinishedAt = s.now()
+	s.finished(e)
 	res := &TriggerResult{Response: resp, ExecutionID: e.ID, Status: e.Status}
 	// Group commit in the store makes this wait short; a record that cannot
 	// be stored must not change the reply the flow decided, but the reply

@@ -35,6 +35,8 @@ type Service interface {
 	CancelExecution(ctx context.Context, id int64) (*engine.Execution, error)
 	ReplayExecutions(ctx context.Context, f engine.ReplayFilter) (int, error)
 	Test(ctx context.Context, workflowID int64, in engine.TestInput) (*engine.TestResult, error)
+	// WebhookRecorder feeds the metrics of refused requests.
+	WebhookRecorder(key string) engine.WebhookRecorder
 }
 
 // Handlers holds the dependencies of every handler.
@@ -50,6 +52,8 @@ type Handlers struct {
 	TrustedProxies []netip.Prefix
 	// Ping checks the database for /healthz.
 	Ping func(ctx context.Context) error
+	// Readiness answers /readyz (nil: always ready).
+	Readiness *Readiness
 	// SecureCookies marks cookies Secure (behind https).
 	SecureCookies bool
 	// SessionIdle signs a session out after this long without a request

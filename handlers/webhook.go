@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
@@ -14,6 +15,7 @@ import (
 
 // WebhookTrigger is the public endpoint POST /api/webhook:trigger/<key>.
 func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
+	start := time.Now()
 	// Fiber reuses its buffers after the handler returns: everything that
 	// outlives it (stored request, async run) is copied here.
 	req := &engine.Request{
@@ -36,7 +38,7 @@ func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
 			c.Set(fiber.HeaderRetryAfter, "1")
 			c.Set(HeaderDuplicateOf, strconv.FormatInt(running.Of, 10))
 		}
-		return err
+		return h.webhookFailed(c, key, start, err)
 	}
 	if res.DuplicateOf != 0 {
 		c.Set(HeaderDuplicateOf, strconv.FormatInt(res.DuplicateOf, 10))
@@ -46,7 +48,11 @@ func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
 		// exists: say so rather than let the caller believe otherwise.
 		c.Set("Hookflow-Execution-Stored", "false")
 	}
-	return writeResponse(c, res.Response)
+	err = writeResponse(c, res.Response)
+	if res.Recorder != nil {
+		res.Recorder.Done(res.Response.Status, time.Since(start))
+	}
+	return err
 }
 
 // HeaderDuplicateOf names, on the reply to a duplicate request (§12), the
@@ -65,8 +71,37 @@ func (h *Handlers) WebhookTooLarge(c *fiber.Ctx, key, message string) {
 
 // WebhookMethodNotAllowed answers every method but POST on the trigger path.
 func (h *Handlers) WebhookMethodNotAllowed(c *fiber.Ctx) error {
+	start := time.Now()
 	c.Set(fiber.HeaderAllow, fiber.MethodPost)
-	return engine.Errorf(engine.EMETHOD, "method %s not allowed: use POST", c.Method())
+	return h.webhookFailed(c, c.Params("key"), start, engine.Errorf(engine.EMETHOD, "method %s not allowed: use POST", c.Method()))
+}
+
+// webhookFailed sends the error reply of a webhook request and counts it
+// in the metrics of its workflow. The error handler decides the status
+// code, so it runs here rather than after the handler returns.
+func (h *Handlers) webhookFailed(c *fiber.Ctx, key string, start time.Time, err error) error {
+	c.Locals(webhookCounted, true)
+	herr := c.App().ErrorHandler(c, err)
+	h.Svc.WebhookRecorder(key).Done(c.Response().StatusCode(), time.Since(start))
+	return herr
+}
+
+// webhookCounted marks, in the locals, a webhook request counted by its
+// handler.
+const webhookCounted = "webhook_counted"
+
+// WebhookRefusedEarly counts, in the metrics of its workflow, a webhook
+// request answered with an error before its handler ran (it does nothing
+// for one the handler counted): a body over the limit (413; counted as a
+// rejection by WebhookTooLarge), headers too large, a request refused by
+// the framing checks. The web layer's error handler calls it for every
+// error on the webhook path.
+func (h *Handlers) WebhookRefusedEarly(c *fiber.Ctx, status int) {
+	if c.Locals(webhookCounted) != nil {
+		return
+	}
+	key, _, _ := strings.Cut(strings.TrimPrefix(c.Path(), TriggerPath("")), "/")
+	h.Svc.WebhookRecorder(key).Done(status, 0)
 }
 
 // copyHeaders copies the request headers out of fasthttp's buffers with

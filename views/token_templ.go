@@ -431,7 +431,7 @@ func TokenListPage(m PageMeta, v TokenListView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "</pre><p class=\"text-sm muted\">Tokens act as the admin: keep them out of source code and logs, give each script its own, and revoke those you no longer use.</p></div></section></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "</pre><p class=\"text-sm muted\">Tokens act as the admin: keep them out of source code and logs, give each script its own, and revoke those you no longer use.</p><p class=\"text-sm\">Every route is in the <a href=\"/api-docs\" data-testid=\"token-api-docs\">API reference</a>, and in <a href=\"/api/v1/openapi.json\">OpenAPI 3.1</a>, which client generators read.</p></div></section></div></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

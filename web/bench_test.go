@@ -39,6 +39,12 @@ const benchPaidOrder = `{"order":{"id":12345,"status":"paid","amount":"49.90","c
 // its write), and with one key for all (every request after the first is a
 // duplicate: its cost is a claim that fails and the count on the first
 // execution).
+//
+// The async and sync rows run with the metrics (as always in production)
+// and again with the engine's and the store's observer off, which measures
+// what the metrics cost (README, "Performance"):
+//
+//	go test -run '^$' -bench 'Webhook/async' -count 8 ./web/
 func BenchmarkWebhook(b *testing.B) {
 	section9 := readSection9("../engine/testdata/section9.json")
 	withTrigger := func(extra string) string {
@@ -53,18 +59,21 @@ func BenchmarkWebhook(b *testing.B) {
 	for _, tc := range []struct {
 		name, doc string
 		headers   func(h *fasthttp.RequestHeader)
+		noObserve bool
 	}{
-		{"async", benchAsyncDoc, nil},
-		{"sync", section9, nil},
-		{"sync-github", withTrigger(`"verify": {"type": "github", "secret": "bench-secret"}`),
-			func(h *fasthttp.RequestHeader) { h.Set("X-Hub-Signature-256", sig) }},
-		{"sync-dedupe", withTrigger(`"dedupe": {"key": "{{$context.headers.x-request-id}}"}`),
-			func(h *fasthttp.RequestHeader) { h.Set("X-Request-Id", strconv.FormatInt(seq.Add(1), 10)) }},
-		{"sync-duplicates", withTrigger(`"dedupe": {"key": "{{$context.headers.x-request-id}}"}`),
-			func(h *fasthttp.RequestHeader) { h.Set("X-Request-Id", "the-same") }},
+		{name: "async", doc: benchAsyncDoc},
+		{name: "async-metrics-off", doc: benchAsyncDoc, noObserve: true},
+		{name: "sync", doc: section9},
+		{name: "sync-metrics-off", doc: section9, noObserve: true},
+		{name: "sync-github", doc: withTrigger(`"verify": {"type": "github", "secret": "bench-secret"}`),
+			headers: func(h *fasthttp.RequestHeader) { h.Set("X-Hub-Signature-256", sig) }},
+		{name: "sync-dedupe", doc: withTrigger(`"dedupe": {"key": "{{$context.headers.x-request-id}}"}`),
+			headers: func(h *fasthttp.RequestHeader) { h.Set("X-Request-Id", strconv.FormatInt(seq.Add(1), 10)) }},
+		{name: "sync-duplicates", doc: withTrigger(`"dedupe": {"key": "{{$context.headers.x-request-id}}"}`),
+			headers: func(h *fasthttp.RequestHeader) { h.Set("X-Request-Id", "the-same") }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			srv := newTestServer(b, web.Config{}, "http://127.0.0.1")
+			srv := newObservedServer(b, web.Config{}, "http://127.0.0.1", !tc.noObserve)
 			w, err := srv.svc.CreateWorkflow(context.Background(), []byte(tc.doc))
 			if err != nil {
 				b.Fatal(err)

@@ -38,7 +38,8 @@ type tooLargeRecorder func(c *fiber.Ctx, key, message string)
 
 // errorHandler is the one place where errors become replies and get
 // logged: internal errors once, at error level, with the request id.
-func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRenderer, tooLarge tooLargeRecorder) fiber.ErrorHandler {
+// refusedEarly counts the webhook requests refused before their handler.
+func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRenderer, tooLarge tooLargeRecorder, refusedEarly func(c *fiber.Ctx, status int)) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, msg := fiber.StatusInternalServerError, "internal error"
 		var fe *fiber.Error
@@ -71,7 +72,7 @@ func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRend
 		if status == fiber.StatusUnauthorized {
 			if isWebhook(c) {
 				c.Set(fiber.HeaderWWWAuthenticate, `Basic realm="hookflow"`)
-			} else if isAPI(c) {
+			} else if isAPI(c) || c.Path() == "/metrics" {
 				c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="hookflow"`)
 			}
 		}
@@ -88,7 +89,12 @@ func errorHandler(log *slog.Logger, bodyLimit int, renderHTMLError htmlErrorRend
 		if !parsed || isWebhook(c) {
 			c.Set(fiber.HeaderContentSecurityPolicy, handlers.WebhookCSP)
 		}
-		if renderHTMLError != nil && parsed && !isAPI(c) && c.Path() != "/healthz" {
+		// The webhook handler counts the requests it saw (and runs this
+		// handler itself for its errors); this counts those it never saw.
+		if refusedEarly != nil && isWebhook(c) {
+			refusedEarly(c, status)
+		}
+		if renderHTMLError != nil && parsed && !isAPI(c) && !isProbe(c) {
 			return renderHTMLError(c, status, msg)
 		}
 		return SendError(c, status, msg)
@@ -106,6 +112,16 @@ func isAPI(c *fiber.Ctx) bool     { return strings.HasPrefix(c.Path(), "/api/") 
 func isWebhook(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), webhookPrefix) }
 
 const webhookPrefix = "/api/webhook:trigger/"
+
+// isProbe tells the machine-read endpoints outside /api/ (health,
+// readiness, metrics), whose errors are JSON too.
+func isProbe(c *fiber.Ctx) bool {
+	switch c.Path() {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return false
+}
 
 func routePath(c *fiber.Ctx) string {
 	if r := c.Route(); r != nil && r.Path != "/" {

@@ -5,23 +5,30 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/handlers"
 )
 
 // routes registers every route of Hookflow: this list is the map of the
 // server.
-func routes(app *fiber.App, h *handlers.Handlers, log *slog.Logger) {
+func routes(app *fiber.App, cfg Config, h *handlers.Handlers, log *slog.Logger) {
 	app.Use(withRequest(), accessLog(log, h.ClientAddr), securityHeaders(h.PublicURL), requestFraming())
 
 	app.Get("/healthz", h.Health)
+	app.Get("/readyz", h.Ready)
+	if cfg.Metrics != nil {
+		app.Get("/metrics", bearerAuth(h.Auth), adaptor.HTTPHandler(cfg.Metrics))
+	}
 
 	// The public endpoint. The colon is escaped so that ":trigger" is not a
 	// parameter; other methods get 405 with Allow.
 	app.Post(`/api/webhook\:trigger/:key`, h.WebhookTrigger)
 	app.All(`/api/webhook\:trigger/:key`, h.WebhookMethodNotAllowed)
 
-	// The admin API.
+	// The admin API. Its description needs no token (registered before the
+	// group's token check, which it then never reaches).
+	app.Get("/api/v1/openapi.json", h.OpenAPI)
 	api := app.Group("/api/v1", bearerAuth(h.Auth))
 	api.Get("/workflows", h.WorkflowListAPI)
 	api.Post("/workflows", h.WorkflowCreateAPI)

@@ -5,6 +5,7 @@ package web
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,6 +25,10 @@ type Config struct {
 	IdleTimeout time.Duration
 	// ReadBufferSize bounds the request line and headers, in bytes.
 	ReadBufferSize int
+	// Metrics, when set, is served at /metrics to API token holders
+	// (product.md §15). It is nil when the metrics have a listener of their
+	// own (--metrics-addr): then the main listener does not serve them.
+	Metrics http.Handler
 }
 
 // Defaults fills in zero fields.
@@ -57,7 +62,7 @@ func New(cfg Config, h *handlers.Handlers, log *slog.Logger) *fiber.App {
 		IdleTimeout:           cfg.IdleTimeout,
 		ReadBufferSize:        cfg.ReadBufferSize,
 		CaseSensitive:         true,
-		ErrorHandler:          errorHandler(log, cfg.BodyLimit, h.ErrorPage, h.WebhookTooLarge),
+		ErrorHandler:          errorHandler(log, cfg.BodyLimit, h.ErrorPage, h.WebhookTooLarge, h.WebhookRefusedEarly),
 		// Keys and ids are ASCII; a %3A for the colon still routes.
 		UnescapePath: true,
 	})
@@ -65,6 +70,6 @@ func New(cfg Config, h *handlers.Handlers, log *slog.Logger) *fiber.App {
 	// body, and Fiber sends that text back as the 400's message: headers a
 	// proxy in front added (and any credentials) would be echoed.
 	app.Server().SecureErrorLogMessage = true
-	routes(app, h, log)
+	routes(app, cfg, h, log)
 	return app
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/db"
 	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/engine/metrics"
 	"github.com/hookflow/hookflow/handlers"
 	"github.com/hookflow/hookflow/web"
 	"github.com/tidwall/gjson"
@@ -34,32 +35,52 @@ const apiPublicURL = "https://hooks.example.com"
 // a temporary directory, with one API token; every test of this package
 // builds its server with newTestServer.
 type testServer struct {
-	app   *fiber.App
-	svc   *engine.Service
-	store *db.DB
-	token string
+	app     *fiber.App
+	svc     *engine.Service
+	store   *db.DB
+	token   string
+	metrics *metrics.Metrics
 }
 
 func newTestServer(tb testing.TB, cfg web.Config, publicURL string, opts ...func(*handlers.Handlers)) *testServer {
+	tb.Helper()
+	return newObservedServer(tb, cfg, publicURL, true, opts...)
+}
+
+// newObservedServer is newTestServer with the engine's and the store's
+// observer on or off (HOOKFLOW_METRICS_OBSERVER=off), for the benchmark
+// of what the metrics cost.
+func newObservedServer(tb testing.TB, cfg web.Config, publicURL string, observe bool, hopts ...func(*handlers.Handlers)) *testServer {
 	tb.Helper()
 	ctx := context.Background()
 	box, err := db.NewSecretBox([]byte("web-test-key-0123456789"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	store, err := db.Open(ctx, filepath.Join(tb.TempDir(), db.FileName), box)
+	// Metrics are always on, as in production; cfg.Metrics says whether
+	// the main listener serves them.
+	m := metrics.New("test")
+	var dbOpts []db.Option
+	if observe {
+		dbOpts = append(dbOpts, db.WithObserver(m))
+	}
+	store, err := db.Open(ctx, filepath.Join(tb.TempDir(), db.FileName), box, dbOpts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
 	log := slog.New(slog.DiscardHandler)
 	svc := engine.NewService(store, store, log)
+	if observe {
+		svc.UseObserver(m)
+		m.WatchPending(store)
+	}
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, Ping: store.Ping, Throttle: handlers.NewThrottle(),
 		PublicURL: publicURL,
 		FirstRun:  func(*fiber.Ctx) bool { return false },
 	}
-	for _, o := range opts {
+	for _, o := range hopts {
 		o(h)
 	}
 	tok, rec, err := engine.NewAPIToken("web test")
@@ -69,7 +90,7 @@ func newTestServer(tb testing.TB, cfg web.Config, publicURL string, opts ...func
 	if err := store.CreateAPIToken(ctx, rec); err != nil {
 		tb.Fatal(err)
 	}
-	return &testServer{app: web.New(cfg, h, log), svc: svc, store: store, token: tok}
+	return &testServer{app: web.New(cfg, h, log), svc: svc, store: store, token: tok, metrics: m}
 }
 
 type apiEnv struct{ *testServer }
@@ -102,8 +123,18 @@ func (e *apiEnv) call(t *testing.T, method, path, body string) apiReply {
 	return e.send(t, req)
 }
 
+// send sends a request to the server; an admin API exchange is checked
+// against the OpenAPI description on the way (checkOpenAPI).
 func (e *apiEnv) send(t *testing.T, req *http.Request) apiReply {
 	t.Helper()
+	var reqBody []byte
+	if req.Body != nil {
+		var err error
+		if reqBody, err = io.ReadAll(req.Body); err != nil {
+			t.Fatal(err)
+		}
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
 	resp, err := e.app.Test(req, -1)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
@@ -113,6 +144,7 @@ func (e *apiEnv) send(t *testing.T, req *http.Request) apiReply {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkOpenAPI(t, req, reqBody, resp.StatusCode, resp.Header, b)
 	return apiReply{resp.StatusCode, resp.Header, b}
 }
 

@@ -79,6 +79,9 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	ui(fiber.MethodPost, "/tokens", h.TokenCreate)
 	ui(fiber.MethodPost, "/tokens/:id/delete", h.TokenRevoke)
 
+	// API reference: the OpenAPI description as a page (area: api).
+	ui(fiber.MethodGet, "/api-docs", h.APIDocsPage)
+
 	// Account: the signed-in admin's email and password (area: account).
 	ui(fiber.MethodGet, "/account", h.AccountPage)
 	ui(fiber.MethodPost, "/account/password", h.AccountPassword)

@@ -345,6 +345,30 @@ func TestLoadURLRotation(t *testing.T) {
 	}
 }
 
+// TestMetricsCostSides: the metrics-cost comparison takes each side's best
+// requests/s and lowest CPU per request, leaving disturbed rows out.
+func TestMetricsCostSides(t *testing.T) {
+	t.Parallel()
+	b := &bench{rows: []row{
+		{Scenario: "(b) async accept (3-node flow, reply after commit)", RPS: 99999, CPUPerReq: time.Microsecond},
+		{Scenario: "(m) async accept, observer off, round 1", RPS: 30000, CPUPerReq: 40 * time.Microsecond},
+		{Scenario: "(m) async accept, metrics on, round 1", RPS: 29000, CPUPerReq: 42 * time.Microsecond},
+		{Scenario: "(m) async accept, observer off, round 2", RPS: 31000, CPUPerReq: 41 * time.Microsecond},
+		{Scenario: "(m) async accept, metrics on, round 2", RPS: 40000, CPUPerReq: 30 * time.Microsecond, Busy: true},
+		{Scenario: "(m) async accept, metrics on, round 3", RPS: 30500, CPUPerReq: 39 * time.Microsecond},
+	}}
+	on, off, ok := b.metricsCostSides()
+	if !ok || on.RPS != 30500 || on.CPUPerReq != 39*time.Microsecond || off.RPS != 31000 || off.CPUPerReq != 40*time.Microsecond {
+		t.Errorf("on %.0f/%s, off %.0f/%s, %v", on.RPS, on.CPUPerReq, off.RPS, off.CPUPerReq, ok)
+	}
+	if _, _, ok := (&bench{rows: b.rows[:3]}).metricsCostSides(); !ok {
+		t.Error("one round each should do")
+	}
+	if _, _, ok := (&bench{rows: b.rows[:2]}).metricsCostSides(); ok {
+		t.Error("a comparison without the metrics side")
+	}
+}
+
 // TestLoadSeqHeader: with SeqHeader, every request of both clients carries
 // that header with a value of its own, and the rest of the request as
 // built (body, headers).

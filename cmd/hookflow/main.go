@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -26,9 +27,11 @@ import (
 	"github.com/hookflow/hookflow/db"
 	"github.com/hookflow/hookflow/db/postgres"
 	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/engine/metrics"
 	"github.com/hookflow/hookflow/engine/outbound"
 	"github.com/hookflow/hookflow/handlers"
 	"github.com/hookflow/hookflow/web"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -45,7 +48,7 @@ func main() {
 	}
 }
 
-const usage = `Usage: hookflow [command] [flags]
+const usage = `Usage: hookflow [command] [flags] [arguments]
 
 Commands:
   serve                 run the server (the default)
@@ -54,46 +57,101 @@ Commands:
                         set an admin's password (from HOOKFLOW_ADMIN_PASSWORD
                         or the first line of standard input), sign them out
                         and turn their two-factor sign-in off
+  workflow list         list the workflows
+  workflow export ID [--secrets]
+                        print a workflow's document (product.md §9)
+  workflow import FILE [--id ID]
+                        create a workflow from a document, or with --id
+                        save it as a new revision of that workflow
   backup FILE           write a consistent copy of the SQLite database to FILE
   migrate               apply database migrations and exit (--database for
                         PostgreSQL)
   version               print the version
 
-Run 'hookflow <command> -h' for the flags of a command. Every flag has an
-environment fallback: --data-dir is HOOKFLOW_DATA_DIR, and so on. With
---database postgres://... (HOOKFLOW_DATABASE), several instances share one
-PostgreSQL database instead of the SQLite file; they need the same
-HOOKFLOW_SECRET_KEY.
+Run 'hookflow <command> --help' for the flags of a command; flags may come
+before or after the arguments. Every flag has an environment fallback:
+--data-dir is HOOKFLOW_DATA_DIR, and so on. With --database postgres://...
+(HOOKFLOW_DATABASE), several instances share one PostgreSQL database
+instead of the SQLite file; they need the same HOOKFLOW_SECRET_KEY.
 `
 
 // run is the program: args without the program name, getenv for the
 // environment, stdout for command output, stderr for logs.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (isHelp(args[0]) || !strings.HasPrefix(args[0], "-")) {
 		cmd, args = args[0], args[1:]
+	}
+	// sub returns the subcommand of a command with several ("token
+	// create"), or prints the command's usage for help or none.
+	sub := func(name string, subs ...string) (string, error) {
+		synopsis := "hookflow " + name + " " + strings.Join(subs, "|") + " ..."
+		if len(args) == 0 {
+			return "", fmt.Errorf("usage: %s", synopsis)
+		}
+		if isHelp(args[0]) {
+			fmt.Fprintf(stdout, "Usage: %s\n\nRun 'hookflow %s <subcommand> --help' for its flags.\n", synopsis, name)
+			return "", errHelpShown
+		}
+		for _, s := range subs {
+			if args[0] == s {
+				args = args[1:]
+				return s, nil
+			}
+		}
+		return "", fmt.Errorf("unknown subcommand %q (usage: %s)", args[0], synopsis)
 	}
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "token":
-		if len(args) == 0 || args[0] != "create" {
-			return fmt.Errorf("usage: hookflow token create --name NAME")
+		if _, err := sub("token", "create"); err != nil {
+			if !errors.Is(err, errHelpShown) && len(args) == 0 {
+				return fmt.Errorf("usage: hookflow token create --name NAME")
+			}
+			return err
 		}
-		return tokenCreate(ctx, args[1:], getenv, stdout, stderr)
+		return tokenCreate(ctx, args, getenv, stdout, stderr)
 	case "admin":
-		if len(args) == 0 || args[0] != "password" {
-			return fmt.Errorf("usage: hookflow admin password --email EMAIL (new password from HOOKFLOW_ADMIN_PASSWORD or standard input)")
+		if _, err := sub("admin", "password"); err != nil {
+			if !errors.Is(err, errHelpShown) && len(args) == 0 {
+				return fmt.Errorf("usage: hookflow admin password --email EMAIL (new password from HOOKFLOW_ADMIN_PASSWORD or standard input)")
+			}
+			return err
 		}
-		return adminPassword(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+		return adminPassword(ctx, args, getenv, os.Stdin, stdout, stderr)
+	case "workflow":
+		s, err := sub("workflow", "list", "export", "import")
+		if err != nil {
+			return err
+		}
+		switch s {
+		case "list":
+			return workflowList(ctx, args, getenv, stdout, stderr)
+		case "export":
+			return workflowExport(ctx, args, getenv, stdout, stderr)
+		}
+		return workflowImport(ctx, args, getenv, stdout, stderr)
 	case "backup":
 		return backup(ctx, args, getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout, stderr)
 	case "version":
+		fs := newCmdFlags("hookflow version", "Print the version.", 0, stderr)
+		if _, err := parseFlags(fs, args, stdout); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, "hookflow", buildVersion())
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
@@ -115,6 +173,7 @@ func buildVersion() string {
 // environment fallbacks.
 type config struct {
 	addr        string
+	metricsAddr string
 	dataDir     string
 	database    string
 	publicURL   string
@@ -123,11 +182,16 @@ type config struct {
 	logFormat   string
 	secretKey   string
 	adminEmail  string
-	adminPass   string
-	workers     int
-	lease       time.Duration
-	readTimeout time.Duration
-	sessionIdle time.Duration
+	// storeObserver, when set, receives the SQLite store's measurements.
+	storeObserver engine.StoreObserver
+	adminPass     string
+	workers       int
+	lease         time.Duration
+	readTimeout   time.Duration
+	// shutdownTimeout bounds the drain at SIGTERM: requests in flight and
+	// runs finishing.
+	shutdownTimeout time.Duration
+	sessionIdle     time.Duration
 
 	retentionAge   time.Duration
 	retentionCount int
@@ -135,9 +199,19 @@ type config struct {
 	trustedProxies []netip.Prefix
 }
 
-func newFlagSet(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *config) {
-	fs := flag.NewFlagSet("hookflow "+name, flag.ContinueOnError)
+// newCmdFlags returns the flag set of a command: synopsis and about are
+// what --help prints, nargs how many positional arguments it takes (-1:
+// any number).
+func newCmdFlags(synopsis, about string, nargs int, stderr io.Writer) *cmdFlags {
+	fs := flag.NewFlagSet(synopsis, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	return &cmdFlags{FlagSet: fs, synopsis: synopsis, about: about, args: nargs}
+}
+
+// newFlagSet returns the flag set of a command that opens the data
+// directory, with the flags every such command shares.
+func newFlagSet(synopsis, about string, nargs int, getenv func(string) string, stderr io.Writer) (*cmdFlags, *config) {
+	fs := newCmdFlags(synopsis, about, nargs, stderr)
 	c := &config{secretKey: getenv("HOOKFLOW_SECRET_KEY"), adminEmail: getenv("HOOKFLOW_ADMIN_EMAIL"), adminPass: getenv("HOOKFLOW_ADMIN_PASSWORD")}
 	env := func(k, def string) string {
 		if v := getenv(k); v != "" {
@@ -199,7 +273,7 @@ func parseSize(s string) (int, error) {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, c := newFlagSet("serve", getenv, stderr)
+	fs, c := newFlagSet("hookflow [serve] [flags]", "Run the server: the webhook endpoint, the admin UI and API, and the workers.", 0, getenv, stderr)
 	env := func(k, def string) string {
 		if v := getenv(k); v != "" {
 			return v
@@ -207,18 +281,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return def
 	}
 	fs.StringVar(&c.addr, "addr", env("HOOKFLOW_ADDR", ":13000"), "listen address (HOOKFLOW_ADDR)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", env("HOOKFLOW_METRICS_ADDR", ""), "serve /metrics on this address of its own, without a token, and not on --addr (HOOKFLOW_METRICS_ADDR); default: on --addr, with an API token")
 	fs.StringVar(&c.publicURL, "public-url", env("HOOKFLOW_PUBLIC_URL", ""), "base of the URLs shown, e.g. https://hooks.example.com (HOOKFLOW_PUBLIC_URL)")
 	bodyLimit := fs.String("body-limit", env("HOOKFLOW_BODY_LIMIT", "10MiB"), "largest request body accepted (HOOKFLOW_BODY_LIMIT)")
 	fs.IntVar(&c.workers, "workers", 0, "async worker loops (default: number of CPUs)")
 	lease := fs.String("lease", env("HOOKFLOW_LEASE", "30s"), "how long a claimed execution is held before another instance may take it over, renewed every third of it while it runs (HOOKFLOW_LEASE)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "time allowed to read one request")
+	shutdownTimeout := fs.String("shutdown-timeout", env("HOOKFLOW_SHUTDOWN_TIMEOUT", "30s"), "at SIGTERM, how long requests in flight and running executions may take to finish (HOOKFLOW_SHUTDOWN_TIMEOUT)")
 	sessionIdle := fs.String("session-idle", env("HOOKFLOW_SESSION_IDLE", handlers.DefaultSessionIdle.String()),
 		"sign an admin out after this long without a request, at most "+handlers.SessionLifetime.String()+" (HOOKFLOW_SESSION_IDLE)")
 	retentionAge := fs.String("retention-age", env("HOOKFLOW_RETENTION_AGE", "720h"), "delete executions older than this; 0 keeps them (HOOKFLOW_RETENTION_AGE)")
 	retentionCount := fs.String("retention-count", env("HOOKFLOW_RETENTION_COUNT", strconv.Itoa(engine.DefaultRetentionCount)), "keep at most this many executions per workflow; 0 for no limit (HOOKFLOW_RETENTION_COUNT)")
 	outboundDeny := fs.String("outbound-deny", env("HOOKFLOW_OUTBOUND_DENY", "metadata"), "addresses request nodes may not call: metadata (cloud metadata), private (also loopback and private ranges) or none (HOOKFLOW_OUTBOUND_DENY)")
 	trustedProxies := fs.String("trusted-proxies", env("HOOKFLOW_TRUSTED_PROXIES", ""), "comma-separated address ranges of the reverse proxies in front of Hookflow, such as 10.0.0.0/8,::1; the client address is then read from their X-Forwarded-For (HOOKFLOW_TRUSTED_PROXIES)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	var err error
@@ -233,6 +309,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if c.retentionCount, err = strconv.Atoi(*retentionCount); err != nil || c.retentionCount < 0 {
 		return fmt.Errorf("--retention-count: %q is not a whole number", *retentionCount)
+	}
+	if c.shutdownTimeout, err = time.ParseDuration(*shutdownTimeout); err != nil || c.shutdownTimeout < time.Second {
+		return fmt.Errorf("--shutdown-timeout: %q is not a duration of at least 1s, such as 30s", *shutdownTimeout)
 	}
 	if c.sessionIdle, err = time.ParseDuration(*sessionIdle); err != nil || c.sessionIdle < time.Minute || c.sessionIdle > handlers.SessionLifetime {
 		return fmt.Errorf("--session-idle: %q is not a duration from 1m to %s, such as 2h or 30m", *sessionIdle, handlers.SessionLifetime)
@@ -250,6 +329,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// Metrics are always on. HOOKFLOW_METRICS_OBSERVER=off leaves the
+	// engine and the store unobserved (only the Go runtime and process
+	// metrics remain): make bench measures the hot path's cost with it.
+	m := metrics.New(buildVersion())
+	observe := getenv("HOOKFLOW_METRICS_OBSERVER") != "off"
+	if observe {
+		c.storeObserver = m
+	}
 	store, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
@@ -260,6 +347,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	svc := engine.NewService(store, store, log)
+	if observe {
+		svc.UseObserver(m)
+		if pc, ok := store.(engine.PendingCounter); ok {
+			m.WatchPending(pc)
+		}
+	}
+	metricsHandler := promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{ErrorLog: promLog{log}})
 	client, err := outbound.New(outbound.Config{Deny: c.outboundDeny})
 	if err != nil {
 		return err
@@ -322,33 +416,93 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		<-swept
 	}()
 	defer func() { stopPruning(); <-pruned }()
+	// Edits made by another process (hookflow workflow import) on the
+	// SQLite file are live within a second; PostgreSQL instances hear of
+	// them through their cluster listener.
+	watched := make(chan struct{})
+	if wv, ok := store.(engine.WorkflowVersions); ok {
+		go func() { defer close(watched); svc.WatchWorkflows(pruneCtx, wv, time.Second) }()
+	} else {
+		close(watched)
+	}
+	defer func() { stopPruning(); <-watched }()
 
+	// /readyz: a write through the store where it can make one, else a read.
+	check := store.Ping
+	if w, ok := store.(interface{ CheckWrite(context.Context) error }); ok {
+		check = w.CheckWrite
+	}
+	readiness := handlers.NewReadiness(check, time.Second)
 	h := &handlers.Handlers{
 		Svc: svc, Auth: store, Log: log, PublicURL: c.publicURL, Ping: store.Ping,
 		TrustedProxies: c.trustedProxies,
 		SecureCookies:  strings.HasPrefix(c.publicURL, "https://"),
 		SessionIdle:    c.sessionIdle,
 		Throttle:       throttle,
+		Readiness:      readiness,
 		AdminFromEnv:   c.adminEmail != "" && c.adminPass != "",
 		FirstRun: func(fc *fiber.Ctx) bool {
 			any, err := store.AnySignIn(fc.UserContext())
 			return err == nil && !any
 		},
 	}
-	app := web.New(web.Config{BodyLimit: c.bodyLimit, ReadTimeout: c.readTimeout}, h, log)
+	webCfg := web.Config{BodyLimit: c.bodyLimit, ReadTimeout: c.readTimeout}
+	if c.metricsAddr == "" {
+		webCfg.Metrics = metricsHandler
+	}
+	app := web.New(webCfg, h, log)
+	// With --metrics-addr, /metrics has a listener of its own, meant for a
+	// private network, and the main listener (the public one, for webhooks)
+	// does not serve it at all.
+	var metricsSrv *http.Server
+	metricsDone := make(chan struct{})
+	if c.metricsAddr != "" {
+		mln, err := net.Listen("tcp", c.metricsAddr)
+		if err != nil {
+			runner.Stop(context.Background())
+			return fmt.Errorf("--metrics-addr: listen: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metricsHandler)
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() {
+			defer close(metricsDone)
+			if err := metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics listener", "error", err)
+			}
+		}()
+		c.metricsAddr = mln.Addr().String()
+	} else {
+		close(metricsDone)
+	}
+	stopMetrics := func() {
+		if metricsSrv != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			metricsSrv.Shutdown(sctx)
+		}
+		<-metricsDone
+	}
+	defer stopMetrics()
 	rawLn, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		runner.Stop(context.Background())
-		return fmt.Errorf("listen: %w", err)
+		return fmt.Errorf("--addr: listen: %w", err)
 	}
 	ln := web.NewListener(rawLn)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
+	started := []any{"addr", ln.Addr().String(), "url", browseURL(c.publicURL, ln.Addr().String())}
 	if instance >= 0 {
-		log.Info("hookflow started", "addr", ln.Addr().String(), "url", browseURL(c.publicURL, ln.Addr().String()), "database", "postgres", "instance", instance, "version", buildVersion())
+		started = append(started, "database", "postgres", "instance", instance)
 	} else {
-		log.Info("hookflow started", "addr", ln.Addr().String(), "url", browseURL(c.publicURL, ln.Addr().String()), "data_dir", c.dataDir, "version", buildVersion())
+		started = append(started, "data_dir", c.dataDir)
 	}
+	if c.metricsAddr != "" {
+		started = append(started, "metrics_addr", c.metricsAddr)
+	}
+	log.Info("hookflow started", append(started, "version", buildVersion())...)
 
 	select {
 	case <-ctx.Done():
@@ -357,11 +511,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("serve: %w", err)
 	}
 
-	// Ordered shutdown: stop taking requests and finish those in flight,
-	// then let the workers finish their batches, then close the database
-	// (which flushes queued writes).
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Ordered shutdown (README, "Stopping"): /readyz says 503 at once; the
+	// listener closes and the requests in flight finish; the runs in flight
+	// finish, and what is still running when shutdownTimeout has passed is
+	// cancelled and released (it resumes at the next start, at the node
+	// that was running); then the database takes its queued writes,
+	// checkpoints and closes. At most shutdownTimeout, plus up to 5 s to
+	// release leases, plus the final checkpoint.
+	log.Info("shutting down", "timeout", c.shutdownTimeout.String())
+	readiness.Drain()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- app.ShutdownWithContext(shutdownCtx) }()
@@ -370,15 +529,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	time.Sleep(20 * time.Millisecond)
 	ln.CloseSilent()
 	if err := <-httpDone; err != nil {
-		log.Error("http shutdown", "error", err)
+		log.Error("http shutdown: requests still in flight were cut off", "error", err)
 	}
 	if err := runner.Stop(shutdownCtx); err != nil {
 		log.Warn("workers cancelled; their executions run again at next start", "error", err)
 	}
 	stopPruning()
 	<-pruned
+	<-watched
 	leave()
 	leave = func() {}
+	// The metrics answer until here: a scrape during the drain shows it.
+	stopMetrics()
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
@@ -468,9 +630,10 @@ func ensureAdmin(ctx context.Context, store engine.AuthStore, c *config, log *sl
 }
 
 func tokenCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, c := newFlagSet("token create", getenv, stderr)
+	fs, c := newFlagSet("hookflow token create --name NAME [flags]",
+		"Create an admin API token and print it alone on one line. It is shown this once; only its hash is stored.", 0, getenv, stderr)
 	name := fs.String("name", "", "what the token is for (required)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	tok, rec, err := engine.NewAPIToken(*name)
@@ -493,9 +656,10 @@ func tokenCreate(ctx context.Context, args []string, getenv func(string) string,
 // lost, ends that admin's sessions and turns their two-factor sign-in off
 // (for when the phone is lost).
 func adminPassword(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, c := newFlagSet("admin password", getenv, stderr)
+	fs, c := newFlagSet("hookflow admin password --email EMAIL [flags]",
+		"Set an admin's password, from HOOKFLOW_ADMIN_PASSWORD or the first line of standard input; sign that admin out everywhere and turn their two-factor sign-in off.", 0, getenv, stderr)
 	email := fs.String("email", "", "the admin account (required)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if strings.TrimSpace(*email) == "" {
@@ -543,17 +707,16 @@ func adminPassword(ctx context.Context, args []string, getenv func(string) strin
 }
 
 func backup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, c := newFlagSet("backup", getenv, stderr)
-	if err := fs.Parse(args); err != nil {
+	fs, c := newFlagSet("hookflow backup [--data-dir DIR] FILE",
+		"Write a consistent copy of the database to FILE (which must not exist), safe while the server runs.", 1, getenv, stderr)
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: hookflow backup [--data-dir DIR] FILE")
 	}
 	if c.database != "" {
 		return fmt.Errorf("backup: copies the SQLite file; back up a PostgreSQL database with pg_dump or your provider's snapshots")
 	}
-	dest := fs.Arg(0)
+	dest := pos[0]
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("backup: %s already exists", dest)
 	}
@@ -570,8 +733,8 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, c := newFlagSet("migrate", getenv, stderr)
-	if err := fs.Parse(args); err != nil {
+	fs, c := newFlagSet("hookflow migrate [flags]", "Apply the pending database migrations, print the schema version and exit.", 0, getenv, stderr)
+	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	// Opening migrates, under an advisory lock on PostgreSQL: instances
@@ -592,3 +755,9 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintln(stdout, "database schema at version", v)
 	return nil
 }
+
+// promLog passes the /metrics handler's errors (a collector failing) to
+// the log.
+type promLog struct{ log *slog.Logger }
+
+func (p promLog) Println(v ...any) { p.log.Warn("metrics", "error", fmt.Sprint(v...)) }

@@ -58,12 +58,14 @@ func noEnv(string) string { return "" }
 
 // e2eServer is a running hookflow serve.
 type e2eServer struct {
-	base   string // http://127.0.0.1:port
-	logs   *syncBuffer
-	cancel context.CancelFunc
-	done   chan error
-	client *http.Client
-	token  string
+	base string // http://127.0.0.1:port
+	// metrics is http://127.0.0.1:port of --metrics-addr, if given.
+	metrics string
+	logs    *syncBuffer
+	cancel  context.CancelFunc
+	done    chan error
+	client  *http.Client
+	token   string
 }
 
 // createToken runs `hookflow token create` on dir and returns the token.
@@ -80,15 +82,22 @@ func createToken(t *testing.T, dir string) string {
 	return strings.TrimSpace(out)
 }
 
-// startServer runs `hookflow --addr 127.0.0.1:0 --data-dir dir` until the
-// test ends, and waits for its "hookflow started" log line.
-func startServer(t *testing.T, dir, token string) *e2eServer {
+// startServer runs `hookflow --addr 127.0.0.1:0 --data-dir dir` (and the
+// extra arguments) until the test ends, and waits for its "hookflow
+// started" log line.
+func startServer(t *testing.T, dir, token string, extra ...string) *e2eServer {
+	t.Helper()
+	return startServerEnv(t, dir, token, noEnv, extra...)
+}
+
+// startServerEnv is startServer with an environment.
+func startServerEnv(t *testing.T, dir, token string, getenv func(string) string, extra ...string) *e2eServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &e2eServer{logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1), token: token,
 		client: &http.Client{Timeout: 10 * time.Second}}
-	args := []string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--log-format", "json", "--workers", "2"}
-	go func() { s.done <- run(ctx, args, noEnv, io.Discard, s.logs) }()
+	args := append([]string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--log-format", "json", "--workers", "2"}, extra...)
+	go func() { s.done <- run(ctx, args, getenv, io.Discard, s.logs) }()
 	t.Cleanup(func() {
 		s.cancel()
 		select {
@@ -105,6 +114,9 @@ func startServer(t *testing.T, dir, token string) *e2eServer {
 				t.Fatalf("started on %q", addr)
 			}
 			s.base = "http://" + addr
+			if m := l.Get("metrics_addr").String(); m != "" {
+				s.metrics = "http://" + m
+			}
 			return s
 		}
 		select {

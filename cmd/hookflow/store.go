@@ -32,10 +32,14 @@ var (
 // names one, else the SQLite file in the data directory.
 func openStore(ctx context.Context, c *config, log *slog.Logger) (store, error) {
 	if c.database == "" {
-		if log == nil {
-			return openDB(ctx, c)
+		var opts []db.Option
+		if log != nil {
+			opts = append(opts, db.WithLogger(log))
 		}
-		return openDB(ctx, c, db.WithLogger(log))
+		if c.storeObserver != nil {
+			opts = append(opts, db.WithObserver(c.storeObserver))
+		}
+		return openDB(ctx, c, opts...)
 	}
 	if !postgres.IsURL(c.database) {
 		return nil, fmt.Errorf("--database: not a postgres:// URL (SQLite, the default, needs no --database)")

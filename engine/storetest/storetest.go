@@ -63,12 +63,14 @@ type Row interface {
 // OpenDB returns a DB over a new, empty database.
 type OpenDB func(t *testing.T) *DB
 
-// Run runs every suite: executions, workflows, auth and retention.
+// Run runs every suite: executions, workflows, auth, retention and what
+// operating needs.
 func Run(t *testing.T, open OpenDB) {
 	t.Run("Executions", func(t *testing.T) { Executions(t, func(t *testing.T) Store { return open(t).Store }) })
 	t.Run("Workflows", func(t *testing.T) { Workflows(t, open) })
 	t.Run("Auth", func(t *testing.T) { Auth(t, open) })
 	t.Run("Retention", func(t *testing.T) { Retention(t, open) })
+	t.Run("Operate", func(t *testing.T) { Operate(t, open) })
 }
 
 // runAll runs the tests of a suite in parallel, each on a database of its
