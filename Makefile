@@ -46,6 +46,10 @@ check-generated: ## Fail if `templ generate` would change the committed *_templ.
 	@git diff --exit-code -- '*_templ.go' || { echo "generated templ code is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" || { echo "uncommitted generated files:"; git ls-files --others --exclude-standard -- '*_templ.go'; exit 1; }
 
+.PHONY: screenshots
+screenshots: ## Take the README's screenshots again (docs/*.png) with the browser tests that make them (needs Chromium)
+	HOOKFLOW_DOC_SHOTS=1 HOOKFLOW_REQUIRE_BROWSER=1 $(GO) test -count=1 -run 'TestBrowserTemplates$$' ./cmd/hookflow
+
 .PHONY: build
 build: ## Build a static binary into bin/hookflow
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/hookflow

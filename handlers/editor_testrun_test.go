@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -182,8 +183,17 @@ func TestEditorTestRunCapture(t *testing.T) {
 	}
 	_, body = e.sess.getHTMX(t, e.srv.app, poll)
 	sel := element(t, body, "test-input")
-	if attr(t, sel, "hx-swap-oob") != "true" || !strings.Contains(sel, `<option value="capture:`) || !strings.Contains(sel, " selected>Captured at ") {
+	if !strings.Contains(body, `id="test-input-box" hx-swap-oob="true"`) || !strings.Contains(sel, `<option value="capture:`) ||
+		!regexp.MustCompile(` selected>Captured at \d\d:\d\d:\d\d UTC · POST</option>`).MatchString(sel) {
 		t.Fatalf("test input after the capture: %s", sel)
+	}
+	// The method was copied out of the server's buffers: later requests
+	// do not change it.
+	for range 3 {
+		e.sess.getHTMX(t, e.srv.app, poll)
+	}
+	if _, page := e.sess.get(t, e.srv.app, wfPath(w.ID, "")); !strings.Contains(element(t, page, "test-input"), "· POST</option>") {
+		t.Errorf("the captured method changed: %s", element(t, page, "test-input"))
 	}
 	id := strings.TrimPrefix(strings.SplitN(poll, "?", 2)[0], wfPath(w.ID, "/trigger/listen/"))
 	res, body := e.post(wfPath(w.ID, "/test"), url.Values{"input": {"capture:" + id}})

@@ -19,7 +19,9 @@ func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
 	// Fiber reuses its buffers after the handler returns: everything that
 	// outlives it (stored request, async run) is copied here.
 	req := &engine.Request{
-		Method: c.Method(),
+		// Fiber's method string is a view of a buffer the next request
+		// reuses.
+		Method: strings.Clone(c.Method()),
 		Query:  string(c.Request().URI().QueryString()),
 		Body:   bytes.Clone(c.Body()),
 	}
