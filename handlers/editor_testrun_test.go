@@ -168,7 +168,22 @@ func TestEditorTestRunActing(t *testing.T) {
 	if !strings.Contains(textOf(element(t, body, "execution-response")), "Async: a real request gets the trigger's reply") {
 		t.Error("async reply not worded for a test")
 	}
+
+	// This server has no HTTP client: steps that are not sent do not
+	// need one, and a step set to run for real is an error of its own,
+	// shown on its card (not a crash).
+	w2 := e.create(`{"title":"Real","mode":"sync","trigger":{"samples":{"body":"{}"}},"nodes":[
+		{"key":"shown","type":"request","config":{"method":"POST","url":"` + sink.URL + `/a"}},
+		{"key":"real","type":"request","config":{"method":"POST","url":"` + sink.URL + `/b"},"test":{"run":true}}]}`)
+	res, body = e.post(wfPath(w2.ID, "/test"), url.Values{"input": {"samples"}})
+	wantStatus(t, res, http.StatusOK)
+	if textOf(element(t, body, "node-note-shown")) != "not sent (test)" || textOf(element(t, body, "node-note-real")) != "request nodes cannot run here" ||
+		textOf(element(t, body, "test-status-badge")) != "error" || hits.Load() != 0 {
+		t.Errorf("without a client: %s / %s", textOf(element(t, body, "test-summary")), textOf(element(t, canvasOf(t, body), "canvas")))
+	}
 }
+
+func canvasOf(t *testing.T, body string) string { return element(t, body, "canvas") }
 
 // TestEditorTestRunCapture: a captured request is offered to the Test bar
 // (out of band when it comes in) and runs.

@@ -258,7 +258,7 @@ func WorkflowEditPage(v EditorView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "\"><label class=\"checkbox\"><input type=\"checkbox\" name=\"secrets\" value=\"1\" data-testid=\"export-secrets\"> <span>Include secrets (the Basic Auth password)</span></label><p class=\"field-hint\">Without them the file is safe to share; importing it back keeps the stored password.</p><button type=\"submit\" class=\"btn btn-primary btn-sm\" data-testid=\"export-download\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "\"><label class=\"checkbox\"><input type=\"checkbox\" name=\"secrets\" value=\"1\" data-testid=\"export-secrets\"> <span>Include secrets (the Basic Auth password, the senders' secrets)</span></label><p class=\"field-hint\">Without them the file is safe to share; importing it back keeps the stored secrets.</p><button type=\"submit\" class=\"btn btn-primary btn-sm\" data-testid=\"export-download\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
