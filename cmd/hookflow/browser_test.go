@@ -359,9 +359,20 @@ func (x *bt) has(selector string) bool {
 
 func (x *bt) click(selector string) {
 	x.t.Helper()
-	if err := x.el(selector).Timeout(browserWait).Click(proto.InputMouseButtonLeft, 1); err != nil {
-		x.t.Fatalf("click %s: %v", selector, err)
+	// Pages that refresh live (the executions list, a running execution)
+	// may replace the element between finding and clicking it: find it
+	// again then, a few times, as a person would click the new one.
+	var err error
+	for range 5 {
+		if err = x.el(selector).Timeout(browserWait).Click(proto.InputMouseButtonLeft, 1); err == nil {
+			return
+		}
+		if !strings.Contains(err.Error(), "detached") && !strings.Contains(err.Error(), "not attached") && !strings.Contains(err.Error(), "Could not find node") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
+	x.t.Fatalf("click %s: %v", selector, err)
 }
 
 // fill replaces an input's or a textarea's value, as typing would.
@@ -572,6 +583,11 @@ func TestBrowserWorkflowList(t *testing.T) {
 	x.click(tid("enabled-toggle-" + id))
 	x.waitFor("the switch to show on", func() bool {
 		return x.eval(`document.querySelector('[data-testid="enabled-toggle-` + id + `"]').checked`).Bool()
+	})
+	// The box ticks at the click; the server applies it when the request
+	// arrives: wait for that before calling the URL.
+	x.waitFor("the server to turn it on", func() bool {
+		return x.srv.api(t, "/api/v1/workflows/"+id).Get("enabled").Bool()
 	})
 	x.waitText(tid("workflow-row-"+id), "revision 1")
 	if code, body := x.srv.post(t, url, "application/json", `{"n":1}`); code != http.StatusOK || body != "ok" {
