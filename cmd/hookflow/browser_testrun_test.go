@@ -161,6 +161,8 @@ func TestBrowserTestRunRequests(t *testing.T) {
 	x.click(tid("request-test-pin"))
 	x.fill(tid("test-pin-status"), "200")
 	x.fill(tid("pin-body"), `{"price": 42}`)
+	x.el(tid("request-test")).MustScrollIntoView()
+	x.step("pin")
 	// The Test bar says the unsaved changes are not tested.
 	x.waitFor("the unsaved note", func() bool { return x.eval(`!document.getElementById("test-unsaved").hidden`).Bool() })
 	x.editorSave("node-save")
