@@ -347,6 +347,17 @@ func TestTriggerListen(t *testing.T) {
 		t.Errorf("poll while waiting: %v %s", res.Header, body)
 	}
 
+	// A panel redrawn meanwhile (a row added, a save) keeps showing the
+	// listen.
+	lid := strings.TrimPrefix(strings.SplitN(poll, "?", 2)[0], wfPath(w.ID, "/trigger/listen/"))
+	_, body = e.post(wfPath(w.ID, "/trigger/panel"), url.Values{"title": {"Live"}, "listen": {lid}, "action": {"add:allowIPs"}})
+	if attr(t, element(t, body, "listen-timer"), "hx-get") == "" {
+		t.Error("a redrawn panel lost the listen")
+	}
+	res, body = e.post(wfPath(w.ID, "/trigger"), url.Values{"title": {"Live"}, "listen": {lid}})
+	wantStatus(t, res, http.StatusOK)
+	mustTestID(t, body, "listen-waiting")
+
 	// The request is captured whatever the reply (here 401: no token).
 	if st := e.webhook(w.Key, "application/json", `{"order":{"id":7}}`, map[string]string{"X-Gitlab-Token": "wrong", "X-Request-Id": "r1"}); st != http.StatusUnauthorized {
 		t.Fatalf("webhook: %d", st)
@@ -386,8 +397,8 @@ func TestTriggerListen(t *testing.T) {
 	if !strings.Contains(body, "Samples taken from the captured request") || !strings.Contains(element(t, body, "trigger-panel"), "data-unsaved") {
 		t.Error("no message, or the panel is not marked unsaved")
 	}
-	if cur, _ := e.doc(w.ID); cur.Revision != 1 {
-		t.Error("using the samples saved a revision")
+	if cur, _ := e.doc(w.ID); cur.Revision != 2 {
+		t.Errorf("using the samples saved a revision: %d, want the 2 of the save above", cur.Revision)
 	}
 
 	// Another workflow cannot read the listen; an unknown one is over.

@@ -54,6 +54,9 @@ type triggerPost struct {
 	} `json:"response"`
 	TimeoutSeconds string `json:"timeoutSeconds"`
 	Action         string `json:"action"`
+	// Listen is the listen the panel shows, so that a panel redrawn (a
+	// row added, a save) keeps showing it.
+	Listen string `json:"listen"`
 }
 
 // authURL puts the credentials into the webhook URL.
@@ -142,6 +145,11 @@ func (h *Handlers) triggerFormFromPost(c *fiber.Ctx, w *engine.Workflow, d *engi
 			if dd.WindowSeconds != nil {
 				f.DedupeWindow = strconv.Itoa(*dd.WindowSeconds)
 			}
+		}
+	}
+	if p.Listen != "" {
+		if cp, err := h.captureHub().Get(w.ID, p.Listen); err == nil {
+			f.Listen = h.listenView(w.ID, cp, 0, secretHeaders(d))
 		}
 	}
 	f.ReplyStatus = p.Response.Status
@@ -291,6 +299,7 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 		return fail()
 	}
 	nf := h.triggerForm(c, nw, nd)
+	nf.Listen = f.Listen
 	return h.respondEditor(c, nw, nd, editorResult{panel: views.TriggerPanel(nf), selected: views.TriggerKey, saved: true,
 		message: "Saved as revision " + strconv.Itoa(nw.Revision), testInput: true})
 }
