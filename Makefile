@@ -46,6 +46,10 @@ check-generated: ## Fail if `templ generate` would change the committed *_templ.
 	@git diff --exit-code -- '*_templ.go' || { echo "generated templ code is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" || { echo "uncommitted generated files:"; git ls-files --others --exclude-standard -- '*_templ.go'; exit 1; }
 
+.PHONY: screenshots
+screenshots: ## Take the README's screenshots again (docs/*.png) with the browser tests that make them (needs Chromium)
+	HOOKFLOW_DOC_SHOTS=1 HOOKFLOW_REQUIRE_BROWSER=1 $(GO) test -count=1 -run 'TestBrowserTemplates$$|TestBrowserExecutionsScreenshot$$' ./cmd/hookflow
+
 .PHONY: build
 build: ## Build a static binary into bin/hookflow
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/hookflow
@@ -63,10 +67,6 @@ bench-postgres: ## make bench with the PostgreSQL rows, on a throwaway PostgreSQ
 .PHONY: bench-pages
 bench-pages: ## Time the pages with activity charts with 1,000,000 executions stored (about a minute; no Chromium needed)
 	$(GO) test -run '^$$' -bench BenchmarkPages -benchtime 30x ./cmd/hookflow/
-
-.PHONY: screenshot
-screenshot: ## Remake docs/executions-page.png, the README's screenshot (needs Chromium)
-	HOOKFLOW_SCREENSHOT=1 $(GO) test -count=1 -run '^TestScreenshotExecutions$$' ./cmd/hookflow/
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target of ./engine and its sub-packages for FUZZTIME each (default 30s)

@@ -129,6 +129,10 @@ func ListQueryPaths(s string) (paths []string, truncated bool, err error) {
 	return ListJSONPaths(obj)
 }
 
+// QueryOfSample returns the query string of a pasted URL, path or query
+// string, without the '?': what a trigger's query sample stores.
+func QueryOfSample(s string) string { return sampleQuery(s) }
+
 // sampleQuery returns the query part of a pasted URL or query string.
 func sampleQuery(s string) string {
 	s = strings.TrimSpace(s)

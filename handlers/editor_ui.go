@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/views"
+	"github.com/tidwall/gjson"
 )
 
 // The workflow editor: GET /workflows/:id shows the flow canvas and a side
@@ -133,6 +134,7 @@ func (h *Handlers) editorView(c *fiber.Ctx, w *engine.Workflow, d *engine.Docume
 		Stats:      stats,
 		Canvas:     h.canvasView(c, w, d, selected),
 		Panel:      panel,
+		Test:       views.TestBarView{WorkflowID: w.ID, CSRFToken: editorCSRF(c), Input: h.testInputView(c, w, d, "")},
 	}, nil
 }
 
@@ -159,6 +161,8 @@ type editorResult struct {
 	message  string // success flash
 	opened   bool   // the panel only opened: leave the flash region alone
 	focus    string // node key (views.TriggerKey) whose card takes focus after the swap
+	// testInput redraws the Test bar's choices (the samples changed).
+	testInput bool
 }
 
 // respondEditor answers an editor request: for htmx the panel and the
@@ -181,6 +185,11 @@ func (h *Handlers) respondEditor(c *fiber.Ctx, w *engine.Workflow, d *engine.Doc
 			c.Set("HX-Push-Url", want)
 		}
 		u := views.EditorUpdate{Panel: r.panel, Flash: flash, KeepFlash: r.opened}
+		if r.testInput {
+			ti := h.testInputView(c, w, d, "")
+			ti.OOB = true
+			u.TestInput = &ti
+		}
 		if r.canvas {
 			cv := h.canvasView(c, w, d, r.selected)
 			cv.Focus = r.focus
@@ -245,14 +254,66 @@ func (h *Handlers) WorkflowEditPage(c *fiber.Ctx) error {
 			panel = views.NodePanel(h.nodeForm(c, w, d, n))
 		}
 	}
+	var flash []views.Flash
 	if panel == nil {
-		panel = views.TriggerPanel(h.triggerForm(c, w, d))
+		f := h.triggerForm(c, w, d)
+		// ?listen=ID shows a listen (the page of a browser without
+		// JavaScript); ?samples=ID fills the samples from one of the
+		// workflow's executions ("Use this request as sample").
+		if id := c.Query("listen"); id != "" {
+			cp, err := h.captureHub().Get(w.ID, id)
+			if err != nil {
+				f.Listen.Error = engine.ErrorMessage(err)
+			} else {
+				f.Listen = h.listenView(w.ID, cp, 0, secretHeaders(d))
+			}
+		}
+		if v := c.Query("samples"); v != "" {
+			req, err := h.executionSample(c, w.ID, v)
+			if err != nil {
+				return err
+			}
+			msg := useSamples(&f, req, secretHeaders(d), "execution #"+views.ShortID(mustID(v)))
+			f.Unsaved = true
+			flash = append(flash, views.Flash{Kind: "info", Message: msg})
+		}
+		panel = views.TriggerPanel(f)
 	}
 	v, err := h.editorView(c, w, d, selected, panel)
 	if err != nil {
 		return err
 	}
+	v.Meta.Flash = append(v.Meta.Flash, flash...)
 	return render(c, fiber.StatusOK, views.WorkflowEditPage(v))
+}
+
+// executionSample is the stored request of one of the workflow's
+// executions, headers included (a stored execution keeps them in its
+// context, as the flow saw them).
+func (h *Handlers) executionSample(c *fiber.Ctx, wid int64, idText string) (*engine.Request, error) {
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil || id < 1 {
+		return nil, engine.Errorf(engine.EINVALID, "samples: must be an execution id")
+	}
+	e, err := h.Svc.GetExecution(c.UserContext(), id)
+	if err != nil {
+		return nil, err
+	}
+	if e.WorkflowID != wid {
+		return nil, engine.Errorf(engine.ENOTFOUND, "execution %d is not one of this workflow's", id)
+	}
+	req := e.Request
+	req.Headers = nil
+	gjson.GetBytes(e.Context, "headers").ForEach(func(k, v gjson.Result) bool {
+		req.Headers = append(req.Headers, engine.HeaderValue{Name: k.Str, Value: v.String()})
+		return true
+	})
+	return &req, nil
+}
+
+func mustID(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
 }
 
 // WorkflowExport is GET /workflows/:id/export: the API's export document

@@ -133,6 +133,7 @@ func (h *Handlers) ExecutionPage(c *fiber.Ctx) error {
 	}
 	v := views.ExecutionView{Exec: e, WorkflowTitle: w.Doc.Title, CurrentRevision: w.Revision, Now: time.Now(),
 		Request: requestView(e), Path: map[string]engine.JobStatus{}, Taken: map[string]string{}}
+	v.Request.SampleURL = editorURL(e.WorkflowID, "") + "?samples=" + itoa(e.ID)
 	titles := map[string]string{}
 	rev, err := h.Svc.GetRevision(ctx, e.WorkflowID, e.Revision)
 	switch {
@@ -149,14 +150,7 @@ func (h *Handlers) ExecutionPage(c *fiber.Ctx) error {
 	case engine.ErrorCode(err) != engine.ENOTFOUND:
 		return err
 	}
-	for _, j := range e.Jobs {
-		v.Path[j.NodeKey] = j.Status
-		if j.Branch != "" {
-			v.Taken[j.NodeKey] = j.Branch
-		}
-		v.Jobs = append(v.Jobs, views.JobView{Key: j.NodeKey, Type: j.NodeType, Title: titles[j.NodeKey], Status: j.Status,
-			Branch: j.Branch, Result: prettyJSON(j.Result), Error: j.Error, Duration: j.Duration})
-	}
+	v.Jobs, v.Path, v.Taken = jobViews(e, titles)
 	if e.Response != nil {
 		v.Reply = replyView(e.Response)
 	}

@@ -72,6 +72,17 @@ type Handlers struct {
 	// pending holds the sign-ins waiting for their two-factor code.
 	pendingOnce sync.Once
 	pending     *pendingSignIns
+
+	// captures holds the trigger panels' listens for a request (made on
+	// first use, so that every way of building Handlers has one).
+	capturesOnce sync.Once
+	captures     *engine.Captures
+}
+
+// captureHub returns the listens of "Listen for a request".
+func (h *Handlers) captureHub() *engine.Captures {
+	h.capturesOnce.Do(func() { h.captures = engine.NewCaptures() })
+	return h.captures
 }
 
 // TriggerPath is the path of a workflow's webhook URL.

@@ -99,7 +99,7 @@ func TestRequestEditor(t *testing.T) {
 		t.Error("no legend for the failure choice")
 	}
 	// The canvas says the call in words, the alias as the placeholder.
-	if got := textOf(element(t, body, "node-summary-notify")); got != "POST api.example.com/orders/{Order} · up to 5 tries" {
+	if got := textOf(element(t, body, "node-summary-notify")); got != "POST api.example.com/orders/{Order} · up to 5 tries · pinned 200 in test runs" {
 		t.Errorf("summary = %q", got)
 	}
 	if got := textOf(element(t, body, "node-summary-wait")); got != "Wait 1 hour" {
@@ -157,7 +157,7 @@ func TestRequestEditor(t *testing.T) {
 			t.Errorf("%s = %s, want %s", path, got.Raw, want)
 		}
 	}
-	if got := textOf(element(t, body, "node-summary-notify")); got != "PUT chat.example.com/hooks/{repo} · up to 4 tries · goes on if it fails" {
+	if got := textOf(element(t, body, "node-summary-notify")); got != "PUT chat.example.com/hooks/{repo} · up to 4 tries · goes on if it fails · pinned 200 in test runs" {
 		t.Errorf("summary after the save = %q", got)
 	}
 	// With continueOnFailure, later steps may read the error.

@@ -54,6 +54,16 @@ type nodeSettings interface {
 	act(verb, arg string) (focus string)
 }
 
+// nodeTestSettings is implemented by the settings of kinds whose node has
+// a test setting (§17: what a request step does in a test run), saved as
+// the node's "test" member beside its config.
+type nodeTestSettings interface {
+	// test is the node's new "test" member (nil for none): the form's
+	// setting on the stored one, whose other members stay. Problems go
+	// into errs by input name.
+	test(stored json.RawMessage, errs map[string]string) json.RawMessage
+}
+
 // nodeCard is the kind's description of one node on the canvas.
 type nodeCard struct {
 	summary string

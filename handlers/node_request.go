@@ -72,6 +72,7 @@ func (requestEditor) fromNode(n *engine.Node) nodeSettings {
 	}}
 	s.Body, s.BodyJSON = bodyForm(c.Body)
 	s.RetryHelp = retryHelp(s.Attempts, s.Backoff, s.MaxBackoff)
+	requestTestForm(&s.RequestForm, n.Test)
 	return s
 }
 
@@ -88,7 +89,8 @@ func (requestEditor) fromPost(form []byte) (nodeSettings, error) {
 			BackoffSeconds    string `json:"backoffSeconds"`
 			MaxBackoffSeconds string `json:"maxBackoffSeconds"`
 		} `json:"retry"`
-		OnFailure string `json:"onFailure"`
+		OnFailure string          `json:"onFailure"`
+		Test      requestTestPost `json:"test"`
 	}
 	if err := decodeEditorForm(form, &p); err != nil {
 		return nil, err
@@ -100,6 +102,7 @@ func (requestEditor) fromPost(form []byte) (nodeSettings, error) {
 		ContinueOnFailure: p.OnFailure == "continue",
 	}}
 	s.RetryHelp = retryHelp(s.Attempts, s.Backoff, s.MaxBackoff)
+	requestTestFromPost(&s.RequestForm, &p.Test)
 	return s, nil
 }
 
@@ -123,6 +126,9 @@ func (requestEditor) card(n *engine.Node, d *engine.Document) nodeCard {
 	}
 	if c.ContinueOnFailure {
 		s += " · goes on if it fails"
+	}
+	if w := testCardWords(n.Test); w != "" {
+		s += " · " + w
 	}
 	return nodeCard{summary: s}
 }
@@ -376,11 +382,20 @@ func (s *requestSettings) inputs(in map[string]bool) {
 		in[fmt.Sprintf("headers[%d][name]", i)] = true
 		in[fmt.Sprintf("headers[%d][value]", i)] = true
 	}
+	s.testInputs(in)
 }
 
-// act adds a header row, or removes the one at arg ("headers.1").
+// act adds a header row, or removes the one at arg ("headers.1"), of the
+// request or of its pinned test reply.
 func (s *requestSettings) act(verb, arg string) string {
-	return headerRowsAct(&s.Headers, "headers", verb, arg)
+	if focus := headerRowsAct(&s.Headers, "headers", verb, arg); focus != "" {
+		return focus
+	}
+	if focus := headerRowsAct(&s.PinHeaders, "test[pin][headers]", verb, arg); focus != "" {
+		s.TestMode = "pin"
+		return fieldID(focus)
+	}
+	return ""
 }
 
 // retryHelp says in words what the retry settings do, from the numbers as

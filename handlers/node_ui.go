@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -193,6 +194,17 @@ func (h *Handlers) NodeSave(c *fiber.Ctx) error {
 	f.Title = strings.TrimSpace(f.Title)
 	f.Unsaved = true
 	cfg := s.config(n.Config, f.Errors)
+	// A kind with a test setting saves it beside the config.
+	ts, hasTest := s.(nodeTestSettings)
+	var test json.RawMessage
+	if hasTest {
+		test = ts.test(n.Test, f.Errors)
+	}
+	setTest := func(doc *engine.Document) {
+		if tn, ok := engine.FindNode(doc, n.Key); ok && hasTest {
+			tn.Test = test
+		}
+	}
 	fail := func() error {
 		return h.respondEditor(c, w, d, editorResult{status: fiber.StatusUnprocessableEntity, panel: views.NodePanel(f), selected: n.Key})
 	}
@@ -206,6 +218,7 @@ func (h *Handlers) NodeSave(c *fiber.Ctx) error {
 	err = engine.ReplaceNodeConfig(scratch, n.Key, f.Title, cfg)
 	prefix := ""
 	if err == nil {
+		setTest(scratch)
 		err, prefix = scratch.Validate(), field
 	}
 	if err != nil {
@@ -229,6 +242,7 @@ func (h *Handlers) NodeSave(c *fiber.Ctx) error {
 		f.FormError = placeError(err, "", inputs, f.Errors)
 		return fail()
 	}
+	setTest(d)
 	nw, nd, err := h.saveDoc(c, w, d)
 	if err != nil {
 		if engine.ErrorCode(err) != engine.EINVALID {

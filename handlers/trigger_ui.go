@@ -33,12 +33,20 @@ type triggerPost struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
 	} `json:"basicAuth"`
-	Headers     []fieldPost `json:"headers"`
-	Query       []fieldPost `json:"query"`
-	Body        []fieldPost `json:"body"`
-	QuerySample string      `json:"querySample"`
-	BodySample  string      `json:"bodySample"`
-	Response    struct {
+	Headers []fieldPost `json:"headers"`
+	Query   []fieldPost `json:"query"`
+	Body    []fieldPost `json:"body"`
+	// HeadersSample is nil when the form has no headers sample box (a page
+	// from before it existed), which keeps the stored samples.
+	HeadersSample *string `json:"headersSample"`
+	QuerySample   string  `json:"querySample"`
+	BodySample    string  `json:"bodySample"`
+	// Verify is nil when the form has no trust sections (a page from
+	// before them), which keeps verify, allowIPs and dedupe as stored.
+	Verify   *verifyPost `json:"verify"`
+	AllowIPs []string    `json:"allowIPs"`
+	Dedupe   dedupePost  `json:"dedupe"`
+	Response struct {
 		Status   string       `json:"status"`
 		Headers  []headerPost `json:"headers"`
 		Body     string       `json:"body"`
@@ -46,6 +54,9 @@ type triggerPost struct {
 	} `json:"response"`
 	TimeoutSeconds string `json:"timeoutSeconds"`
 	Action         string `json:"action"`
+	// Listen is the listen the panel shows, so that a panel redrawn (a
+	// row added, a save) keeps showing it.
+	Listen string `json:"listen"`
 }
 
 // authURL puts the credentials into the webhook URL.
@@ -75,6 +86,15 @@ func (h *Handlers) triggerForm(c *fiber.Ctx, w *engine.Workflow, d *engine.Docum
 	t := d.Trigger
 	f.BasicAuth = t.BasicAuth
 	f.Headers, f.Query, f.Body = t.Headers, t.Query, t.Body
+	samplesForm(&f, t.Samples)
+	f.Verify = verifyForm(t.Verify)
+	f.AllowIPs = slices.Clone(t.AllowIPs)
+	if dd := t.Dedupe; dd != nil {
+		f.DedupeKey = dd.Key
+		if dd.WindowSeconds != nil {
+			f.DedupeWindow = strconv.Itoa(*dd.WindowSeconds)
+		}
+	}
 	f.ReplyStatus, f.ReplyBody, f.ReplyBodyJSON = strconv.Itoa(engine.DefaultReplyStatus), engine.DefaultReplyBody, false
 	if r := t.Response; r != nil {
 		if r.Status != 0 {
@@ -94,7 +114,8 @@ func (h *Handlers) triggerFormBase(c *fiber.Ctx, w *engine.Workflow, d *engine.D
 		WorkflowID: w.ID, Mode: d.Mode, Title: d.Title, CSRFToken: editorCSRF(c),
 		URL: u, AuthURL: authURL(u, d.Trigger.BasicAuth),
 		Errors: map[string]string{}, Parsed: map[string]string{},
-		Vars: pickerVars(d, "", false),
+		Vars:   pickerVars(d, "", false),
+		Listen: views.ListenView{WorkflowID: w.ID, State: "idle"},
 	}
 }
 
@@ -107,6 +128,30 @@ func (h *Handlers) triggerFormFromPost(c *fiber.Ctx, w *engine.Workflow, d *engi
 	f.BasicAuth = engine.BasicAuth{Enabled: p.BasicAuth.Enabled != "", Username: p.BasicAuth.Username, Password: p.BasicAuth.Password}
 	f.Headers, f.Query, f.Body = fieldsFromPost(p.Headers), fieldsFromPost(p.Query), fieldsFromPost(p.Body)
 	f.QuerySample, f.BodySample = p.QuerySample, p.BodySample
+	if p.HeadersSample != nil {
+		f.HeadersSample = *p.HeadersSample
+	} else if sm := d.Trigger.Samples; sm != nil {
+		f.HeadersSample = headerLines(sm.Headers)
+	}
+	if p.Verify != nil {
+		f.Verify = verifyFormFromPost(p.Verify)
+		f.AllowIPs = p.AllowIPs
+		f.DedupeKey, f.DedupeWindow = p.Dedupe.Key, p.Dedupe.WindowSeconds
+	} else {
+		f.Verify = verifyForm(d.Trigger.Verify)
+		f.AllowIPs = slices.Clone(d.Trigger.AllowIPs)
+		if dd := d.Trigger.Dedupe; dd != nil {
+			f.DedupeKey = dd.Key
+			if dd.WindowSeconds != nil {
+				f.DedupeWindow = strconv.Itoa(*dd.WindowSeconds)
+			}
+		}
+	}
+	if p.Listen != "" {
+		if cp, err := h.captureHub().Get(w.ID, p.Listen); err == nil {
+			f.Listen = h.listenView(w.ID, cp, 0, secretHeaders(d))
+		}
+	}
 	f.ReplyStatus = p.Response.Status
 	f.ReplyHeaders = headersFromPost(p.Response.Headers)
 	f.ReplyBody, f.ReplyBodyJSON = p.Response.Body, p.Response.BodyType != "text"
@@ -135,6 +180,7 @@ func triggerInputs(f *views.TriggerForm) map[string]bool {
 	} else {
 		in["timeoutSeconds"] = true
 	}
+	trustInputs(f, in)
 	return in
 }
 
@@ -200,6 +246,15 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 		t.BasicAuth = engine.BasicAuth{}
 	}
 	t.Headers, t.Query, t.Body = f.Headers, f.Query, f.Body
+	t.Samples = samplesFromForm(&f)
+	f.AllowIPs = slices.DeleteFunc(f.AllowIPs, func(s string) bool { return strings.TrimSpace(s) == "" })
+	for i := range f.AllowIPs {
+		f.AllowIPs[i] = strings.TrimSpace(f.AllowIPs[i])
+	}
+	applyTrust(&f, t, d.Mode)
+	if len(f.Verify.Secrets) == 0 && f.Verify.Type != "" {
+		f.Verify.Secrets = []views.SecretRow{{}}
+	}
 	if d.Mode == engine.ModeAsync {
 		r := &engine.Reply{Headers: f.ReplyHeaders}
 		if s := strings.TrimSpace(f.ReplyStatus); s != "" {
@@ -229,7 +284,9 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 	f.Unsaved = true
 	// Every problem at once: those of the form's own values above, and
 	// the engine's for each field of the trigger.
-	if f.FormError = placeErrors(d.Problems(), "", triggerInputs(&f), f.Errors); f.FormError != "" {
+	f.FormError = placeErrors(d.Problems(), "", triggerInputs(&f), f.Errors)
+	placeVerifyErrors(f.Errors, len(f.Verify.Secrets))
+	if f.FormError != "" {
 		return fail()
 	}
 	nw, nd, err := h.saveDoc(c, w, d)
@@ -238,11 +295,13 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 			return err
 		}
 		f.FormError = placeError(err, "", triggerInputs(&f), f.Errors)
+		placeVerifyErrors(f.Errors, len(f.Verify.Secrets))
 		return fail()
 	}
 	nf := h.triggerForm(c, nw, nd)
+	nf.Listen = f.Listen
 	return h.respondEditor(c, nw, nd, editorResult{panel: views.TriggerPanel(nf), selected: views.TriggerKey, saved: true,
-		message: "Saved as revision " + strconv.Itoa(nw.Revision)})
+		message: "Saved as revision " + strconv.Itoa(nw.Revision), testInput: true})
 }
 
 // TriggerPanelRefresh is POST /workflows/:id/trigger/panel: re-renders the
@@ -259,6 +318,7 @@ func (h *Handlers) TriggerPanelRefresh(c *fiber.Ctx) error {
 	}
 	f := h.triggerFormFromPost(c, w, d, &p)
 	status := fiber.StatusOK
+	message := ""
 	verb, arg, _ := strings.Cut(p.Action, ":")
 	switch verb {
 	case "add":
@@ -270,6 +330,12 @@ func (h *Handlers) TriggerPanelRefresh(c *fiber.Ctx) error {
 		case "response[headers]":
 			f.ReplyHeaders = append(f.ReplyHeaders, engine.ReplyHeader{})
 			f.Focus = fmt.Sprintf("response-headers-%d-name", len(f.ReplyHeaders)-1)
+		case "allowIPs":
+			f.AllowIPs = append(f.AllowIPs, "")
+			f.Focus = fmt.Sprintf("allow-ip-%d", len(f.AllowIPs)-1)
+		case "verify.secrets":
+			f.Verify.Secrets = append(f.Verify.Secrets, views.SecretRow{})
+			f.Focus = fmt.Sprintf("verify-secret-%d", len(f.Verify.Secrets)-1)
 		}
 	case "remove":
 		part, idx, _ := editorCutLast(arg, ".")
@@ -289,14 +355,51 @@ func (h *Handlers) TriggerPanelRefresh(c *fiber.Ctx) error {
 				f.ReplyHeaders = slices.Delete(f.ReplyHeaders, i, i+1)
 			}
 			f.Focus = "add-response-headers"
+		case "allowIPs":
+			if i >= 0 && i < len(f.AllowIPs) {
+				f.AllowIPs = slices.Delete(f.AllowIPs, i, i+1)
+			}
+			f.Focus = "add-allowIPs"
+		case "verify.secrets":
+			if i >= 0 && i < len(f.Verify.Secrets) && len(f.Verify.Secrets) > 1 {
+				f.Verify.Secrets = slices.Delete(f.Verify.Secrets, i, i+1)
+			}
+			f.Focus = "add-verify-secret"
 		}
 	case "parse":
-		if !parseSample(&f, arg) {
+		if !parsePart(&f, arg) {
 			status = fiber.StatusUnprocessableEntity
 		}
+	case "dedupe-suggest":
+		suggestDedupe(&f)
+	case "samples":
+		// "Use as samples": a captured request ("capture:ID").
+		src, id, _ := strings.Cut(arg, ":")
+		if src != "capture" {
+			return engine.Errorf(engine.EINVALID, "action: unknown sample source %q", src)
+		}
+		cp, err := h.captureHub().Get(w.ID, id)
+		if err != nil {
+			return err
+		}
+		if cp.Request == nil {
+			return engine.Errorf(engine.ECONFLICT, "no request was captured yet: wait for one, or listen again")
+		}
+		message = useSamples(&f, cp.Request, secretHeaders(d), "the captured request")
 	}
 	f.Unsaved = true
-	return h.respondEditor(c, w, d, editorResult{status: status, panel: views.TriggerPanel(f), selected: views.TriggerKey})
+	// A refresh without an action (the verify type's fields following the
+	// type) leaves the flash region alone.
+	return h.respondEditor(c, w, d, editorResult{status: status, panel: views.TriggerPanel(f), selected: views.TriggerKey,
+		message: message, opened: p.Action == "" || p.Action == "verify-type"})
+}
+
+// parsePart parses the sample of one part ("headers", "query", "body").
+func parsePart(f *views.TriggerForm, part string) bool {
+	if part == "headers" {
+		return parseHeadersSample(f)
+	}
+	return parseSample(f, part)
 }
 
 // TriggerParse is POST /workflows/:id/trigger/parse?part=query|body: parses
@@ -308,8 +411,8 @@ func (h *Handlers) TriggerParse(c *fiber.Ctx) error {
 		return err
 	}
 	part := c.Query("part")
-	if part != "query" && part != "body" {
-		return engine.Errorf(engine.EINVALID, "part: must be query or body")
+	if part != "headers" && part != "query" && part != "body" {
+		return engine.Errorf(engine.EINVALID, "part: must be headers, query or body")
 	}
 	var p triggerPost
 	if err := parseEditorForm(c, &p); err != nil {
@@ -317,7 +420,7 @@ func (h *Handlers) TriggerParse(c *fiber.Ctx) error {
 	}
 	f := h.triggerFormFromPost(c, w, d, &p)
 	status := fiber.StatusOK
-	if !parseSample(&f, part) {
+	if !parsePart(&f, part) {
 		status = fiber.StatusUnprocessableEntity
 	}
 	return render(c, status, views.TriggerFields(f, part))
@@ -344,7 +447,7 @@ func parseSample(f *views.TriggerForm, part string) bool {
 		}
 	case "body":
 		if strings.TrimSpace(f.BodySample) == "" {
-			f.Errors[errKey] = "Paste a JSON body first."
+			f.Errors[errKey] = "Paste a body first: JSON, XML or a form."
 			return false
 		}
 		if kind := jsonScalarKind(f.BodySample); kind != "" {
@@ -371,7 +474,7 @@ func parseSample(f *views.TriggerForm, part string) bool {
 	if truncated {
 		msg += fmt.Sprintf(" The sample is large: the listing stopped at %d paths.", engine.MaxListedPaths)
 	}
-	msg += " Save the trigger to keep them."
+	msg += " Save the settings to keep them and the sample."
 	f.Parsed[part] = msg
 	return true
 }

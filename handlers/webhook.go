@@ -19,13 +19,18 @@ func (h *Handlers) WebhookTrigger(c *fiber.Ctx) error {
 	// Fiber reuses its buffers after the handler returns: everything that
 	// outlives it (stored request, async run) is copied here.
 	req := &engine.Request{
-		Method: c.Method(),
+		// Fiber's method string is a view of a buffer the next request
+		// reuses.
+		Method: strings.Clone(c.Method()),
 		Query:  string(c.Request().URI().QueryString()),
 		Body:   bytes.Clone(c.Body()),
 	}
 	req.Headers = copyHeaders(&c.Request().Header)
 	req.Client = h.ClientAddr(c)
 	key := strings.Clone(c.Params("key"))
+	// An admin listening for this URL's next request sees it, whatever
+	// the reply (one atomic load when nobody listens).
+	h.captureHub().Offer(key, req)
 	res, err := h.Svc.Trigger(c.UserContext(), key, basicAuth(c), req)
 	if err != nil {
 		var running *engine.DuplicateRunningError

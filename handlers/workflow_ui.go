@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -10,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/views"
+	"github.com/tidwall/gjson"
 )
 
 // WorkflowListPage is GET /: every workflow with its URL, switch and last
@@ -30,6 +32,7 @@ func (h *Handlers) renderWorkflowList(c *fiber.Ctx, status int, form views.NewWo
 	if err != nil {
 		return err
 	}
+	form.Templates = templateOptions()
 	v := views.WorkflowListView{New: form, Now: now, Rows: make([]views.WorkflowRow, 0, len(list))}
 	for _, s := range list {
 		v.Rows = append(v.Rows, h.workflowRow(c, s, m.CSRFToken, now, recent[s.ID]))
@@ -74,6 +77,36 @@ func (h *Handlers) WorkflowCreate(c *fiber.Ctx) error {
 	}
 	h.Log.Info("workflow created", "workflow_id", w.ID, "request_id", requestID(c))
 	h.flash(c, "success", "Workflow “"+w.Doc.Title+"” created. Its URL is ready to copy; add steps below the trigger.")
+	return redirect(c, "/workflows/"+itoa(w.ID))
+}
+
+// templateOptions are the templates the New workflow card offers.
+func templateOptions() []views.TemplateOption {
+	var out []views.TemplateOption
+	for _, t := range engine.Templates() {
+		out = append(out, views.TemplateOption{Name: t.Name, Title: t.Title, Description: t.Description,
+			Mode: engine.Mode(gjson.GetBytes(t.Document, "mode").Str)})
+	}
+	return out
+}
+
+// WorkflowCreateFromTemplate is POST /workflows/from-template (template):
+// a new workflow from a template's document, then its editor.
+func (h *Handlers) WorkflowCreateFromTemplate(c *fiber.Ctx) error {
+	t, ok := engine.TemplateByName(c.FormValue("template"))
+	if !ok {
+		return engine.Errorf(engine.ENOTFOUND, "no such template: choose one of the list")
+	}
+	w, err := h.Svc.CreateWorkflow(c.UserContext(), t.Document)
+	if err != nil {
+		return fmt.Errorf("workflows: create from template %s: %w", t.Name, err)
+	}
+	h.Log.Info("workflow created", "workflow_id", w.ID, "template", t.Name, "request_id", requestID(c))
+	msg := "Workflow “" + w.Doc.Title + "” created from a template, with sample requests: press Run test to try it."
+	if w.Doc.Trigger.Verify != nil {
+		msg += " Put your sender's secret in Verify the sender before giving it the URL."
+	}
+	h.flash(c, "success", msg)
 	return redirect(c, "/workflows/"+itoa(w.ID))
 }
 

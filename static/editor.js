@@ -21,6 +21,11 @@
 //                                 dropping unsaved changes
 //   [data-focus-after-swap]       canvas card that takes focus once swapped in
 //                                 (after a delete: the step in its place)
+//   #test-unsaved, [data-unsaved-flag]  the Test bar's note and field that
+//                                 say the side panel has unsaved changes
+//   [data-focus-if-inside]        in a box swapped while the admin may be
+//                                 elsewhere: gets focus only when focus was
+//                                 in the box
 //
 // Focus never drops to the page body after a swap: after a 422 the first
 // field marked aria-invalid gets it; else an element with autofocus in the
@@ -273,6 +278,22 @@
     return document.querySelector("#side-panel form[data-unsaved]");
   }
 
+  // The Test bar runs the revision as saved: while the panel holds
+  // unsaved changes it says so, and tells the server (which repeats it
+  // beside the result).
+  function updateTestNote() {
+    var unsaved = !!unsavedForm();
+    var note = document.getElementById("test-unsaved");
+    if (note) note.hidden = !unsaved;
+    var flag = document.querySelector("[data-unsaved-flag]");
+    if (flag) flag.value = unsaved ? "1" : "";
+  }
+  document.addEventListener("input", updateTestNote);
+  document.addEventListener("change", updateTestNote);
+  document.addEventListener("htmx:afterSettle", updateTestNote);
+  document.addEventListener("submit", updateTestNote, true);
+  updateTestNote();
+
   // Capture phase: runs before htmx's own click handling, so a cancel
   // stops the request.
   document.addEventListener(
@@ -290,6 +311,7 @@
         return;
       }
       form.removeAttribute("data-unsaved");
+      updateTestNote();
     },
     true
   );
@@ -330,12 +352,19 @@
   });
 
   // ----- focus after panel swaps -----
-  // What had focus before a swap: htmx fires afterSwap once per swapped
-  // element (out-of-band ones too), so the work is done once, on the first.
+  // What had focus before a swap, and whether it was inside the swap's
+  // target: htmx fires afterSwap once per swapped element (out-of-band ones
+  // too), so the work is done once, on the first.
   var swapping = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     var active = document.activeElement;
-    swapping = { active: active, id: active && active.id, testid: active && active.getAttribute && active.getAttribute("data-testid") };
+    var target = event.detail && event.detail.target;
+    swapping = {
+      active: active,
+      id: active && active.id,
+      testid: active && active.getAttribute && active.getAttribute("data-testid"),
+      inside: !!(target && target.contains && active && active !== document.body && target.contains(active)),
+    };
   });
 
   function focusLost(st) {
@@ -348,6 +377,14 @@
     swapping = null;
     var target = event.detail && event.detail.target;
     if (!st || !target || !target.querySelector) return;
+    // A box that changes while the admin may be elsewhere (the listen box,
+    // polled every second) moves focus only when focus was inside it: to
+    // its [data-focus-if-inside] element.
+    var keep = target.querySelector("[data-focus-if-inside]");
+    if (keep && target.id !== "side-panel") {
+      if (st.inside) keep.focus();
+      return;
+    }
     // A form that failed validation: focus its first invalid field.
     var xhr = event.detail.xhr;
     if (xhr && xhr.status === 422) {

@@ -196,7 +196,7 @@ func delaySettings(f NodeForm, s DelayForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</div></div></div></fieldset><p class=\"field-hint\" id=\"hint-delay\">At most 30 days. The execution waits as a stored row (status <code>waiting</code>): it costs nothing while it waits, survives restarts and goes on with the next step when the time comes.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</div></div></div></fieldset><p class=\"field-hint\" id=\"hint-delay\">At most 30 days. The execution waits as a stored row (status <code>waiting</code>): it costs nothing while it waits, survives restarts and goes on with the next step when the time comes.</p><p class=\"field-hint\" data-testid=\"delay-test-note\">In test runs a delay does not wait: the test says how long it would have (“would wait 1 h”) and goes on.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

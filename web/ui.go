@@ -29,6 +29,8 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	// Workflows list (area: list).
 	ui(fiber.MethodGet, "/", h.WorkflowListPage)
 	ui(fiber.MethodPost, "/workflows", h.WorkflowCreate)
+	// Before /workflows/:id routes.
+	ui(fiber.MethodPost, "/workflows/from-template", h.WorkflowCreateFromTemplate)
 	// Before /workflows/:id, which would take "import" as an id.
 	ui(fiber.MethodGet, "/workflows/import", h.WorkflowImportPage)
 	ui(fiber.MethodPost, "/workflows/import", h.WorkflowImport)
@@ -50,7 +52,12 @@ func uiRoutes(app *fiber.App, h *handlers.Handlers) {
 	ui(fiber.MethodPost, "/workflows/:id/trigger/panel", h.TriggerPanelRefresh)
 	ui(fiber.MethodPost, "/workflows/:id/trigger/parse", h.TriggerParse)
 	ui(fiber.MethodPost, "/workflows/:id/trigger", h.TriggerSave)
+	ui(fiber.MethodPost, "/workflows/:id/trigger/listen", h.TriggerListen)
+	ui(fiber.MethodGet, "/workflows/:id/trigger/listen/:lid", h.TriggerListenPoll)
+	ui(fiber.MethodPost, "/workflows/:id/trigger/listen/:lid/stop", h.TriggerListenStop)
 	ui(fiber.MethodPost, "/workflows/:id/mode", h.WorkflowMode)
+	ui(fiber.MethodPost, "/workflows/:id/test", h.WorkflowTest)
+	ui(fiber.MethodPost, "/workflows/:id/test/clear", h.WorkflowTestClear)
 	ui(fiber.MethodPost, "/workflows/:id/nodes", h.NodeCreate)
 	ui(fiber.MethodGet, "/workflows/:id/nodes/:key/panel", h.NodePanel)
 	ui(fiber.MethodPost, "/workflows/:id/nodes/:key/panel", h.NodePanelRefresh)
