@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"regexp"
 	"time"
 )
@@ -159,6 +161,9 @@ type RunResult struct {
 	// Error is a short reason, safe to show to the caller, for failed,
 	// error and aborted runs ("workflow failed at node paid").
 	Error string
+	// Panic is set when a node's step panicked (a bug): its job and the
+	// execution end as error; the caller logs it.
+	Panic interface{ LogAttrs() []any }
 	// Stopped is the checkpoint's error when the run stopped because its
 	// progress could not be stored (its lease was lost, it was cancelled,
 	// the database failed); the run's outcome is then not to be recorded
@@ -278,7 +283,12 @@ func (w *walker) step(ctx context.Context, s *Scope, n *FlowNode, pj *Job) bool 
 		stepCtx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	out, err := n.Step.Run(stepCtx, s)
+	out, err := runStepSafely(stepCtx, n.Step, s)
+	var pe *panicError
+	if errors.As(err, &pe) && r.Panic == nil {
+		pe.node = n.Node.Key
+		r.Panic = pe
+	}
 	s.Prior = nil
 	job := Job{NodeKey: n.Node.Key, NodeType: n.Node.Type, Status: JobResolved, StartedAt: start, Duration: time.Since(start),
 		Branch: out.Branch, Error: out.Error, Request: out.Request, Attempts: out.Attempts}
@@ -352,6 +362,32 @@ func (w *walker) step(ctx context.Context, s *Scope, n *FlowNode, pj *Job) bool 
 }
 
 var nullJSON = []byte("null")
+
+// panicError is the error of a node whose step panicked: a bug, which ends
+// its execution as error (the job says "internal error") instead of
+// crashing the process, wherever the flow runs (a sync request, the
+// runner, a test run). The caller logs it (RunResult.Panic).
+type panicError struct {
+	node  string
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("node %s panicked: %v", p.node, p.value) }
+
+// LogAttrs are the panic's attributes for a log line.
+func (p *panicError) LogAttrs() []any {
+	return []any{"node", p.node, "panic", fmt.Sprint(p.value), "stack", string(p.stack)}
+}
+
+func runStepSafely(ctx context.Context, st Step, s *Scope) (out Outcome, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = Outcome{}, &panicError{value: p, stack: debug.Stack()}
+		}
+	}()
+	return st.Run(ctx, s)
+}
 
 // ceilMillisecond rounds t up to the millisecond. Stores keep due times in
 // milliseconds: rounded up, a wake-up never comes before the time a node

@@ -514,6 +514,7 @@ func (s *Service) execute(ctx context.Context, e *Execution, lease time.Duration
 		}
 		return nil
 	}})
+	s.logPanic(&res, e)
 	if res.Stopped != nil {
 		if !stored && !errors.Is(res.Stopped, errCancelled) && !errors.Is(res.Stopped, errLeaseLost) {
 			s.log.Error("store execution progress", "workflow_id", e.WorkflowID, "execution_id", e.ID, "error", res.Stopped)

@@ -548,6 +548,7 @@ func (s *Service) runInline(ctx context.Context, lf *liveFlow, e *Execution) boo
 	defer cancel()
 	start := s.now()
 	r := lf.flow.Run(runCtx, s.scope(lf.wf, e))
+	s.logPanic(&r, e)
 	if r.Status == StatusAborted {
 		return false
 	}
@@ -600,6 +601,7 @@ func (s *Service) runSync(ctx context.Context, lf *liveFlow, e *Execution) (*Tri
 	sc := s.scope(lf.wf, e)
 	sc.Env = s.envInline
 	r := lf.flow.RunFrom(runCtx, sc, RunOptions{StopAtContinue: true})
+	s.logPanic(&r, e)
 	e.Status, e.Jobs, e.Error = r.Status, r.Jobs, r.Error
 	resp := r.Response
 	switch {
@@ -709,4 +711,14 @@ func ErrorResponse(status int, message string) *Response {
 	b = AppendJSONString(b, message)
 	b = append(b, "}]}"...)
 	return &Response{Status: status, ContentType: "application/json", Body: b}
+}
+
+// logPanic logs a node's panic (a bug) once, where the run's outcome is
+// handled; the execution itself ends as error.
+func (s *Service) logPanic(r *RunResult, e *Execution) {
+	if r.Panic == nil {
+		return
+	}
+	args := append([]any{"workflow_id", e.WorkflowID, "execution_id", e.ID}, r.Panic.LogAttrs()...)
+	s.log.Error("a node panicked", args...)
 }

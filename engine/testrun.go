@@ -65,6 +65,7 @@ func (s *Service) Test(ctx context.Context, workflowID int64, in TestInput) (*Te
 	sc := s.scope(w, e)
 	sc.Env = &RunEnv{Outbound: s.env.Outbound, UserAgent: s.env.UserAgent, Inline: true, Test: true}
 	r := rf.flow.RunFrom(runCtx, sc, RunOptions{})
+	s.logPanic(&r, e)
 	e.Status, e.Jobs, e.Error, e.FinishedAt = r.Status, r.Jobs, r.Error, s.now()
 	res := &TestResult{Execution: e}
 	if w.Doc.Mode == ModeAsync {

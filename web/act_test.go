@@ -550,8 +550,9 @@ func (panicStep) Run(context.Context, *engine.Scope) (engine.Outcome, error) {
 	panic("a bug in a node")
 }
 
-// TestActPanicIsError: a node that panics ends its execution as error with a
-// safe message; the runner goes on with the next ones.
+// TestActPanicIsError: a node that panics ends its execution as error, its
+// job saying "internal error"; the runner goes on with the next ones, and a
+// sync flow answers 500 while the server goes on serving.
 func TestActPanicIsError(t *testing.T) {
 	t.Parallel()
 	e := actSetup(t, outbound.DenyNone)
@@ -559,8 +560,18 @@ func TestActPanicIsError(t *testing.T) {
 	for range 3 {
 		_, xid := e.fire(t, id, key, `{}`)
 		x := e.until(t, xid, 5*time.Second, "error", "resolved", "failed")
-		if x.Get("status").Str != "error" || x.Get("error").Str != "internal error" {
+		if x.Get("status").Str != "error" || x.Get("error").Str != "workflow failed at node boom" || x.Get("jobs.0.error").Str != "internal error" {
 			t.Fatalf("after a panic: %s", x.Raw)
+		}
+	}
+	sid, skey := e.workflow(t, `{"title":"sync panic","mode":"sync","trigger":{},"nodes":[{"key":"boom","type":"test-panic"}]}`)
+	for range 2 {
+		r, xid := e.fire(t, sid, skey, `{}`)
+		if msg := apiError(t, r, 500); msg != "workflow failed at node boom" {
+			t.Errorf("sync reply %q", msg)
+		}
+		if x := e.execution(t, xid); x.Get("status").Str != "error" {
+			t.Errorf("sync execution %s", x.Raw)
 		}
 	}
 }

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/handlers"
 )
@@ -13,6 +16,11 @@ import (
 // routes registers every route of Hookflow: this list is the map of the
 // server.
 func routes(app *fiber.App, cfg Config, h *handlers.Handlers, log *slog.Logger) {
+	// A handler that panics (a bug) gets the one ErrorHandler's 500, not a
+	// crash of the server.
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		log.Error("handler panicked", "route", routePath(c), "panic", fmt.Sprint(e), "stack", string(debug.Stack()))
+	}}))
 	app.Use(withRequest(), accessLog(log, h.ClientAddr), securityHeaders(h.PublicURL), requestFraming(), compressHTML())
 
 	app.Get("/healthz", h.Health)

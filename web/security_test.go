@@ -2,12 +2,16 @@ package web_test
 
 import (
 	"bytes"
+	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/gofiber/fiber/v2"
+	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/handlers"
 	"github.com/hookflow/hookflow/web"
 )
@@ -135,5 +139,28 @@ func TestHSTS(t *testing.T) {
 				t.Errorf("public URL %q: Strict-Transport-Security %q, want %q", tc.publicURL, got, tc.want)
 			}
 		}
+	}
+}
+
+// panickyAuth is an AuthStore whose token lookup panics (a bug).
+type panickyAuth struct{ engine.AuthStore }
+
+func (panickyAuth) GetAPIToken(context.Context, string) (*engine.APIToken, error) { panic("a bug") }
+
+// TestHandlerPanic: a handler or middleware that panics (a bug) gets a 500
+// in the JSON error format, and the server goes on serving.
+func TestHandlerPanic(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t, web.Config{}, "")
+	log := slog.New(slog.DiscardHandler)
+	h := &handlers.Handlers{Svc: srv.svc, Auth: panickyAuth{srv.store}, Log: log, Ping: srv.store.Ping, Throttle: handlers.NewThrottle(),
+		FirstRun: func(*fiber.Ctx) bool { return false }}
+	e := &apiEnv{&testServer{app: web.New(web.Config{}, h, log), svc: srv.svc, store: srv.store, token: srv.token}}
+	r := e.call(t, http.MethodGet, "/api/v1/workflows", "")
+	if msg := apiError(t, r, 500); msg != "internal error" {
+		t.Errorf("message %q", msg)
+	}
+	if r := e.send(t, httptest.NewRequest(http.MethodGet, "/healthz", nil)); r.status != 200 {
+		t.Errorf("after the panic: %d", r.status)
 	}
 }
