@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"regexp"
+	"runtime/debug"
 	"time"
 )
 
