@@ -260,6 +260,11 @@ func (s *Service) live(ctx context.Context, key string) (*liveFlow, error) {
 		return nil, err
 	}
 	lf = &liveFlow{wf: w, flow: f, trust: tr, cost: flowCost(w), rec: s.obs.Webhook(w.ID, w.Doc.Mode)}
+	// The cached flows run from the compiled flow: the stored JSON, the
+	// nodes' raw configs and the trigger's samples are not needed again
+	// (with 10,000 workflows they are tens of megabytes of heap).
+	w.Stored = nil
+	w.Doc.forCache()
 	if ba := w.Doc.Trigger.BasicAuth; ba.Enabled {
 		lf.authSum = sha256.Sum256([]byte(ba.Username + ":" + ba.Password))
 	}
@@ -721,4 +726,22 @@ func (s *Service) logPanic(r *RunResult, e *Execution) {
 	}
 	args := append([]any{"workflow_id", e.WorkflowID, "execution_id", e.ID}, r.Panic.LogAttrs()...)
 	s.log.Error("a node panicked", args...)
+}
+
+// forCache drops from a compiled document what only compiling and editing
+// read: the nodes' raw configs and test settings, and the trigger's
+// samples. A document is compiled once per revision; the cached copy then
+// serves the hot path only.
+func (d *Document) forCache() {
+	d.Trigger.Samples = nil
+	var strip func(nodes []Node)
+	strip = func(nodes []Node) {
+		for i := range nodes {
+			nodes[i].Config, nodes[i].Test = nil, nil
+			for _, b := range nodes[i].Branches {
+				strip(b)
+			}
+		}
+	}
+	strip(d.Nodes)
 }
