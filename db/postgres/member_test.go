@@ -68,8 +68,24 @@ func TestMemberInstanceNumbers(t *testing.T) {
 	if ma.Instance() == mb.Instance() {
 		t.Fatalf("two members hold instance %d", ma.Instance())
 	}
-	freed := ma.Instance()
+	freed, pid := ma.Instance(), ma.backendPID()
 	ma.Close()
+	// The server frees the backend's locks a moment after the
+	// client hangs up: wait for that, as a restarted instance would find it.
+	gone := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := b.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE pid = $1 AND locktype = 'advisory'`, int64(pid)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(gone) {
+			t.Fatalf("backend %d still holds its number 10 s after its connection closed", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	mc, err := a.Join(context.Background())
 	if err != nil {
 		t.Fatal(err)
