@@ -104,7 +104,15 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q
 	}
 	// The write connection never checkpoints on its own: see checkpoint.go.
-	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=wal_autocheckpoint(0)"))
+	// Its statement journals stay in memory (temp_store): a statement that
+	// changes several rows inside a batch's transaction first copies each
+	// page it changes there, which in a temporary file costs a system call
+	// per page (a dedupe merge of 128 keys touches about as many pages of
+	// the keys' index). Every statement of the running server changes a
+	// bounded number of rows (claims and retention have limits, the rest go
+	// by id), so the journal stays small; migrations, which may update a
+	// table whole, keep it in a file (migrate).
+	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=wal_autocheckpoint(0)&_pragma=temp_store(MEMORY)"))
 	if err != nil {
 		return nil, fmt.Errorf("db: open: %w", err)
 	}
@@ -227,11 +235,23 @@ func (d *DB) Backup(ctx context.Context, path string) error {
 }
 
 func (d *DB) migrate(ctx context.Context) error {
-	if _, err := d.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+	// The write connection's one connection, with its statement journals
+	// in a file while migrations run: an UPDATE of a whole table would
+	// otherwise copy every page it changes into memory first.
+	conn, err := d.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA temp_store = FILE`); err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), `PRAGMA temp_store = MEMORY`)
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("db: migrate: %w", err)
 	}
 	var current int
-	if err := d.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("db: migrate: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -252,7 +272,7 @@ func (d *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("db: migrate: %w", err)
 		}
-		tx, err := d.write.BeginTx(ctx, nil)
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("db: migrate: %w", err)
 		}

@@ -339,3 +339,32 @@ func TestMapErr(t *testing.T) {
 		t.Errorf("mapErr(other) = %v", err)
 	}
 }
+
+// The write connection keeps its statement journals in memory, also after
+// migrations (which run with them in a file); the read connections keep
+// SQLite's default, so that a large sort for a page can spill to a file.
+func TestStatementJournalsOfTheWriteConnection(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	tempStore := func(db *sql.DB) int {
+		t.Helper()
+		var v int
+		if err := db.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	const memory = 2
+	if got := tempStore(d.write); got != memory {
+		t.Errorf("write connection temp_store = %d, want %d (memory)", got, memory)
+	}
+	if got := tempStore(d.read); got == memory {
+		t.Errorf("read connections keep their statement journals and sorts in memory (temp_store = %d)", got)
+	}
+	if err := d.migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := tempStore(d.write); got != memory {
+		t.Errorf("after migrate, write connection temp_store = %d, want %d (memory)", got, memory)
+	}
+}
