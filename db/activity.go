@@ -23,20 +23,9 @@ ON CONFLICT (workflow_id, span, start) DO UPDATE SET
 	durations = CASE WHEN excluded.durations = '' THEN durations ELSE excluded.durations END`
 
 // activityDeltas are a batch's additions to the activity counters: the
-// engine's accumulator, which the PostgreSQL store shares.
+// engine's accumulator, which the PostgreSQL store shares (its Request,
+// Finish and Reject count), with the flush of this store.
 type activityDeltas struct{ engine.ActivityDeltas }
-
-// request counts an execution created at t.
-func (a *activityDeltas) request(workflow int64, t time.Time) { a.Request(workflow, t) }
-
-// finish counts an execution created at t that finished with status after
-// running for d; n is 1, or -1 to take a count back.
-func (a *activityDeltas) finish(workflow int64, t time.Time, status engine.ExecStatus, d time.Duration, n int64) {
-	a.Finish(workflow, t, status, d, n)
-}
-
-// reject counts n requests refused at t.
-func (a *activityDeltas) reject(workflow int64, t time.Time, n int64) { a.Reject(workflow, t, n) }
 
 // flush adds the deltas to the table. Duration counts are merged in Go:
 // read, add, write back (a batch touches few hour buckets).

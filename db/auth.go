@@ -62,62 +62,23 @@ func (d *DB) GetUserByEmail(ctx context.Context, email string) (*engine.User, er
 // SetTOTP implements engine.AuthStore. The secret is encrypted like webhook
 // passwords; turning two-factor off or on again resets the last used step.
 func (d *DB) SetTOTP(ctx context.Context, userID int64, secret string) error {
-	sealed := d.box.Seal(secret)
-	var n int64
-	err := d.w.do(ctx, func(b *batch) error {
-		res, err := b.tx.Exec(`UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, sealed, userID)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return mapErr("set two-factor secret", err)
-	}
-	if n == 0 {
-		return engine.Errorf(engine.ENOTFOUND, "user %d not found", userID)
-	}
-	return nil
+	return d.execOne(ctx, "set two-factor secret", fmt.Sprintf("user %d", userID),
+		`UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, d.box.Seal(secret), userID)
 }
 
 // UseTOTPStep implements engine.AuthStore: a single conditional UPDATE, so
 // two sign-ins racing with the same code cannot both succeed.
 func (d *DB) UseTOTPStep(ctx context.Context, userID int64, step int64) (bool, error) {
-	var n int64
-	err := d.w.do(ctx, func(b *batch) error {
-		res, err := b.tx.Exec(`UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, userID, step)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	n, err := d.execCount(ctx, "use two-factor step", `UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, userID, step)
 	if err != nil {
-		return false, mapErr("use two-factor step", err)
+		return false, err
 	}
 	return n == 1, nil
 }
 
 // UpdatePassword implements engine.AuthStore.
 func (d *DB) UpdatePassword(ctx context.Context, userID int64, hash string) error {
-	var n int64
-	err := d.w.do(ctx, func(b *batch) error {
-		tx := b.tx
-		res, err := tx.Exec(`UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return mapErr("update password", err)
-	}
-	if n == 0 {
-		return engine.Errorf(engine.ENOTFOUND, "user %d not found", userID)
-	}
-	return nil
+	return d.execOne(ctx, "update password", fmt.Sprintf("user %d", userID), `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
 }
 
 // CreateSession implements engine.AuthStore.
@@ -150,57 +111,24 @@ FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.ex
 
 // TouchSession implements engine.AuthStore.
 func (d *DB) TouchSession(ctx context.Context, tokenHash string, seen time.Time) error {
-	var n int64
-	err := d.w.do(ctx, func(b *batch) error {
-		res, err := b.tx.Exec(`UPDATE sessions SET seen_at = ? WHERE token_hash = ?`, ms(seen), tokenHash)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return mapErr("touch session", err)
-	}
-	if n == 0 {
-		return engine.Errorf(engine.ENOTFOUND, "session not found")
-	}
-	return nil
+	return d.execOne(ctx, "touch session", "session", `UPDATE sessions SET seen_at = ? WHERE token_hash = ?`, ms(seen), tokenHash)
 }
 
 // DeleteSession implements engine.AuthStore.
 func (d *DB) DeleteSession(ctx context.Context, tokenHash string) error {
-	err := d.w.do(ctx, func(b *batch) error {
-		tx := b.tx
-		_, err := tx.Exec(`DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
-		return err
-	})
-	return mapErr("delete session", err)
+	_, err := d.execCount(ctx, "delete session", `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
+	return err
 }
 
 // DeleteSessionsOfUser implements engine.AuthStore.
 func (d *DB) DeleteSessionsOfUser(ctx context.Context, userID int64, except string) error {
-	err := d.w.do(ctx, func(b *batch) error {
-		tx := b.tx
-		_, err := tx.Exec(`DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, except)
-		return err
-	})
-	return mapErr("delete sessions of user", err)
+	_, err := d.execCount(ctx, "delete sessions of user", `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, except)
+	return err
 }
 
 // DeleteExpiredSessions implements engine.AuthStore.
 func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	var n int64
-	err := d.w.do(ctx, func(b *batch) error {
-		tx := b.tx
-		res, err := tx.Exec(`DELETE FROM sessions WHERE expires_at <= ?`, ms(now))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return n, mapErr("delete expired sessions", err)
+	return d.execCount(ctx, "delete expired sessions", `DELETE FROM sessions WHERE expires_at <= ?`, ms(now))
 }
 
 // CreateAPIToken implements engine.AuthStore.
@@ -231,7 +159,7 @@ func (d *DB) GetAPIToken(ctx context.Context, tokenHash string) (*engine.APIToke
 	if err != nil {
 		return nil, mapErr("API token", err)
 	}
-	t.CreatedAt, t.LastUsedAt = fromMS(cre), nullMS(used)
+	t.CreatedAt, t.LastUsedAt = fromMS(cre), fromNullMS(used)
 	now := time.Now()
 	if now.Sub(t.LastUsedAt) > time.Minute {
 		_ = d.w.do(ctx, func(b *batch) error {
@@ -258,7 +186,7 @@ func (d *DB) ListAPITokens(ctx context.Context) ([]engine.APIToken, error) {
 		if err := rows.Scan(&t.ID, &t.Name, &t.TokenHash, &t.Prefix, &cre, &used); err != nil {
 			return nil, mapErr("list API tokens", err)
 		}
-		t.CreatedAt, t.LastUsedAt = fromMS(cre), nullMS(used)
+		t.CreatedAt, t.LastUsedAt = fromMS(cre), fromNullMS(used)
 		out = append(out, t)
 	}
 	return out, mapErr("list API tokens", rows.Err())
@@ -266,21 +194,5 @@ func (d *DB) ListAPITokens(ctx context.Context) ([]engine.APIToken, error) {
 
 // DeleteAPIToken implements engine.AuthStore.
 func (d *DB) DeleteAPIToken(ctx context.Context, id int64) error {
-	var n int64
-	err := d.w.do(ctx, func(b *batch) error {
-		tx := b.tx
-		res, err := tx.Exec(`DELETE FROM api_tokens WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return mapErr("delete API token", err)
-	}
-	if n == 0 {
-		return engine.Errorf(engine.ENOTFOUND, "API token %d not found", id)
-	}
-	return nil
+	return d.execOne(ctx, "delete API token", fmt.Sprintf("API token %d", id), `DELETE FROM api_tokens WHERE id = ?`, id)
 }

@@ -17,8 +17,9 @@ import (
 type bloom struct {
 	words []uint64
 	mask  uint64 // bits - 1; bits is a power of two
-	// added counts the keys added since it was built; past capacity the
-	// filter is rebuilt larger (rebuildBloom).
+	// added counts the keys added since it was built (a build fills at
+	// most half the capacity); past half the capacity the filter is
+	// rebuilt larger (mergeDedupe, rebuildBloom).
 	added, capacity int64
 }
 

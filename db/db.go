@@ -156,8 +156,7 @@ func Open(ctx context.Context, path string, box *SecretBox, opts ...Option) (*DB
 		}
 		prepared[q] = st
 	}
-	d.w = newWriter(write, prepared, o.log)
-	d.w.obs = o.obs
+	d.w = newWriter(write, prepared, o.log, o.obs)
 	d.c = startCheckpointer(ckpt, d.w, o)
 	d.merger = d.startMerger()
 	return d, nil
@@ -298,11 +297,20 @@ func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
 	return v, err
 }
 
+// ms converts a time to unix milliseconds, the unit of every time column.
 func ms(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.UnixMilli()
+}
+
+// nullMS is ms for a nullable column: NULL for the zero time.
+func nullMS(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
 }
 
 func fromMS(v int64) time.Time {
@@ -312,7 +320,7 @@ func fromMS(v int64) time.Time {
 	return time.UnixMilli(v)
 }
 
-func nullMS(v sql.NullInt64) time.Time { return fromMS(v.Int64) }
+func fromNullMS(v sql.NullInt64) time.Time { return fromMS(v.Int64) }
 
 // ErrClosed is the error of a write to a closed database.
 var ErrClosed = errors.New("db: closed")
@@ -349,17 +357,4 @@ func mapErr(op string, err error) error {
 		}
 	}
 	return fmt.Errorf("db: %s: %w", op, err)
-}
-
-// CheckWrite makes one small write through the write connection and waits
-// for its commit: the database takes writes (the disk, the file lock and
-// the writer are fine). It rewrites the newest row of schema_migrations
-// unchanged, a table every schema has, so that the check needs no table of
-// its own; the write shares a transaction with the webhooks' writes.
-func (d *DB) CheckWrite(ctx context.Context) error {
-	err := d.w.do(ctx, func(b *batch) error {
-		_, err := b.tx.Exec(`UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT MAX(version) FROM schema_migrations)`)
-		return err
-	})
-	return mapErr("check write", err)
 }

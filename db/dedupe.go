@@ -25,7 +25,7 @@ import (
 // made the §9 example with a dedupe key a third slower than without.
 //
 // So the keys of the last moments are kept in memory, and merged into the
-// index (dedupe_keys) in bulk, in key order, every half second or every
+// index (dedupe_keys) in bulk, in key order, every mergeEvery or every
 // mergeBatch keys, off the requests' path: one page then takes many keys.
 // A request's key is still durable with its request: the execution row
 // holds it (dedupe_key, dedupe_expires), written in the same transaction.
@@ -277,7 +277,7 @@ func (d *DB) ReleaseDedupeKey(ctx context.Context, c *engine.DedupeClaim) error 
 }
 
 // mergeDedupe moves the recent keys of settled claims into dedupe_keys, in
-// key order, in one statement; expired ones are dropped.
+// key order, mergeRows keys a statement; expired ones are dropped.
 func (d *DB) mergeDedupe(ctx context.Context) error {
 	err := d.w.do(ctx, func(b *batch) error {
 		now := ms(time.Now())
@@ -336,11 +336,9 @@ func (d *DB) mergeDedupe(ctx context.Context) error {
 			if f := d.keys.filter; f != nil && f.added > f.capacity/2 {
 				d.keys.crowded.Store(true)
 			}
-			// Entries replaced or released meanwhile stay.
+			// Expired entries go, pending or not; merged ones go unless a
+			// newer claim replaced them meanwhile.
 			for k, e := range d.keys.recent {
-				if e.pending && e.expires > now {
-					continue
-				}
 				if e.expires <= now {
 					delete(d.keys.recent, k)
 				}

@@ -15,9 +15,9 @@ var _ engine.ExecutionStore = (*DB)(nil)
 
 // encodeResponse stores a reply in the response column (engine's stored
 // form; NULL for none).
-func encodeResponse(r *engine.Response) (sql.NullString, error) {
+func encodeResponse(r *engine.Response) sql.NullString {
 	b := engine.EncodeResponse(r)
-	return sql.NullString{String: string(b), Valid: b != nil}, nil
+	return sql.NullString{String: string(b), Valid: b != nil}
 }
 
 func decodeResponse(s sql.NullString) (*engine.Response, error) {
@@ -117,10 +117,7 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner str
 	if err != nil {
 		return fmt.Errorf("db: insert execution: %w", err)
 	}
-	resp, err := encodeResponse(e.Response)
-	if err != nil {
-		return fmt.Errorf("db: insert execution: %w", err)
-	}
+	resp := encodeResponse(e.Response)
 	body := e.Request.Body
 	if body == nil {
 		body = []byte{}
@@ -141,7 +138,7 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner str
 	// The arguments are converted here, in the caller's goroutine: the
 	// writer's one goroutine is the serial part of every request.
 	args := []any{e.ID, e.WorkflowID, e.Revision, string(e.Status), string(e.Mode), e.Request.Method, e.Request.Query, body, string(e.Context),
-		jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullable(e.StartedAt), nullable(e.FinishedAt), due, lease, nullID(e.ReplayOf), nil, nil}
+		jobs, resp, e.Error, e.Attempts, ms(e.CreatedAt), nullMS(e.StartedAt), nullMS(e.FinishedAt), due, lease, nullID(e.ReplayOf), nil, nil}
 	var dup *engine.DuplicateError
 	err = d.w.do(ctx, func(b *batch) error {
 		// The op may run again, alone, if its batch fails.
@@ -158,9 +155,9 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner str
 			return err
 		}
 		b.count(e.WorkflowID, 1)
-		b.activity.request(e.WorkflowID, e.CreatedAt)
+		b.activity.Request(e.WorkflowID, e.CreatedAt)
 		if e.Status.Final() {
-			b.activity.finish(e.WorkflowID, e.CreatedAt, e.Status, e.Duration(), 1)
+			b.activity.Finish(e.WorkflowID, e.CreatedAt, e.Status, e.Duration(), 1)
 		}
 		return nil
 	})
@@ -168,13 +165,6 @@ func (d *DB) InsertExecution(ctx context.Context, e *engine.Execution, owner str
 		return dup
 	}
 	return mapErr("insert execution", err)
-}
-
-func nullable(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
 }
 
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
@@ -248,9 +238,7 @@ func (d *DB) UpdateExecutions(ctx context.Context, owner string, leaseUntil time
 		if rows[i].jobs, err = encodeJobs(e.Jobs); err != nil {
 			return nil, fmt.Errorf("db: update executions: %w", err)
 		}
-		if rows[i].resp, err = encodeResponse(e.Response); err != nil {
-			return nil, fmt.Errorf("db: update executions: %w", err)
-		}
+		rows[i].resp = encodeResponse(e.Response)
 		switch e.Status {
 		case engine.StatusRunning:
 			rows[i].due = sql.NullInt64{Int64: ms(leaseUntil), Valid: true}
@@ -270,8 +258,8 @@ func (d *DB) UpdateExecutions(ctx context.Context, owner string, leaseUntil time
 				status   string
 				finished sql.NullInt64
 			)
-			fin := nullable(e.FinishedAt)
-			err := stmt.QueryRow(string(e.Status), rows[i].jobs, rows[i].resp, e.Error, nullable(e.StartedAt), fin,
+			fin := nullMS(e.FinishedAt)
+			err := stmt.QueryRow(string(e.Status), rows[i].jobs, rows[i].resp, e.Error, nullMS(e.StartedAt), fin,
 				rows[i].due, rows[i].lease, e.ID, owner, e.Attempts).Scan(&status, &finished)
 			switch {
 			case err == sql.ErrNoRows:
@@ -285,7 +273,7 @@ func (d *DB) UpdateExecutions(ctx context.Context, owner string, leaseUntil time
 			default:
 				out[i] = engine.Updated
 				if e.Status.Final() {
-					b.activity.finish(e.WorkflowID, e.CreatedAt, e.Status, e.Duration(), 1)
+					b.activity.Finish(e.WorkflowID, e.CreatedAt, e.Status, e.Duration(), 1)
 				}
 			}
 		}
@@ -371,6 +359,8 @@ func (d *DB) ExpireLeases(ctx context.Context) (int64, error) {
 	return d.execCount(ctx, "expire leases", expireLeasesSQL, ms(time.Now()))
 }
 
+// execCount runs one statement through the writer and returns how many
+// rows it changed.
 func (d *DB) execCount(ctx context.Context, op, q string, args ...any) (int64, error) {
 	var n int64
 	err := d.w.do(ctx, func(b *batch) error {
@@ -382,6 +372,19 @@ func (d *DB) execCount(ctx context.Context, op, q string, args ...any) (int64, e
 		return err
 	})
 	return n, mapErr(op, err)
+}
+
+// execOne runs one statement that must change a row: ENOTFOUND ("what not
+// found") when it changes none.
+func (d *DB) execOne(ctx context.Context, op, what, q string, args ...any) error {
+	n, err := d.execCount(ctx, op, q, args...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return engine.Errorf(engine.ENOTFOUND, "%s not found", what)
+	}
+	return nil
 }
 
 // NextDue implements engine.ExecutionStore.
@@ -408,11 +411,11 @@ func (d *DB) CancelExecution(ctx context.Context, id int64, reason string, now t
 			return err
 		}
 		changed = 1
-		d := time.Duration(0)
+		ran := time.Duration(0)
 		if started.Valid {
-			d = now.Sub(fromMS(started.Int64))
+			ran = now.Sub(fromMS(started.Int64))
 		}
-		b.activity.finish(wf, fromMS(created), engine.StatusAborted, d, 1)
+		b.activity.Finish(wf, fromMS(created), engine.StatusAborted, ran, 1)
 		return nil
 	})
 	if err != nil {
@@ -437,7 +440,7 @@ func (d *DB) RetryExecution(ctx context.Context, id int64, now time.Time) (*engi
 			return err
 		}
 		changed = 1
-		b.activity.finish(wf, fromMS(created), engine.StatusFailed, 0, -1)
+		b.activity.Finish(wf, fromMS(created), engine.StatusFailed, 0, -1)
 		return nil
 	})
 	if err != nil {
@@ -512,7 +515,7 @@ func (d *DB) ReplayExecutions(ctx context.Context, f engine.ReplayFilter, rev in
 			b.count(f.WorkflowID, n)
 			inserted = n
 			for range n {
-				b.activity.request(f.WorkflowID, now)
+				b.activity.Request(f.WorkflowID, now)
 			}
 			return nil
 		})
@@ -549,10 +552,10 @@ func scanExecution(scan func(...any) error, extra ...any) (*engine.Execution, er
 		return nil, err
 	}
 	e.Status, e.Mode, e.Context = engine.ExecStatus(status), engine.Mode(mode), json.RawMessage(ctx)
-	e.CreatedAt, e.StartedAt, e.FinishedAt = fromMS(created), nullMS(started), nullMS(finished)
+	e.CreatedAt, e.StartedAt, e.FinishedAt = fromMS(created), fromNullMS(started), fromNullMS(finished)
 	e.ReplayOf = replayOf.Int64
 	if e.Status == engine.StatusWaiting {
-		e.DueAt = nullMS(due)
+		e.DueAt = fromNullMS(due)
 	}
 	if err := decodeJobs(jobs, &e.Jobs); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
@@ -626,38 +629,4 @@ func (d *DB) ListExecutions(ctx context.Context, f engine.ExecutionFilter) ([]*e
 		out = append(out, e)
 	}
 	return out, mapErr("list executions", rows.Err())
-}
-
-var _ engine.PendingCounter = (*DB)(nil)
-
-// countPendingSQL reads the partial index executions_due alone (it holds
-// the pending rows only, with their status: migration 0006), whatever the
-// number of finished ones: about 20 ms for 100,000 waiting rows
-// (BenchmarkCountPending), fine for a scrape every few seconds.
-const countPendingSQL = `SELECT status, COUNT(*) FROM executions WHERE status IN ('queued', 'running', 'waiting') GROUP BY status`
-
-// CountPending implements engine.PendingCounter, for the queue gauges.
-func (d *DB) CountPending(ctx context.Context) (engine.PendingCounts, error) {
-	var out engine.PendingCounts
-	rows, err := d.read.QueryContext(ctx, countPendingSQL)
-	if err != nil {
-		return out, mapErr("count pending", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st string
-		var n int64
-		if err := rows.Scan(&st, &n); err != nil {
-			return out, mapErr("count pending", err)
-		}
-		switch engine.ExecStatus(st) {
-		case engine.StatusQueued:
-			out.Queued = n
-		case engine.StatusRunning:
-			out.Running = n
-		case engine.StatusWaiting:
-			out.Waiting = n
-		}
-	}
-	return out, mapErr("count pending", rows.Err())
 }

@@ -26,7 +26,7 @@ func (d *DB) InsertRejection(ctx context.Context, r *engine.Rejection) error {
 		if _, err := b.tx.Exec(trimRejectionsSQL, r.WorkflowID, r.WorkflowID, engine.MaxRejections); err != nil {
 			return err
 		}
-		b.activity.reject(r.WorkflowID, r.At, max(r.Count, 1))
+		b.activity.Reject(r.WorkflowID, r.At, max(r.Count, 1))
 		return nil
 	})
 	return mapErr("insert rejection", err)

@@ -77,43 +77,12 @@ func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 
 // SetWorkflowEnabled implements engine.WorkflowStore.
 func (d *DB) SetWorkflowEnabled(ctx context.Context, id int64, enabled bool) error {
-	var n int64
-	err := d.w.do(ctx, func(b *batch) error {
-		res, err := b.tx.Exec(`UPDATE workflows SET enabled = ? WHERE id = ?`, enabled, id)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return mapErr("set workflow enabled", err)
-	}
-	if n == 0 {
-		return engine.Errorf(engine.ENOTFOUND, "workflow %d not found", id)
-	}
-	return nil
+	return d.execOne(ctx, "set workflow enabled", fmt.Sprintf("workflow %d", id), `UPDATE workflows SET enabled = ? WHERE id = ?`, enabled, id)
 }
 
 // DeleteWorkflow implements engine.WorkflowStore.
 func (d *DB) DeleteWorkflow(ctx context.Context, id int64) error {
-	var n int64
-	err := d.w.do(ctx, func(b *batch) error {
-		tx := b.tx
-		res, err := tx.Exec(`DELETE FROM workflows WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return mapErr("delete workflow", err)
-	}
-	if n == 0 {
-		return engine.Errorf(engine.ENOTFOUND, "workflow %d not found", id)
-	}
-	return nil
+	return d.execOne(ctx, "delete workflow", fmt.Sprintf("workflow %d", id), `DELETE FROM workflows WHERE id = ?`, id)
 }
 
 const workflowColumns = `w.id, w.key, r.revision, r.document, r.secret, r.secrets, w.created_at, r.created_at, w.enabled`

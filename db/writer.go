@@ -92,8 +92,8 @@ func (b *batch) count(workflowID, n int64) {
 	b.counts[workflowID] += n
 }
 
-func newWriter(db *sql.DB, prepared map[string]*sql.Stmt, log *slog.Logger) *writer {
-	w := &writer{db: db, ops: make(chan *writeOp, maxBatch*4), done: make(chan struct{}), stmts: prepared, log: log}
+func newWriter(db *sql.DB, prepared map[string]*sql.Stmt, log *slog.Logger, obs engine.StoreObserver) *writer {
+	w := &writer{db: db, ops: make(chan *writeOp, maxBatch*4), done: make(chan struct{}), stmts: prepared, log: log, obs: obs}
 	go w.loop()
 	return w
 }

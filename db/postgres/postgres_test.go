@@ -221,3 +221,38 @@ func TestRecountUnderLoad(t *testing.T) {
 		t.Errorf("activity: %d requests, %d resolved, %d durations; want 480 each", req, res, durs)
 	}
 }
+
+// PostgreSQL refuses NUL bytes and invalid UTF-8 in text columns, which
+// SQLite stores as they come: free text is made storable (text) rather
+// than failing the write.
+func TestFreeTextStorable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":        "plain",
+		"":             "",
+		"nul\x00byte":  "nul\uFFFDbyte",
+		"bad\xffutf8":  "bad\uFFFDutf8",
+		"both\x00\xfe": "both\uFFFD\uFFFD",
+		"ünïcödé ✓":    "ünïcödé ✓",
+	} {
+		if got := text(in); got != want {
+			t.Errorf("text(%q) = %q, want %q", in, got, want)
+		}
+	}
+
+	pgtest.ServerURL(t)
+	ctx := context.Background()
+	d := open(t)
+	w := storetest.CreateWorkflow(t, d, `{"title":"w","mode":"async","nodes":[]}`).ID
+	r := &engine.Rejection{WorkflowID: w, At: time.Now(), ClientAddress: "203.0.113.7\x00", Status: 400,
+		Reason: engine.RejectReasons[0], Message: "body: invalid byte \xff and \x00"}
+	if err := d.InsertRejection(ctx, r); err != nil {
+		t.Fatalf("InsertRejection with NUL and invalid UTF-8: %v", err)
+	}
+	got, err := d.ListRejections(ctx, w, 10)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ListRejections = %+v, %v", got, err)
+	}
+	if got[0].Message != "body: invalid byte \uFFFD and \uFFFD" || got[0].ClientAddress != "203.0.113.7\uFFFD" {
+		t.Errorf("stored %q from %q, %q", got[0].Message, got[0].ClientAddress, r.Message)
+	}
+}

@@ -46,10 +46,7 @@ func (d *DB) UpdateWorkflow(ctx context.Context, w *engine.Workflow) error {
 	if err != nil {
 		return fmt.Errorf("postgres: update workflow: %w", err)
 	}
-	var enabled *bool // NULL keeps the column
-	if w.Doc.Enabled != nil {
-		enabled = w.Doc.Enabled
-	}
+	enabled := w.Doc.Enabled // nil (NULL) keeps the column
 	var (
 		rev int
 		key string
