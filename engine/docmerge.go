@@ -146,33 +146,33 @@ func mergeKnown(dst []byte, old, cur gjson.Result, t reflect.Type, nodes map[str
 			}
 			return true
 		})
-		dst = append(dst, '[')
-		i := 0
-		cur.ForEach(func(_, v gjson.Result) bool {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			i++
-			dst = mergeKnown(dst, byID[member(v, id).Str], v, t.Elem(), nodes)
-			return true
+		return appendEach(dst, '[', ']', cur, func(dst []byte, _, v gjson.Result) []byte {
+			return mergeKnown(dst, byID[member(v, id).Str], v, t.Elem(), nodes)
 		})
-		return append(dst, ']')
 	case t.Kind() == reflect.Map && cur.IsObject():
-		dst = append(dst, '{')
-		i := 0
-		cur.ForEach(func(k, v gjson.Result) bool {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			i++
+		return appendEach(dst, '{', '}', cur, func(dst []byte, k, v gjson.Result) []byte {
 			dst = append(dst, k.Raw...)
 			dst = append(dst, ':')
-			dst = mergeKnown(dst, member(old, k.Str), v, t.Elem(), nodes)
-			return true
+			return mergeKnown(dst, member(old, k.Str), v, t.Elem(), nodes)
 		})
-		return append(dst, '}')
 	}
 	return append(dst, cur.Raw...)
+}
+
+// appendEach appends the array or object cur between start and end, each
+// of its elements (or members) written by elem and separated by commas.
+func appendEach(dst []byte, start, end byte, cur gjson.Result, elem func(dst []byte, k, v gjson.Result) []byte) []byte {
+	dst = append(dst, start)
+	first := true
+	cur.ForEach(func(k, v gjson.Result) bool {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = elem(dst, k, v)
+		return true
+	})
+	return append(dst, end)
 }
 
 var fieldCache sync.Map // reflect.Type → map[string]reflect.Type

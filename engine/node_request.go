@@ -674,7 +674,8 @@ func appendReplyBody(b []byte, resp *OutboundResponse) []byte {
 		}
 	}
 	body := trimSpace(resp.Body)
-	if !resp.Truncated && len(body) > 0 && IsJSONContentType(ct) && CheckJSON(body, MaxJSONDepth) == nil && utf8.Valid(body) {
+	// CheckJSON also refuses invalid UTF-8.
+	if !resp.Truncated && len(body) > 0 && IsJSONContentType(ct) && CheckJSON(body, MaxJSONDepth) == nil {
 		return appendValueJSON(b, gjson.ParseBytes(body))
 	}
 	return AppendJSONString(b, string(resp.Body))

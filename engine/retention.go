@@ -87,10 +87,41 @@ func (r *Retention) PruneOnce(ctx context.Context) (int64, error) {
 
 // pruneDedupeKeys deletes the dedupe keys expired now, batch by batch.
 func (r *Retention) pruneDedupeKeys(ctx context.Context, batch int, pause time.Duration) (int64, error) {
-	var total int64
 	now := time.Now()
+	return inBatches(ctx, batch, pause, func() (int64, error) {
+		return r.Store.PruneDedupeKeys(ctx, now, batch)
+	})
+}
+
+// pruneExecutions deletes the executions past the limits, batch by batch.
+func (r *Retention) pruneExecutions(ctx context.Context, batch int, pause time.Duration) (int64, error) {
+	if r.MaxAge <= 0 && r.MaxCount <= 0 {
+		return 0, nil
+	}
+	total, err := inBatches(ctx, batch, pause, func() (int64, error) {
+		var cutoff time.Time
+		if r.MaxAge > 0 {
+			cutoff = time.Now().Add(-r.MaxAge)
+		}
+		return r.Store.PruneExecutions(ctx, cutoff, r.MaxCount, batch)
+	})
+	if err != nil {
+		return total, err
+	}
+	if total > 0 && r.Log != nil {
+		r.Log.Info("pruned executions", "count", total)
+	}
+	return total, nil
+}
+
+// inBatches calls prune, which deletes at most batch rows, until it deletes
+// fewer, fails or ctx ends, pausing between calls so that the webhook
+// endpoint's writes get the database in between. It returns how many rows
+// were deleted.
+func inBatches(ctx context.Context, batch int, pause time.Duration, prune func() (int64, error)) (int64, error) {
+	var total int64
 	for ctx.Err() == nil {
-		n, err := r.Store.PruneDedupeKeys(ctx, now, batch)
+		n, err := prune()
 		total += n
 		if err != nil || n < int64(batch) {
 			return total, err
@@ -99,36 +130,6 @@ func (r *Retention) pruneDedupeKeys(ctx context.Context, batch int, pause time.D
 		case <-ctx.Done():
 		case <-time.After(pause):
 		}
-	}
-	return total, nil
-}
-
-// pruneExecutions deletes the executions past the limits, batch by batch.
-func (r *Retention) pruneExecutions(ctx context.Context, batch int, pause time.Duration) (int64, error) {
-	var total int64
-	if r.MaxAge <= 0 && r.MaxCount <= 0 {
-		return 0, nil
-	}
-	for ctx.Err() == nil {
-		var cutoff time.Time
-		if r.MaxAge > 0 {
-			cutoff = time.Now().Add(-r.MaxAge)
-		}
-		n, err := r.Store.PruneExecutions(ctx, cutoff, r.MaxCount, batch)
-		total += n
-		if err != nil {
-			return total, err
-		}
-		if n < int64(batch) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(pause):
-		}
-	}
-	if total > 0 && r.Log != nil {
-		r.Log.Info("pruned executions", "count", total)
 	}
 	return total, nil
 }

@@ -78,24 +78,34 @@ func TOTPCode(secret string, t time.Time) (string, error) {
 // a code cannot be used twice. step is the step the code matched, to store
 // as the new lastStep.
 func CheckTOTP(secret, code string, t time.Time, lastStep int64) (step int64, ok bool) {
+	totpMatches(secret, code, t, func(s int64) {
+		if s > lastStep && !ok {
+			step, ok = s, true
+		}
+	})
+	return step, ok
+}
+
+// totpMatches calls match with each step, from the one before t's to the
+// one after, whose code is code (spaces ignored). Every candidate is
+// compared, in constant time, so the timing does not tell which step
+// matched. A secret that does not decode, or a code of the wrong length,
+// matches nothing.
+func totpMatches(secret, code string, t time.Time, match func(step int64)) {
 	key, err := decodeTOTPSecret(secret)
 	if err != nil {
-		return 0, false
+		return
 	}
 	code = strings.Join(strings.Fields(code), "")
 	if len(code) != TOTPDigits {
-		return 0, false
+		return
 	}
 	now := totpStep(t)
-	// Every candidate is compared, in constant time, so the timing does
-	// not tell which step matched.
 	for s := now - 1; s <= now+1; s++ {
-		match := subtle.ConstantTimeCompare([]byte(hotp(key, s)), []byte(code)) == 1
-		if match && s > lastStep && !ok {
-			step, ok = s, true
+		if subtle.ConstantTimeCompare([]byte(hotp(key, s)), []byte(code)) == 1 {
+			match(s)
 		}
 	}
-	return step, ok
 }
 
 // TOTPURI is the otpauth:// URI authenticator apps read (as a QR code or
@@ -111,20 +121,7 @@ func TOTPURI(secret, email string) string {
 // refuses it so that a code works once, and the person typing it deserves
 // to hear that rather than "wrong code".
 func TOTPCodeUsed(secret, code string, t time.Time, lastStep int64) bool {
-	key, err := decodeTOTPSecret(secret)
-	if err != nil {
-		return false
-	}
-	code = strings.Join(strings.Fields(code), "")
-	if len(code) != TOTPDigits {
-		return false
-	}
-	now := totpStep(t)
 	used := false
-	for s := now - 1; s <= now+1; s++ {
-		if subtle.ConstantTimeCompare([]byte(hotp(key, s)), []byte(code)) == 1 && s <= lastStep {
-			used = true
-		}
-	}
+	totpMatches(secret, code, t, func(s int64) { used = used || s <= lastStep })
 	return used
 }
