@@ -269,11 +269,15 @@ func (h *Handlers) WorkflowEditPage(c *fiber.Ctx) error {
 			}
 		}
 		if v := c.Query("samples"); v != "" {
-			req, err := h.executionSample(c, w.ID, v)
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || id < 1 {
+				return engine.Errorf(engine.EINVALID, "samples: must be an execution id")
+			}
+			req, err := h.executionSample(c, w.ID, id)
 			if err != nil {
 				return err
 			}
-			msg := useSamples(&f, req, secretHeaders(d), "execution #"+views.ShortID(mustID(v)))
+			msg := useSamples(&f, req, secretHeaders(d), "execution #"+views.ShortID(id))
 			f.Unsaved = true
 			flash = append(flash, views.Flash{Kind: "info", Message: msg})
 		}
@@ -290,11 +294,7 @@ func (h *Handlers) WorkflowEditPage(c *fiber.Ctx) error {
 // executionSample is the stored request of one of the workflow's
 // executions, headers included (a stored execution keeps them in its
 // context, as the flow saw them).
-func (h *Handlers) executionSample(c *fiber.Ctx, wid int64, idText string) (*engine.Request, error) {
-	id, err := strconv.ParseInt(idText, 10, 64)
-	if err != nil || id < 1 {
-		return nil, engine.Errorf(engine.EINVALID, "samples: must be an execution id")
-	}
+func (h *Handlers) executionSample(c *fiber.Ctx, wid, id int64) (*engine.Request, error) {
 	e, err := h.Svc.GetExecution(c.UserContext(), id)
 	if err != nil {
 		return nil, err
@@ -309,11 +309,6 @@ func (h *Handlers) executionSample(c *fiber.Ctx, wid int64, idText string) (*eng
 		return true
 	})
 	return &req, nil
-}
-
-func mustID(s string) int64 {
-	n, _ := strconv.ParseInt(s, 10, 64)
-	return n
 }
 
 // WorkflowExport is GET /workflows/:id/export: the API's export document

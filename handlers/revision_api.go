@@ -26,6 +26,17 @@ func revisionParam(c *fiber.Ctx) (int, error) {
 	return n, nil
 }
 
+// workflowRevisionParams parses the :id and :rev route parameters.
+func workflowRevisionParams(c *fiber.Ctx) (id int64, n int, err error) {
+	if id, err = paramID(c, "id"); err != nil {
+		return 0, 0, err
+	}
+	if n, err = revisionParam(c); err != nil {
+		return 0, 0, err
+	}
+	return id, n, nil
+}
+
 // RevisionListAPI is GET /api/v1/workflows/{id}/revisions: every saved
 // revision, newest first, and which one is current.
 func (h *Handlers) RevisionListAPI(c *fiber.Ctx) error {
@@ -50,11 +61,7 @@ func (h *Handlers) RevisionListAPI(c *fiber.Ctx) error {
 // document with its secret) plus createdAt. "enabled" is the workflow's
 // state now: it is not part of revisions.
 func (h *Handlers) RevisionGetAPI(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
-	if err != nil {
-		return err
-	}
-	n, err := revisionParam(c)
+	id, n, err := workflowRevisionParams(c)
 	if err != nil {
 		return err
 	}

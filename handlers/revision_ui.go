@@ -188,11 +188,7 @@ func lineDiff(before, after string) (hunks []views.DiffHunk, added, removed int,
 // RevisionRestore is POST /workflows/:id/revisions/:rev/restore: saves that
 // revision's document as a new revision, then opens the editor.
 func (h *Handlers) RevisionRestore(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
-	if err != nil {
-		return err
-	}
-	n, err := revisionParam(c)
+	id, n, err := workflowRevisionParams(c)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,19 @@ func verifyForm(v *engine.Verify) views.VerifyForm {
 	return f
 }
 
+// trustForm fills the trust sections of a trigger panel (verify, allowed
+// addresses, dedupe) from the stored trigger t.
+func trustForm(f *views.TriggerForm, t *engine.Trigger) {
+	f.Verify = verifyForm(t.Verify)
+	f.AllowIPs = slices.Clone(t.AllowIPs)
+	if dd := t.Dedupe; dd != nil {
+		f.DedupeKey = dd.Key
+		if dd.WindowSeconds != nil {
+			f.DedupeWindow = strconv.Itoa(*dd.WindowSeconds)
+		}
+	}
+}
+
 // storedSecrets lists a verify setting's secrets: secret, or secrets.
 func storedSecrets(v *engine.Verify) []string {
 	if v == nil {
@@ -430,35 +443,15 @@ func parseHeadersSample(f *views.TriggerForm) bool {
 			paths = append(paths, n)
 		}
 	}
-	rows, added := mergeHeaderFields(f.Headers, paths)
+	rows, added := mergeFields(f.Headers, paths, headerKey)
 	f.Headers = rows
 	f.Parsed["headers"] = fmt.Sprintf("Found %d %s; added %d new %s. Save the settings to keep them and the sample.",
 		len(paths), editorPlural(len(paths), "header", "headers"), added, editorPlural(added, "row", "rows"))
 	return true
 }
 
-// mergeHeaderFields adds the header names not yet among rows (compared
-// without regard to case, as headers match).
-func mergeHeaderFields(rows []engine.Field, names []string) ([]engine.Field, int) {
-	seen := map[string]bool{}
-	out := make([]engine.Field, 0, len(rows)+len(names))
-	for _, r := range rows {
-		if strings.TrimSpace(r.Path) == "" && strings.TrimSpace(r.Alias) == "" {
-			continue
-		}
-		seen[strings.ToLower(strings.TrimSpace(r.Path))] = true
-		out = append(out, r)
-	}
-	added := 0
-	for _, n := range names {
-		if k := strings.ToLower(n); !seen[k] {
-			seen[k] = true
-			out = append(out, engine.Field{Path: n})
-			added++
-		}
-	}
-	return out, added
-}
+// headerKey is a header name's key: names match without regard to case.
+func headerKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
 // useSamples fills the form's samples from a request and parses all three
 // parts, as "Use as samples" does; what it found is flashed.

@@ -467,3 +467,18 @@ func TestExecutionUseAsSample(t *testing.T) {
 	res, _ = e.sess.get(t, e.srv.app, wfPath(other.ID, "?samples="+id))
 	wantStatus(t, res, http.StatusNotFound)
 }
+
+// TestUseAsSampleBadID: ?samples= that is no execution id is refused with
+// a message that says so, rather than a page with nothing filled.
+func TestUseAsSampleBadID(t *testing.T) {
+	t.Parallel()
+	e := newEditorEnv(t)
+	w := e.create(`{"title":"Ex","mode":"async","trigger":{},"nodes":[]}`)
+	for _, v := range []string{"abc", "0", "-3"} {
+		res, page := e.sess.get(t, e.srv.app, wfPath(w.ID, "?samples="+v))
+		wantStatus(t, res, http.StatusBadRequest)
+		if !strings.Contains(page, "samples: must be an execution id") {
+			t.Errorf("?samples=%s: no clear error in %.300q", v, page)
+		}
+	}
+}

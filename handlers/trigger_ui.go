@@ -83,18 +83,11 @@ func fieldsFromPost(rows []fieldPost) []engine.Field {
 // triggerForm is the trigger panel of the saved document.
 func (h *Handlers) triggerForm(c *fiber.Ctx, w *engine.Workflow, d *engine.Document) views.TriggerForm {
 	f := h.triggerFormBase(c, w, d)
-	t := d.Trigger
+	t := &d.Trigger
 	f.BasicAuth = t.BasicAuth
 	f.Headers, f.Query, f.Body = t.Headers, t.Query, t.Body
 	samplesForm(&f, t.Samples)
-	f.Verify = verifyForm(t.Verify)
-	f.AllowIPs = slices.Clone(t.AllowIPs)
-	if dd := t.Dedupe; dd != nil {
-		f.DedupeKey = dd.Key
-		if dd.WindowSeconds != nil {
-			f.DedupeWindow = strconv.Itoa(*dd.WindowSeconds)
-		}
-	}
+	trustForm(&f, t)
 	f.ReplyStatus, f.ReplyBody, f.ReplyBodyJSON = strconv.Itoa(engine.DefaultReplyStatus), engine.DefaultReplyBody, false
 	if r := t.Response; r != nil {
 		if r.Status != 0 {
@@ -138,14 +131,7 @@ func (h *Handlers) triggerFormFromPost(c *fiber.Ctx, w *engine.Workflow, d *engi
 		f.AllowIPs = p.AllowIPs
 		f.DedupeKey, f.DedupeWindow = p.Dedupe.Key, p.Dedupe.WindowSeconds
 	} else {
-		f.Verify = verifyForm(d.Trigger.Verify)
-		f.AllowIPs = slices.Clone(d.Trigger.AllowIPs)
-		if dd := d.Trigger.Dedupe; dd != nil {
-			f.DedupeKey = dd.Key
-			if dd.WindowSeconds != nil {
-				f.DedupeWindow = strconv.Itoa(*dd.WindowSeconds)
-			}
-		}
+		trustForm(&f, &d.Trigger)
 	}
 	if p.Listen != "" {
 		if cp, err := h.captureHub().Get(w.ID, p.Listen); err == nil {
@@ -157,6 +143,16 @@ func (h *Handlers) triggerFormFromPost(c *fiber.Ctx, w *engine.Workflow, d *engi
 	f.ReplyBody, f.ReplyBodyJSON = p.Response.Body, p.Response.BodyType != "text"
 	f.Timeout = p.TimeoutSeconds
 	return f
+}
+
+// postedTriggerForm parses the posted trigger panel: the form as posted
+// and the post itself (its action).
+func (h *Handlers) postedTriggerForm(c *fiber.Ctx, w *engine.Workflow, d *engine.Document) (views.TriggerForm, *triggerPost, error) {
+	var p triggerPost
+	if err := parseEditorForm(c, &p); err != nil {
+		return views.TriggerForm{}, nil, err
+	}
+	return h.triggerFormFromPost(c, w, d, &p), &p, nil
 }
 
 // triggerInputs lists the input names of a trigger panel, to place errors.
@@ -184,18 +180,17 @@ func triggerInputs(f *views.TriggerForm) map[string]bool {
 	return in
 }
 
-// dropEmptyFields removes rows whose path and alias are both empty.
-func dropEmptyFields(rows []engine.Field) []engine.Field {
-	return slices.DeleteFunc(rows, func(f engine.Field) bool {
+// cleanFields removes rows whose path and alias are both empty and trims
+// the others.
+func cleanFields(rows []engine.Field) []engine.Field {
+	rows = slices.DeleteFunc(rows, func(f engine.Field) bool {
 		return strings.TrimSpace(f.Path) == "" && strings.TrimSpace(f.Alias) == ""
 	})
-}
-
-func trimFields(rows []engine.Field) {
 	for i := range rows {
 		rows[i].Path = strings.TrimSpace(rows[i].Path)
 		rows[i].Alias = strings.TrimSpace(rows[i].Alias)
 	}
+	return rows
 }
 
 // TriggerPanel is GET /workflows/:id/trigger/panel.
@@ -219,15 +214,11 @@ func (h *Handlers) TriggerSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var p triggerPost
-	if err := parseEditorForm(c, &p); err != nil {
+	f, _, err := h.postedTriggerForm(c, w, d)
+	if err != nil {
 		return err
 	}
-	f := h.triggerFormFromPost(c, w, d, &p)
-	f.Headers, f.Query, f.Body = dropEmptyFields(f.Headers), dropEmptyFields(f.Query), dropEmptyFields(f.Body)
-	trimFields(f.Headers)
-	trimFields(f.Query)
-	trimFields(f.Body)
+	f.Headers, f.Query, f.Body = cleanFields(f.Headers), cleanFields(f.Query), cleanFields(f.Body)
 	f.ReplyHeaders = dropEmptyHeaders(f.ReplyHeaders)
 	f.Title = strings.TrimSpace(f.Title)
 
@@ -312,11 +303,10 @@ func (h *Handlers) TriggerPanelRefresh(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var p triggerPost
-	if err := parseEditorForm(c, &p); err != nil {
+	f, p, err := h.postedTriggerForm(c, w, d)
+	if err != nil {
 		return err
 	}
-	f := h.triggerFormFromPost(c, w, d, &p)
 	status := fiber.StatusOK
 	message := ""
 	verb, arg, _ := strings.Cut(p.Action, ":")
@@ -414,11 +404,10 @@ func (h *Handlers) TriggerParse(c *fiber.Ctx) error {
 	if part != "headers" && part != "query" && part != "body" {
 		return engine.Errorf(engine.EINVALID, "part: must be headers, query or body")
 	}
-	var p triggerPost
-	if err := parseEditorForm(c, &p); err != nil {
+	f, _, err := h.postedTriggerForm(c, w, d)
+	if err != nil {
 		return err
 	}
-	f := h.triggerFormFromPost(c, w, d, &p)
 	status := fiber.StatusOK
 	if !parsePart(&f, part) {
 		status = fiber.StatusUnprocessableEntity
@@ -468,7 +457,7 @@ func parseSample(f *views.TriggerForm, part string) bool {
 		f.Errors[errKey] = engine.ErrorMessage(err)
 		return false
 	}
-	rows, added := mergeFields(f.Fields(part), paths)
+	rows, added := mergeFields(f.Fields(part), paths, canonPath)
 	f.SetFields(part, rows)
 	msg := fmt.Sprintf("Found %d %s; added %d new %s.", len(paths), editorPlural(len(paths), "path", "paths"), added, editorPlural(added, "row", "rows"))
 	if truncated {
@@ -500,30 +489,33 @@ func jsonScalarKind(sample string) string {
 }
 
 // mergeFields adds the paths not yet among rows, in sample order, after
-// the existing rows (whose aliases stay).
-func mergeFields(rows []engine.Field, paths []string) ([]engine.Field, int) {
-	canon := func(s string) string {
-		if p, err := engine.ParsePath(strings.TrimSpace(s)); err == nil {
-			return p.String()
-		}
-		return strings.TrimSpace(s)
-	}
+// the existing rows (whose aliases stay); rows left empty go. Paths are
+// compared by their key (canonPath, headerKey).
+func mergeFields(rows []engine.Field, paths []string, key func(string) string) ([]engine.Field, int) {
 	seen := make(map[string]bool, len(rows)+len(paths))
 	out := make([]engine.Field, 0, len(rows)+len(paths))
 	for _, r := range rows {
 		if strings.TrimSpace(r.Path) == "" && strings.TrimSpace(r.Alias) == "" {
 			continue // an empty row the admin added and left
 		}
-		seen[canon(r.Path)] = true
+		seen[key(r.Path)] = true
 		out = append(out, r)
 	}
 	added := 0
 	for _, p := range paths {
-		if k := canon(p); !seen[k] {
+		if k := key(p); !seen[k] {
 			seen[k] = true
 			out = append(out, engine.Field{Path: p})
 			added++
 		}
 	}
 	return out, added
+}
+
+// canonPath is a field path's key: its canonical form when it parses.
+func canonPath(s string) string {
+	if p, err := engine.ParsePath(strings.TrimSpace(s)); err == nil {
+		return p.String()
+	}
+	return strings.TrimSpace(s)
 }

@@ -75,6 +75,14 @@ var ChartSeries = []struct{ Name, Label string }{
 	{"rejected", "refused (401, 403, 400, 413)"},
 }
 
+// add counts o's requests into b (a sum of bars).
+func (b *ChartBar) add(o ChartBar) {
+	b.Resolved += o.Resolved
+	b.Failed += o.Failed
+	b.Pending += o.Pending
+	b.Rejected += o.Rejected
+}
+
 func (b ChartBar) value(series string) int64 {
 	switch series {
 	case "resolved":
@@ -111,10 +119,7 @@ type ActivityChart struct {
 func NewActivityChart(workflowID int64, r ChartRange, buckets []engine.ActivityBucket, now time.Time) ActivityChart {
 	c := ActivityChart{WorkflowID: workflowID, Range: r, Bars: chartBars(r, buckets, now)}
 	for _, b := range c.Bars {
-		c.Sum.Resolved += b.Resolved
-		c.Sum.Failed += b.Failed
-		c.Sum.Pending += b.Pending
-		c.Sum.Rejected += b.Rejected
+		c.Sum.add(b)
 		if b.Total() > c.Peak.Total() {
 			c.Peak = b
 		}
@@ -335,10 +340,7 @@ var SparkRange = ChartRanges[1]
 func NewSparkline(buckets []engine.ActivityBucket, now time.Time) Sparkline {
 	s := Sparkline{Bars: chartBars(SparkRange, buckets, now)}
 	for _, b := range s.Bars {
-		s.Sum.Resolved += b.Resolved
-		s.Sum.Failed += b.Failed
-		s.Sum.Pending += b.Pending
-		s.Sum.Rejected += b.Rejected
+		s.Sum.add(b)
 		s.Max = max(s.Max, b.Total())
 	}
 	return s
