@@ -2,9 +2,6 @@ package web_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -54,7 +51,7 @@ func BenchmarkWebhook(b *testing.B) {
 		}
 		return out
 	}
-	sig := "sha256=" + benchHMAC("bench-secret", benchPaidOrder)
+	sig := "sha256=" + hmacHex("bench-secret", benchPaidOrder)
 	var seq atomic.Int64
 	for _, tc := range []struct {
 		name, doc string
@@ -167,10 +164,4 @@ func BenchmarkRequestNode(b *testing.B) {
 	if err != nil || len(list) == 0 {
 		b.Fatalf("no resolved execution: %v", err)
 	}
-}
-
-func benchHMAC(key, msg string) string {
-	m := hmac.New(sha256.New, []byte(key))
-	m.Write([]byte(msg))
-	return hex.EncodeToString(m.Sum(nil))
 }

@@ -1,20 +1,10 @@
 package web_test
 
 import (
-	"context"
-	"database/sql"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/gofiber/fiber/v2"
-	"github.com/hookflow/hookflow/db"
-	"github.com/hookflow/hookflow/engine"
-	"github.com/hookflow/hookflow/handlers"
-	"github.com/hookflow/hookflow/web"
 )
 
 // TestReady: /readyz is 200 while the database takes writes, 503 with
@@ -23,33 +13,13 @@ import (
 // stays 200 meanwhile.
 func TestReady(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), db.FileName)
-	box, err := db.NewSecretBox([]byte("web-test-key-0123456789"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(ctx, path, box, db.WithBusyTimeout(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	log := slog.New(slog.DiscardHandler)
-	ready := handlers.NewReadiness(store.CheckWrite, time.Millisecond)
-	h := &handlers.Handlers{Svc: engine.NewService(store, store, log), Auth: store, Log: log, Ping: store.Ping, Throttle: handlers.NewThrottle(),
-		Readiness: ready, FirstRun: func(*fiber.Ctx) bool { return false }}
-	e := &apiEnv{&testServer{app: web.New(web.Config{}, h, log), store: store}}
+	e := newLockableEnv(t)
 	probe := func() apiReply { return e.send(t, httptest.NewRequest(http.MethodGet, "/readyz", nil)) }
 
 	if r := probe(); r.status != 200 || string(r.body) != `{"status":"ready"}` {
 		t.Fatalf("readyz: %d %s", r.status, r.body)
 	}
-	other, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { other.Close() })
-	tx, err := other.Begin() // another process holds the write lock
+	tx, err := e.other.Begin() // another process holds the write lock
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +42,7 @@ func TestReady(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	ready.Drain()
+	e.ready.Drain()
 	if msg := apiError(t, probe(), http.StatusServiceUnavailable); msg != "not ready: shutting down" {
 		t.Errorf("draining: %q", msg)
 	}

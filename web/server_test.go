@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -33,7 +34,8 @@ const apiPublicURL = "https://hooks.example.com"
 
 // testServer is the real server assembly (web.New) over a SQLite store in
 // a temporary directory, with one API token; every test of this package
-// builds its server with newTestServer.
+// builds its server with newTestServer, or newLockableEnv where another
+// connection must hold the database's write lock.
 type testServer struct {
 	app     *fiber.App
 	svc     *engine.Service
@@ -94,6 +96,41 @@ func newObservedServer(tb testing.TB, cfg web.Config, publicURL string, observe 
 }
 
 type apiEnv struct{ *testServer }
+
+// lockableEnv is a test server on a SQLite file whose writes wait at most
+// 50 ms for its lock, with /readyz checking writes (ready), and a second
+// connection to that file (other): a transaction begun on it holds the
+// write lock, as another process would.
+type lockableEnv struct {
+	*apiEnv
+	ready *handlers.Readiness
+	other *sql.DB
+}
+
+func newLockableEnv(t *testing.T) *lockableEnv {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), db.FileName)
+	box, err := db.NewSecretBox([]byte("web-test-key-0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := db.Open(context.Background(), path, box, db.WithBusyTimeout(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	log := slog.New(slog.DiscardHandler)
+	svc := engine.NewService(store, store, log)
+	ready := handlers.NewReadiness(store.CheckWrite, time.Millisecond)
+	h := &handlers.Handlers{Svc: svc, Auth: store, Log: log, Ping: store.Ping, Throttle: handlers.NewThrottle(),
+		Readiness: ready, FirstRun: func(*fiber.Ctx) bool { return false }}
+	other, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	return &lockableEnv{&apiEnv{&testServer{app: web.New(web.Config{}, h, log), svc: svc, store: store}}, ready, other}
+}
 
 func apiSetup(t *testing.T) *apiEnv {
 	t.Helper()

@@ -2,19 +2,11 @@ package web_test
 
 import (
 	"context"
-	"database/sql"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/gofiber/fiber/v2"
-	"github.com/hookflow/hookflow/db"
 	"github.com/hookflow/hookflow/engine"
-	"github.com/hookflow/hookflow/handlers"
-	"github.com/hookflow/hookflow/web"
 )
 
 // TestWebhookDatabaseUnavailable (issue 12, point 10): when the database
@@ -24,31 +16,13 @@ import (
 func TestWebhookDatabaseUnavailable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), db.FileName)
-	box, err := db.NewSecretBox([]byte("web-test-key-0123456789"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(ctx, path, box, db.WithBusyTimeout(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	log := slog.New(slog.DiscardHandler)
-	svc := engine.NewService(store, store, log)
-	h := &handlers.Handlers{Svc: svc, Auth: store, Log: log, Ping: store.Ping, Throttle: handlers.NewThrottle(),
-		FirstRun: func(*fiber.Ctx) bool { return false }}
-	e := &apiEnv{&testServer{app: web.New(web.Config{}, h, log), svc: svc, store: store}}
+	e := newLockableEnv(t)
+	svc, store, other := e.svc, e.store, e.other
 	w, err := svc.CreateWorkflow(ctx, []byte(`{"title":"store","mode":"async","nodes":[]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	other, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { other.Close() })
 	tx, err := other.Begin() // another process holds the write lock
 	if err != nil {
 		t.Fatal(err)

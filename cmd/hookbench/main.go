@@ -1178,8 +1178,8 @@ const (
   ]
 }`
 
-	// githubSignature is paidOrder signed with githubSecret as GitHub signs
-	// (X-Hub-Signature-256).
+	// githubSecret is the signature secret of the github verification
+	// rows (githubSignature).
 	githubSecret = "bench-github-secret"
 
 	// asyncDoc is the 3-node async flow: condition → condition → end.
@@ -1201,8 +1201,10 @@ const (
 // The §9 example with github verification, and with a dedupe key on
 // X-Request-Id (the load generator numbers its requests).
 var (
-	syncGitHubDoc   = withTrigger(syncDoc, `"verify": {"type": "github", "secret": "`+githubSecret+`"}`)
-	syncDedupeDoc   = withTrigger(syncDoc, `"dedupe": {"key": "{{$context.headers.x-request-id}}"}`)
+	syncGitHubDoc = withTrigger(syncDoc, `"verify": {"type": "github", "secret": "`+githubSecret+`"}`)
+	syncDedupeDoc = withTrigger(syncDoc, `"dedupe": {"key": "{{$context.headers.x-request-id}}"}`)
+	// githubSignature is paidOrder signed with githubSecret as GitHub signs
+	// (X-Hub-Signature-256).
 	githubSignature = "sha256=" + hmacSHA256Hex(githubSecret, paidOrder)
 )
 
@@ -1311,6 +1313,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfg.only = map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
 		if s = strings.TrimSpace(s); s != "" {
+			if !slices.Contains(scenarioGroups, s) {
+				return fmt.Errorf("--only: unknown scenario group %q (groups: %s)", s, strings.Join(scenarioGroups, ","))
+			}
 			cfg.only[s] = true
 		}
 	}
@@ -1367,11 +1372,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 const busyShare = 0.15
 
 // busyCheck notes a scenario during which other processes used a
-// noticeable share of the CPUs: its numbers understate Hookflow.
-func (b *bench) busyCheck(name string, others float64) {
-	if others > busyShare {
-		b.note("%s: other processes used %.2f of %d cores meanwhile: this row is unreliable", name, others, runtime.NumCPU())
+// noticeable share of the CPUs (its numbers understate Hookflow) and
+// reports whether they did.
+func (b *bench) busyCheck(name string, others float64) bool {
+	if others <= busyShare {
+		return false
 	}
+	b.note("%s: other processes used %.2f of %d cores meanwhile: this row is unreliable", name, others, runtime.NumCPU())
+	return true
 }
 
 // waitIdle waits, at most limit, until the other processes of the machine
@@ -1396,6 +1404,9 @@ func (b *bench) waitIdle(ctx context.Context, limit time.Duration) {
 		b.logf("waiting for an idle machine: other processes use %.2f cores", others)
 	}
 }
+
+// scenarioGroups are the names --only takes: the groups, and parts of e.
+var scenarioGroups = []string{"a", "b", "c", "d", "e", "f", "g", "m", "p", "e-conns", "e-workflows", "e-stored"}
 
 func (b *bench) want(group string) bool { return len(b.cfg.only) == 0 || b.cfg.only[group] }
 
@@ -1555,8 +1566,7 @@ func (b *bench) measure(ctx context.Context, name string, p *proc, urls []string
 	clientShare := res.ClientCPUs / res.DurationSeconds
 	b.logf("  %.0f req/s, p50 %s, p99 %s, errors %d; CPU cores used: server %.2f, hookbench %.2f, other processes %.2f",
 		res.RPS, fmtLatency(r.P50), fmtLatency(r.P99), res.Errors, cpu.Seconds()/res.DurationSeconds, clientShare, s.others)
-	b.busyCheck(name, s.others)
-	r.Busy = s.others > busyShare
+	r.Busy = b.busyCheck(name, s.others)
 	b.rows = append(b.rows, r)
 	return res, nil
 }
@@ -1770,16 +1780,15 @@ func (b *bench) metricsCostSides() (on, off row, ok bool) {
 			if !strings.HasPrefix(r.Scenario, prefix) || r.Busy {
 				continue
 			}
-			if !found || r.RPS > best.RPS {
-				cpu := best.CPUPerReq
-				best = r
-				if found && cpu < r.CPUPerReq {
-					best.CPUPerReq = cpu
-				}
-			} else if r.CPUPerReq < best.CPUPerReq {
-				best.CPUPerReq = r.CPUPerReq
+			if !found {
+				best, found = r, true
+				continue
 			}
-			found = true
+			cpu := min(best.CPUPerReq, r.CPUPerReq)
+			if r.RPS > best.RPS {
+				best = r
+			}
+			best.CPUPerReq = cpu
 		}
 		return best, found
 	}

@@ -407,8 +407,8 @@ func TestLoadSeqHeader(t *testing.T) {
 	}
 }
 
-// runLoads spreads one load over several servers (the instances of the
-// PostgreSQL rows) and adds their results up.
+// TestRunLoadsMerges: runLoads spreads one load over several servers (the
+// instances of the PostgreSQL rows) and adds their results up.
 func TestRunLoadsMerges(t *testing.T) {
 	var urls []string
 	for range 2 {
@@ -431,5 +431,17 @@ func TestRunLoadsMerges(t *testing.T) {
 	}
 	if res.Requests != 160 || res.Status["200"] != 160 || res.hist.n != 160 || res.Connections != 4 || res.URLs != 2 || res.Errors != 0 {
 		t.Errorf("merged %+v (hist %d)", res, res.hist.n)
+	}
+}
+
+// TestRunOnlyUnknownGroup: --only with a group that does not exist is
+// refused, naming it, before anything starts (a typo would otherwise run
+// no scenario at all).
+func TestRunOnlyUnknownGroup(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	err := runCmd(context.Background(), []string{"--only", "b, x", "--hookflow", "/nonexistent/hookflow"}, &stderr, &stderr)
+	if err == nil || !strings.Contains(err.Error(), `--only: unknown scenario group "x"`) {
+		t.Errorf("error %v", err)
 	}
 }

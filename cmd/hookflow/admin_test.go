@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookflow/hookflow/db"
 	"github.com/hookflow/hookflow/engine"
 )
 
@@ -22,14 +21,7 @@ func TestAdminPassword(t *testing.T) {
 		return ""
 	}
 	// Create the database with one admin, as a first start would.
-	box, err := db.LoadSecretBox("", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(ctx, dir+"/"+db.FileName, box)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openDataDir(t, dir)
 	hash, err := engine.HashPassword("the old password!", "ops@example.com")
 	if err != nil {
 		t.Fatal(err)
@@ -52,10 +44,7 @@ func TestAdminPassword(t *testing.T) {
 		!strings.Contains(out.String(), "two-factor sign-in turned off for ops@example.com") {
 		t.Errorf("output %q", out.String())
 	}
-	store, err = db.Open(ctx, dir+"/"+db.FileName, box)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store = openDataDir(t, dir)
 	defer store.Close()
 	got, err := store.GetUserByEmail(ctx, "ops@example.com")
 	if err != nil {

@@ -24,7 +24,6 @@ import (
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/launcher"
 	"github.com/go-rod/rod/lib/proto"
-	"github.com/hookflow/hookflow/db"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/tidwall/gjson"
 	"golang.org/x/crypto/bcrypt"
@@ -182,14 +181,7 @@ func startBrowserServer(t testing.TB) *browserServer {
 func seedBrowserData(t testing.TB, dir string) string {
 	t.Helper()
 	ctx := context.Background()
-	box, err := db.LoadSecretBox("", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(ctx, filepath.Join(dir, db.FileName), box)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openDataDir(t, dir)
 	defer store.Close()
 	hash, err := bcrypt.GenerateFromPassword([]byte(browserPassword), bcrypt.MinCost)
 	if err != nil {
@@ -445,6 +437,15 @@ func (x *bt) url() string {
 	return info.URL
 }
 
+// loaded reports whether the page's document has loaded. While the page
+// is still navigating (a reload, Back) the question fails with "Inspected
+// target navigated or closed": not yet, and the next poll asks the new
+// document.
+func (x *bt) loaded() bool {
+	res, err := x.p().Eval(`() => document.readyState`)
+	return err == nil && res.Value.Str() == "complete"
+}
+
 // waitPath waits until the page's path (and query) matches re.
 func (x *bt) waitPath(re string) string {
 	x.t.Helper()
@@ -452,7 +453,10 @@ func (x *bt) waitPath(re string) string {
 	var path string
 	x.waitFor("a page matching "+re, func() bool {
 		path = strings.TrimPrefix(x.url(), x.srv.base)
-		return rx.MatchString(path) && x.eval(`document.readyState`).String() == "complete"
+		if !rx.MatchString(path) {
+			return false
+		}
+		return x.loaded()
 	})
 	return path
 }
@@ -673,7 +677,7 @@ func TestBrowserTokens(t *testing.T) {
 	if err := x.p().Reload(); err != nil {
 		t.Fatal(err)
 	}
-	x.waitFor("the reloaded page", func() bool { return x.eval(`document.readyState`).String() == "complete" && x.has(tid("token-list")) })
+	x.waitFor("the reloaded page", func() bool { return x.loaded() && x.has(tid("token-list")) })
 	if x.has(tid("new-token-value")) {
 		t.Error("token shown twice")
 	}

@@ -53,11 +53,7 @@ func TestCluster(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "(PostgreSQL)") {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
-	out, err = crashCommand(bin, env, "token", "create", "--name", "cluster test").Output()
-	if err != nil {
-		t.Fatalf("token create: %v", err)
-	}
-	token := strings.TrimSpace(string(out))
+	token := crashToken(t, bin, env, "cluster test")
 	store := clusterStore(t, url, key)
 	const cost4Hash = "$2a$04$WFrWR7ca5gZjwfejKNCqxuuguwiI4M5TYNlKDZQ6WAPiAsGBiq7QW" // crash-test-password-1
 	if err := store.CreateUser(context.Background(), &engine.User{Email: "admin@example.com", PasswordHash: cost4Hash}); err != nil {

@@ -29,11 +29,7 @@ func TestCrashActing(t *testing.T) {
 	bin := crashBuild(t)
 	dir := t.TempDir()
 	env := crashEnv(dir)
-	out, err := crashCommand(bin, env, "token", "create", "--name", "crash test").Output()
-	if err != nil {
-		t.Fatalf("token create: %v", err)
-	}
-	token := strings.TrimSpace(string(out))
+	token := crashToken(t, bin, env, "crash test")
 	crashSeedAdmin(t, dir)
 
 	// The other side, in this process: it outlives the server.

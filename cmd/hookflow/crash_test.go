@@ -53,11 +53,7 @@ func TestCrashSafety(t *testing.T) {
 	dir := t.TempDir()
 	env := crashEnv(dir)
 
-	out, err := crashCommand(bin, env, "token", "create", "--name", "crash test").Output()
-	if err != nil {
-		t.Fatalf("token create: %v", err)
-	}
-	token := strings.TrimSpace(string(out))
+	token := crashToken(t, bin, env, "crash test")
 	crashSeedAdmin(t, dir)
 
 	srv := crashStart(t, bin, env)
@@ -143,14 +139,7 @@ func TestCrashSafety(t *testing.T) {
 func crashSeedAdmin(t *testing.T, dir string) {
 	t.Helper()
 	ctx := context.Background()
-	box, err := db.LoadSecretBox("", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(ctx, filepath.Join(dir, db.FileName), box)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openDataDir(t, dir)
 	defer store.Close()
 	const cost4Hash = "$2a$04$WFrWR7ca5gZjwfejKNCqxuuguwiI4M5TYNlKDZQ6WAPiAsGBiq7QW" // crash-test-password-1
 	if err := store.CreateUser(ctx, &engine.User{Email: "admin@example.com", PasswordHash: cost4Hash}); err != nil {
@@ -207,6 +196,17 @@ func crashCommand(bin string, env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	return cmd
+}
+
+// crashToken runs `hookflow token create` with the built binary and
+// returns the token.
+func crashToken(t *testing.T, bin string, env []string, name string) string {
+	t.Helper()
+	out, err := crashCommand(bin, env, "token", "create", "--name", name).Output()
+	if err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // crashServer is a running hookflow subprocess.

@@ -13,8 +13,9 @@ import (
 // lockDataDir takes an exclusive lock on the data directory for a server's
 // lifetime: a second server on the same SQLite database would make the
 // first one's running executions due at start (ExpireLeases) and run them
-// twice. Commands that only read or add a row (token create, backup,
-// workflow export) do not take it. The lock goes with the process.
+// twice. Only serve takes it: the other commands (token create, admin
+// password, the workflow commands, backup, migrate) work beside a running
+// server. The lock goes with the process.
 func lockDataDir(dir string) (func(), error) {
 	path := filepath.Join(dir, "hookflow.lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)

@@ -69,10 +69,11 @@ Commands:
   version               print the version
 
 Run 'hookflow <command> --help' for the flags of a command; flags may come
-before or after the arguments. Every flag has an environment fallback:
---data-dir is HOOKFLOW_DATA_DIR, and so on. With --database postgres://...
-(HOOKFLOW_DATABASE), several instances share one PostgreSQL database
-instead of the SQLite file; they need the same HOOKFLOW_SECRET_KEY.
+before or after the arguments. Most flags have an environment fallback,
+named in their help: --data-dir is HOOKFLOW_DATA_DIR, and so on. With
+--database postgres://... (HOOKFLOW_DATABASE), several instances share one
+PostgreSQL database instead of the SQLite file; they need the same
+HOOKFLOW_SECRET_KEY.
 `
 
 // run is the program: args without the program name, getenv for the
@@ -213,17 +214,20 @@ func newCmdFlags(synopsis, about string, nargs int, stderr io.Writer) *cmdFlags 
 func newFlagSet(synopsis, about string, nargs int, getenv func(string) string, stderr io.Writer) (*cmdFlags, *config) {
 	fs := newCmdFlags(synopsis, about, nargs, stderr)
 	c := &config{secretKey: getenv("HOOKFLOW_SECRET_KEY"), adminEmail: getenv("HOOKFLOW_ADMIN_EMAIL"), adminPass: getenv("HOOKFLOW_ADMIN_PASSWORD")}
-	env := func(k, def string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&c.dataDir, "data-dir", env("HOOKFLOW_DATA_DIR", "./data"), "directory of the SQLite database and key file (HOOKFLOW_DATA_DIR)")
-	fs.StringVar(&c.database, "database", env("HOOKFLOW_DATABASE", ""), "postgres://user:pass@host/db to share one PostgreSQL database between instances instead of the SQLite file; needs HOOKFLOW_SECRET_KEY (HOOKFLOW_DATABASE)")
-	fs.StringVar(&c.logLevel, "log-level", env("HOOKFLOW_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKFLOW_LOG_LEVEL)")
-	fs.StringVar(&c.logFormat, "log-format", env("HOOKFLOW_LOG_FORMAT", "text"), "text or json (HOOKFLOW_LOG_FORMAT)")
+	fs.StringVar(&c.dataDir, "data-dir", envOr(getenv, "HOOKFLOW_DATA_DIR", "./data"), "directory of the SQLite database and key file (HOOKFLOW_DATA_DIR)")
+	fs.StringVar(&c.database, "database", envOr(getenv, "HOOKFLOW_DATABASE", ""), "postgres://user:pass@host/db to share one PostgreSQL database between instances instead of the SQLite file; needs HOOKFLOW_SECRET_KEY (HOOKFLOW_DATABASE)")
+	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "HOOKFLOW_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKFLOW_LOG_LEVEL)")
+	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "HOOKFLOW_LOG_FORMAT", "text"), "text or json (HOOKFLOW_LOG_FORMAT)")
 	return fs, c
+}
+
+// envOr is the environment fallback of a flag: the value of k, or def
+// when k is unset or empty.
+func envOr(getenv func(string) string, k, def string) string {
+	if v := getenv(k); v != "" {
+		return v
+	}
+	return def
 }
 
 func newLogger(c *config, stderr io.Writer) (*slog.Logger, error) {
@@ -274,26 +278,20 @@ func parseSize(s string) (int, error) {
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs, c := newFlagSet("hookflow [serve] [flags]", "Run the server: the webhook endpoint, the admin UI and API, and the workers.", 0, getenv, stderr)
-	env := func(k, def string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&c.addr, "addr", env("HOOKFLOW_ADDR", ":13000"), "listen address (HOOKFLOW_ADDR)")
-	fs.StringVar(&c.metricsAddr, "metrics-addr", env("HOOKFLOW_METRICS_ADDR", ""), "serve /metrics on this address of its own, without a token, and not on --addr (HOOKFLOW_METRICS_ADDR); default: on --addr, with an API token")
-	fs.StringVar(&c.publicURL, "public-url", env("HOOKFLOW_PUBLIC_URL", ""), "base of the URLs shown, e.g. https://hooks.example.com (HOOKFLOW_PUBLIC_URL)")
-	bodyLimit := fs.String("body-limit", env("HOOKFLOW_BODY_LIMIT", "10MiB"), "largest request body accepted (HOOKFLOW_BODY_LIMIT)")
-	fs.IntVar(&c.workers, "workers", 0, "async worker loops (default: number of CPUs)")
-	lease := fs.String("lease", env("HOOKFLOW_LEASE", "30s"), "how long a claimed execution is held before another instance may take it over, renewed every third of it while it runs (HOOKFLOW_LEASE)")
+	fs.StringVar(&c.addr, "addr", envOr(getenv, "HOOKFLOW_ADDR", ":13000"), "listen address (HOOKFLOW_ADDR)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", envOr(getenv, "HOOKFLOW_METRICS_ADDR", ""), "serve /metrics on this address of its own, without a token, and not on --addr (HOOKFLOW_METRICS_ADDR); default: on --addr, with an API token")
+	fs.StringVar(&c.publicURL, "public-url", envOr(getenv, "HOOKFLOW_PUBLIC_URL", ""), "base of the URLs shown, e.g. https://hooks.example.com (HOOKFLOW_PUBLIC_URL)")
+	bodyLimit := fs.String("body-limit", envOr(getenv, "HOOKFLOW_BODY_LIMIT", "10MiB"), "largest request body accepted (HOOKFLOW_BODY_LIMIT)")
+	fs.IntVar(&c.workers, "workers", 0, "executions run at once in the background (default: 32 per CPU)")
+	lease := fs.String("lease", envOr(getenv, "HOOKFLOW_LEASE", "30s"), "how long a claimed execution is held before another instance may take it over, renewed every third of it while it runs (HOOKFLOW_LEASE)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "time allowed to read one request")
-	shutdownTimeout := fs.String("shutdown-timeout", env("HOOKFLOW_SHUTDOWN_TIMEOUT", "30s"), "at SIGTERM, how long requests in flight and running executions may take to finish (HOOKFLOW_SHUTDOWN_TIMEOUT)")
-	sessionIdle := fs.String("session-idle", env("HOOKFLOW_SESSION_IDLE", handlers.DefaultSessionIdle.String()),
+	shutdownTimeout := fs.String("shutdown-timeout", envOr(getenv, "HOOKFLOW_SHUTDOWN_TIMEOUT", "30s"), "at SIGTERM, how long requests in flight and running executions may take to finish (HOOKFLOW_SHUTDOWN_TIMEOUT)")
+	sessionIdle := fs.String("session-idle", envOr(getenv, "HOOKFLOW_SESSION_IDLE", handlers.DefaultSessionIdle.String()),
 		"sign an admin out after this long without a request, at most "+handlers.SessionLifetime.String()+" (HOOKFLOW_SESSION_IDLE)")
-	retentionAge := fs.String("retention-age", env("HOOKFLOW_RETENTION_AGE", "720h"), "delete executions older than this; 0 keeps them (HOOKFLOW_RETENTION_AGE)")
-	retentionCount := fs.String("retention-count", env("HOOKFLOW_RETENTION_COUNT", strconv.Itoa(engine.DefaultRetentionCount)), "keep at most this many executions per workflow; 0 for no limit (HOOKFLOW_RETENTION_COUNT)")
-	outboundDeny := fs.String("outbound-deny", env("HOOKFLOW_OUTBOUND_DENY", "metadata"), "addresses request nodes may not call: metadata (cloud metadata), private (also loopback and private ranges) or none (HOOKFLOW_OUTBOUND_DENY)")
-	trustedProxies := fs.String("trusted-proxies", env("HOOKFLOW_TRUSTED_PROXIES", ""), "comma-separated address ranges of the reverse proxies in front of Hookflow, such as 10.0.0.0/8,::1; the client address is then read from their X-Forwarded-For (HOOKFLOW_TRUSTED_PROXIES)")
+	retentionAge := fs.String("retention-age", envOr(getenv, "HOOKFLOW_RETENTION_AGE", "720h"), "delete executions older than this; 0 keeps them (HOOKFLOW_RETENTION_AGE)")
+	retentionCount := fs.String("retention-count", envOr(getenv, "HOOKFLOW_RETENTION_COUNT", strconv.Itoa(engine.DefaultRetentionCount)), "keep at most this many executions per workflow; 0 for no limit (HOOKFLOW_RETENTION_COUNT)")
+	outboundDeny := fs.String("outbound-deny", envOr(getenv, "HOOKFLOW_OUTBOUND_DENY", "metadata"), "addresses request nodes may not call: metadata (cloud metadata), private (also loopback and private ranges) or none (HOOKFLOW_OUTBOUND_DENY)")
+	trustedProxies := fs.String("trusted-proxies", envOr(getenv, "HOOKFLOW_TRUSTED_PROXIES", ""), "comma-separated address ranges of the reverse proxies in front of Hookflow, such as 10.0.0.0/8,::1; the client address is then read from their X-Forwarded-For (HOOKFLOW_TRUSTED_PROXIES)")
 	if _, err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}

@@ -68,6 +68,18 @@ type e2eServer struct {
 	token   string
 }
 
+// openDataDir opens the SQLite database of a data directory as the
+// commands do (openDB), for a test to seed or check it; the caller closes
+// it.
+func openDataDir(tb testing.TB, dir string) *db.DB {
+	tb.Helper()
+	store, err := openDB(context.Background(), &config{dataDir: dir})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return store
+}
+
 // createToken runs `hookflow token create` on dir and returns the token.
 func createToken(t *testing.T, dir string) string {
 	t.Helper()
@@ -418,14 +430,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("no 'stopped' log line")
 	}
 	// Everything acknowledged is in the database after the stop.
-	box, err := db.LoadSecretBox("", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(context.Background(), filepath.Join(dir, db.FileName), box)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openDataDir(t, dir)
 	defer store.Close()
 	for _, x := range all {
 		e, err := store.GetExecution(context.Background(), x.execID)
@@ -441,14 +446,7 @@ func TestRecovery(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	box, err := db.LoadSecretBox("", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(ctx, filepath.Join(dir, db.FileName), box)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openDataDir(t, dir)
 	// An admin exists already, so the start does not spend a bcrypt hash.
 	if err := store.CreateUser(ctx, &engine.User{Email: "a@example.com", PasswordHash: "$2a$12$notarealhashnotarealhashnotarealhashnotarealhashnot"}); err != nil {
 		t.Fatal(err)
@@ -513,6 +511,10 @@ func TestRecovery(t *testing.T) {
 func TestCommands(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	existing := filepath.Join(t.TempDir(), "existing.db")
+	if err := os.WriteFile(existing, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -546,6 +548,13 @@ func TestCommands(t *testing.T) {
 			wantErr: "HOOKFLOW_SECRET_KEY: secret key: at least 16 bytes"},
 		{name: "backup of postgres", args: []string{"backup", "--database", "postgres://127.0.0.1:1/x", filepath.Join(t.TempDir(), "x.db")}, wantErr: "pg_dump"},
 		{name: "bad lease", args: []string{"--lease", "10ms", "--data-dir", dir}, wantErr: `--lease: "10ms" is not a duration from 1s to 1h`},
+		{name: "bad log level", args: []string{"--log-level", "loud", "--data-dir", dir}, wantErr: `--log-level: "loud" is not debug, info, warn or error`},
+		{name: "bad trusted proxies", args: []string{"--trusted-proxies", "10.0.0.0/8,proxy.internal", "--data-dir", dir}, wantErr: "--trusted-proxies: "},
+		{name: "bad outbound deny", args: []string{"--outbound-deny", "some", "--data-dir", dir}, wantErr: `--outbound-deny: "some" is not metadata, private or none`},
+		{name: "shutdown timeout too short", args: []string{"--shutdown-timeout", "500ms", "--data-dir", dir}, wantErr: `--shutdown-timeout: "500ms" is not a duration of at least 1s`},
+		{name: "negative retention age", args: []string{"--retention-age", "-1h", "--data-dir", dir}, wantErr: `--retention-age: "-1h" is not a duration`},
+		{name: "retention count from env", args: []string{"--data-dir", dir}, env: map[string]string{"HOOKFLOW_RETENTION_COUNT": "many"}, wantErr: `--retention-count: "many" is not a whole number`},
+		{name: "backup over a file", args: []string{"backup", "--data-dir", dir, existing}, wantErr: "backup: " + existing + " already exists"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Not parallel: the commands share dir.
@@ -567,14 +576,7 @@ func TestCommands(t *testing.T) {
 		})
 	}
 	// The tokens created above work against the same database.
-	box, err := db.LoadSecretBox("", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(context.Background(), filepath.Join(dir, db.FileName), box)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openDataDir(t, dir)
 	defer store.Close()
 	if list, err := store.ListAPITokens(context.Background()); err != nil || len(list) != 1 || list[0].Name != "env" {
 		t.Errorf("tokens %+v, %v", list, err)

@@ -54,7 +54,7 @@ func scrapeURL(t *testing.T, url, token string) map[string]*dto.MetricFamily {
 	return fams
 }
 
-// sample returns the value of the first series of family name whose
+// metricValue returns the value of the first series of family name whose
 // labels include every "name=value" of want (a histogram's count).
 func metricValue(fams map[string]*dto.MetricFamily, name string, want ...string) (float64, bool) {
 	f := fams[name]

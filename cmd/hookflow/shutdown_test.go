@@ -86,14 +86,7 @@ func TestShutdown(t *testing.T) {
 	}
 
 	// The sync execution was stored; the stuck one was released, due now.
-	box, err := db.LoadSecretBox("", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := db.Open(context.Background(), filepath.Join(dir, db.FileName), box)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openDataDir(t, dir)
 	defer store.Close()
 	pending, err := store.CountPending(context.Background())
 	if err != nil {

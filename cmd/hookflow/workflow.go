@@ -201,10 +201,3 @@ func workflowError(err error, id int64) error {
 	}
 	return err
 }
-
-func envOr(getenv func(string) string, k, def string) string {
-	if v := getenv(k); v != "" {
-		return v
-	}
-	return def
-}

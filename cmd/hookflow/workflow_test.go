@@ -381,3 +381,22 @@ func TestWorkflowImportWhileServing(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestWorkflowImportTooLarge: a document over engine.MaxDocumentBytes is
+// refused, naming the file and the limit, before the database is opened.
+func TestWorkflowImportTooLarge(t *testing.T) {
+	t.Parallel()
+	big := filepath.Join(t.TempDir(), "big.json")
+	if err := os.WriteFile(big, bytes.Repeat([]byte(" "), engine.MaxDocumentBytes+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"workflow", "import", big, "--data-dir", dir}, noEnv, &stdout, &stderr)
+	if want := big + ": larger than " + strconv.Itoa(engine.MaxDocumentBytes) + " bytes"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the data directory was made for a refused document: %v", err)
+	}
+}
